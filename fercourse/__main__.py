@@ -1,0 +1,5 @@
+"""Allow ``python -m fercourse``."""
+
+from fercourse.cli import main
+
+raise SystemExit(main())

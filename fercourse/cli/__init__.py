@@ -1,0 +1,53 @@
+"""The ``fercourse`` command.
+
+Each subcommand lives in its own module in this package with a ``register(subparsers)``
+function; :data:`COMMAND_MODULES` lists them in the order ``--help`` shows them.
+Bad input ends with a one-paragraph message and a non-zero exit, never a traceback
+(set ``FERCOURSE_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+COMMAND_MODULES = [
+    "data",
+    "bench",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every registered subcommand."""
+    from fercourse import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="fercourse",
+        description="Facial emotion recognition course tools: data, models, lessons, book, grading, demo.",
+    )
+    parser.add_argument("--version", action="version", version=f"fercourse {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"fercourse.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except (ValueError, TypeError, OSError) as error:
+        if os.environ.get("FERCOURSE_DEBUG"):
+            raise
+        print(f"fercourse {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

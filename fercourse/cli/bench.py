@@ -1,0 +1,32 @@
+"""``fercourse bench``: benchmarks that print ratios against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("bench", help="benchmarks (ratios against a baseline in the same run)",
+                                   description="Benchmarks that print figures and ratios against a "
+                                               "baseline measured in the same process.")
+    commands = parser.add_subparsers(dest="bench_command", metavar="BENCH_COMMAND")
+    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+    load = commands.add_parser("load", help="Kaggle CSV loading: seed parse vs fercourse, cold and cached",
+                               description="Load a Kaggle fer2013.csv three ways in one process: the seed "
+                                           "courses' per-row int() parse, fercourse's first load, and "
+                                           "fercourse's second (cached) load; print seconds and ratios.")
+    load.add_argument("csv", nargs="?", default=None,
+                      help="a Kaggle fer2013.csv (default: convert ../shared/fer2013 into a temporary one)")
+    load.add_argument("--json", action="store_true", help="print the figures as JSON")
+    load.set_defaults(handler=run_load)
+
+
+def run_load(args: argparse.Namespace) -> int:
+    import json
+
+    from fercourse.benchmarks import bench_load
+
+    result = bench_load(args.csv)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0

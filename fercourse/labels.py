@@ -1,0 +1,128 @@
+"""The one vocabulary for emotion labels.
+
+The canonical order is the order of the Kaggle ``fer2013.csv`` file. Image-folder
+copies of FER2013 sort their class folders alphabetically and some spell the
+classes differently (``disgusted``, ``fearful``, ``surprised``). Every loader maps
+onto the canonical order here, once.
+
+Examples
+--------
+>>> EMOTIONS[3]
+'happy'
+>>> to_index("Fearful")
+2
+>>> FOLDER_ORDER
+('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise')
+>>> [to_index(name) for name in FOLDER_ORDER]
+[0, 1, 2, 3, 6, 4, 5]
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+"""Canonical class names; the position is the integer label."""
+
+NUM_CLASSES: int = len(EMOTIONS)
+
+FOLDER_ORDER: tuple[str, ...] = tuple(sorted(EMOTIONS))
+"""The alphabetical order that image-folder datasets (and Keras' folder loaders) use."""
+
+ALIASES: dict[str, str] = {
+    "anger": "angry",
+    "angry": "angry",
+    "mad": "angry",
+    "disgust": "disgust",
+    "disgusted": "disgust",
+    "fear": "fear",
+    "fearful": "fear",
+    "scared": "fear",
+    "afraid": "fear",
+    "happy": "happy",
+    "happiness": "happy",
+    "joy": "happy",
+    "sad": "sad",
+    "sadness": "sad",
+    "surprise": "surprise",
+    "surprised": "surprise",
+    "neutral": "neutral",
+}
+"""Spellings seen in the wild, lower case, mapped to canonical names."""
+
+
+def canonical_name(name: str) -> str:
+    """Return the canonical emotion name for any known spelling.
+
+    Parameters
+    ----------
+    name : str
+        A class name such as ``"Disgusted"`` or ``"SADNESS"``.
+
+    Returns
+    -------
+    str
+        One of :data:`EMOTIONS`.
+
+    Raises
+    ------
+    ValueError
+        If the name is not a known emotion spelling; the message names it.
+
+    Examples
+    --------
+    >>> canonical_name("Surprised")
+    'surprise'
+    """
+    key = str(name).strip().lower()
+    if key not in ALIASES:
+        raise ValueError(
+            f"unknown emotion name {name!r}: expected one of {', '.join(EMOTIONS)} "
+            f"(or an alias such as disgusted, fearful, surprised, happiness, sadness, anger)"
+        )
+    return ALIASES[key]
+
+
+def to_index(label: str | int) -> int:
+    """Return the canonical integer label (0-6) for a name or an integer.
+
+    Examples
+    --------
+    >>> to_index("neutral"), to_index(4)
+    (6, 4)
+    """
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+        if not 0 <= int(label) < NUM_CLASSES:
+            raise ValueError(f"label {label} is out of range: expected an integer 0-{NUM_CLASSES - 1}")
+        return int(label)
+    if isinstance(label, str):
+        return EMOTIONS.index(canonical_name(label))
+    raise TypeError(f"label {label!r} has type {type(label).__name__}: expected an emotion name or an integer")
+
+
+def to_names(labels: Iterable[int]) -> list[str]:
+    """Return canonical names for a sequence of integer labels.
+
+    Examples
+    --------
+    >>> to_names([0, 6])
+    ['angry', 'neutral']
+    """
+    return [EMOTIONS[to_index(int(label))] for label in labels]
+
+
+def folder_to_canonical(folder_labels: np.ndarray) -> np.ndarray:
+    """Convert labels in alphabetical folder order to canonical labels.
+
+    Keras' ``image_dataset_from_directory`` numbers classes alphabetically; this
+    undoes that.
+
+    Examples
+    --------
+    >>> folder_to_canonical(np.array([4, 5, 6])).tolist()  # neutral, sad, surprise
+    [6, 4, 5]
+    """
+    mapping = np.array([to_index(name) for name in FOLDER_ORDER])
+    return mapping[np.asarray(folder_labels, dtype=np.int64)]

@@ -1,0 +1,292 @@
+"""Readers for the ways people hold FER2013: CSV files and image folders.
+
+These return plain arrays; :func:`fercourse.data.load` wraps them into a
+:class:`~fercourse.data.Dataset`. Every problem raises
+:class:`~fercourse.errors.DataError` naming the file and the line or field,
+unless the caller opts in to skipping bad rows, in which case each skipped row
+is reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fercourse.errors import DataError
+from fercourse.labels import EMOTIONS, canonical_name, to_index
+
+IMAGE_SIZE = 48
+NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
+KAGGLE_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+SPLIT_FOLDERS = {"train": "train", "training": "train", "test": "test", "testing": "test",
+                 "val": "val", "valid": "val", "validation": "val"}
+
+
+@dataclass
+class ReadReport:
+    """What a reader noticed: converted images and skipped rows or files."""
+
+    converted: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawCsv:
+    """Rows of one CSV file: pixels, labels (or None), ids and Usage values (or None)."""
+
+    images: np.ndarray
+    labels: np.ndarray | None
+    ids: np.ndarray
+    usage: np.ndarray | None
+
+
+def _diagnose_pixels(text: str) -> str:
+    """Say exactly what is wrong with one pixel field (the slow path, bad rows only)."""
+    tokens = text.split()
+    if not tokens:
+        return f"the pixels field is empty: expected {NUM_PIXELS} integers 0-255 separated by spaces"
+    for position, token in enumerate(tokens, start=1):
+        if not token.isdigit():
+            kind = "negative" if token.startswith("-") and token[1:].isdigit() else "non-integer"
+            return f"pixel {position} is {kind} ({token!r}): expected an integer 0-255"
+        if int(token) > 255:
+            return f"pixel {position} is {token}: expected an integer 0-255"
+    return f"found {len(tokens)} pixels: expected {NUM_PIXELS} (a 48x48 image) separated by spaces"
+
+
+def parse_pixels(text: str) -> np.ndarray | None:
+    """Parse one pixel field into a (48, 48) uint8 array, or return None if it is malformed.
+
+    Examples
+    --------
+    >>> parse_pixels(" ".join(["7"] * 2304)).shape
+    (48, 48)
+    >>> parse_pixels("1 2 3") is None
+    True
+    """
+    with warnings.catch_warnings():
+        # A bad token makes numpy stop early with a DeprecationWarning; the count check catches it.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        values = np.fromstring(text, dtype=np.int32, sep=" ")
+    if values.size != NUM_PIXELS or values.min() < 0 or values.max() > 255:
+        return None
+    if not _only_digits_and_spaces(text):
+        return None
+    return values.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
+
+
+_BAD_PIXEL_CHARS = re.compile(r"[^0-9 \t]")
+
+
+def _only_digits_and_spaces(text: str) -> bool:
+    # fromstring accepts "1.5" or "1e2" as numbers; the course format allows integers only.
+    return _BAD_PIXEL_CHARS.search(text) is None
+
+
+def _progress(iterable, total: int, desc: str, enabled: bool):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="row", mininterval=0.5, file=sys.stderr,
+                disable=None)
+
+
+def read_csv(path: str | Path, *, skip_bad_rows: bool = False, progress: bool = False,
+             report: ReadReport | None = None) -> RawCsv:
+    """Read a Kaggle ``fer2013.csv`` or a course CSV (``id,emotion,pixels`` or ``id,pixels``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file. Its header must have a ``pixels`` column; ``emotion``, ``id`` and
+        ``Usage`` are optional. Header names are matched case-insensitively, spaces ignored.
+    skip_bad_rows : bool
+        Skip malformed rows instead of raising; each one is listed in ``report.skipped``.
+    progress : bool
+        Show a progress bar.
+    report : ReadReport, optional
+        Collects skipped rows.
+
+    Returns
+    -------
+    RawCsv
+        uint8 images (n, 48, 48), int64 labels or None, ids (str) and Usage values or None.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (expected a FER CSV with a 'pixels' column)")
+    report = report if report is not None else ReadReport()
+    with path.open("r", newline="", encoding="utf-8-sig") as handle:
+        try:
+            size_hint = path.stat().st_size // 8000 + 1
+            reader = csv.reader(handle)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise DataError(path, "the file is empty: expected a header such as "
+                                      "'emotion,pixels,Usage' or 'id,emotion,pixels'") from None
+            columns = [name.strip().lower() for name in header]
+            if "pixels" not in columns:
+                raise DataError(path, f"no 'pixels' column in the header {header!r}: expected "
+                                      "'emotion,pixels,Usage' (Kaggle) or 'id,emotion,pixels' / 'id,pixels' "
+                                      "(course CSV), comma-separated")
+            pixel_col = columns.index("pixels")
+            label_col = columns.index("emotion") if "emotion" in columns else None
+            id_col = columns.index("id") if "id" in columns else None
+            usage_col = columns.index("usage") if "usage" in columns else None
+            images, labels, ids, usage = [], [], [], []
+            for line_number, row in enumerate(_progress(reader, size_hint, path.name, progress), start=2):
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                try:
+                    parsed = _parse_row(path, line_number, row, len(header), pixel_col, label_col,
+                                        id_col, usage_col)
+                except DataError as error:
+                    if not skip_bad_rows:
+                        raise
+                    report.skipped.append(str(error))
+                    continue
+                images.append(parsed[0])
+                labels.append(parsed[1])
+                ids.append(parsed[2])
+                usage.append(parsed[3])
+        except UnicodeDecodeError as error:
+            raise DataError(path, f"not UTF-8 text ({error.reason} at byte {error.start}): "
+                                  "expected a CSV text file") from None
+        except csv.Error as error:
+            raise DataError(path, f"not a readable CSV ({error})") from None
+    if not images:
+        raise DataError(path, "the file has a header but no data rows: expected one row per image")
+    return RawCsv(
+        images=np.stack(images),
+        labels=np.array(labels, dtype=np.int64) if label_col is not None else None,
+        ids=np.array(ids, dtype=str),
+        usage=np.array(usage, dtype=str) if usage_col is not None else None,
+    )
+
+
+def _parse_row(path: Path, line: int, row: list[str], width: int, pixel_col: int,
+               label_col: int | None, id_col: int | None, usage_col: int | None):
+    if len(row) != width:
+        raise DataError(path, f"found {len(row)} fields: expected {width} as in the header", line=line)
+    image = parse_pixels(row[pixel_col])
+    if image is None:
+        raise DataError(path, _diagnose_pixels(row[pixel_col]), line=line)
+    label = None
+    if label_col is not None:
+        label = _parse_label(path, line, row[label_col])
+    row_id = row[id_col].strip() if id_col is not None else f"{line - 1:05d}"
+    if id_col is not None and not row_id:
+        raise DataError(path, "field 'id' is empty: expected a unique id", line=line)
+    usage = None
+    if usage_col is not None:
+        usage = row[usage_col].strip()
+        if usage not in KAGGLE_USAGE:
+            raise DataError(path, f"field 'Usage' is {usage!r}: expected one of "
+                                  f"{', '.join(KAGGLE_USAGE)}", line=line)
+    return image, label, row_id, usage
+
+
+def _parse_label(path: Path, line: int, text: str) -> int:
+    text = text.strip()
+    if not text:
+        raise DataError(path, "field 'emotion' is empty: expected an integer 0-6 or an emotion name",
+                        line=line)
+    if text.lstrip("-").isdigit():
+        value = int(text)
+        if not 0 <= value < len(EMOTIONS):
+            raise DataError(path, f"field 'emotion' is {value}: expected an integer 0-6 "
+                                  f"({', '.join(f'{i} {n}' for i, n in enumerate(EMOTIONS))})", line=line)
+        return value
+    try:
+        return to_index(text)
+    except ValueError as error:
+        raise DataError(path, f"field 'emotion': {error}", line=line) from None
+
+
+def _natural_key(name: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def find_split_folders(root: Path) -> dict[str, Path]:
+    """Return ``{split: folder}`` for the split folders (train, test, validation) under ``root``."""
+    found = {}
+    for child in sorted(root.iterdir()):
+        if child.is_dir() and child.name.lower() in SPLIT_FOLDERS:
+            split = SPLIT_FOLDERS[child.name.lower()]
+            if split in found:
+                raise DataError(root, f"two folders for the {split} split ({found[split].name}, {child.name}): "
+                                      "expected one")
+            found[split] = child
+    return found
+
+
+def list_image_folder(folder: Path) -> list[tuple[Path, int]]:
+    """List ``(file, canonical label)`` for every image in one split folder, in natural file-name order."""
+    files = []
+    class_dirs = [child for child in sorted(folder.iterdir()) if not child.name.startswith(".")]
+    if not class_dirs:
+        raise DataError(folder, "no class folders: expected one folder per emotion "
+                                f"({', '.join(sorted(EMOTIONS))})")
+    for class_dir in class_dirs:
+        if not class_dir.is_dir():
+            raise DataError(class_dir, "a file where a class folder was expected: put images in "
+                                       "<split>/<emotion>/ folders")
+        try:
+            label = EMOTIONS.index(canonical_name(class_dir.name))
+        except ValueError:
+            raise DataError(class_dir, f"unknown class folder {class_dir.name!r}: expected one of "
+                                       f"{', '.join(sorted(EMOTIONS))} (or disgusted, fearful, surprised)") from None
+        files.extend((item, label) for item in class_dir.iterdir() if not item.name.startswith("."))
+    if not files:
+        raise DataError(folder, "no images in any class folder: expected JPEG or PNG files")
+    files.sort(key=lambda pair: _natural_key(pair[0].name))
+    return files
+
+
+def read_image_file(path: Path, report: ReadReport) -> np.ndarray:
+    """Read one image as (48, 48) uint8 grayscale, converting (and counting) any other size or mode."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode == "L" and image.size == (IMAGE_SIZE, IMAGE_SIZE):
+                return np.asarray(image, dtype=np.uint8)
+            report.converted += 1
+            gray = image.convert("L")
+            if gray.size != (IMAGE_SIZE, IMAGE_SIZE):
+                gray = gray.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
+            return np.asarray(gray, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        raise DataError(path, f"not a readable image ({type(error).__name__}: {error}): expected a JPEG or "
+                              "PNG face image") from None
+
+
+def read_image_folder(folder: Path, *, skip_bad_rows: bool = False, progress: bool = False,
+                      report: ReadReport | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read one split folder (``<split>/<emotion>/*``) into images, canonical labels and ids (file stems)."""
+    report = report if report is not None else ReadReport()
+    files = list_image_folder(folder)
+    images, labels, ids = [], [], []
+    for path, label in _progress(files, len(files), folder.name, progress):
+        try:
+            images.append(read_image_file(path, report))
+        except DataError as error:
+            if not skip_bad_rows:
+                raise
+            report.skipped.append(str(error))
+            continue
+        labels.append(label)
+        ids.append(path.stem)
+    if not images:
+        raise DataError(folder, "every image failed to read: expected JPEG or PNG files")
+    return np.stack(images), np.array(labels, dtype=np.int64), np.array(ids, dtype=str)
