@@ -1,0 +1,227 @@
+"""Every plot returns what it drew on, draws real content, and saves a non-empty PNG."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fercourse import plotting  # noqa: E402
+from fercourse.labels import EMOTIONS  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _save(fig, tmp_path, name):
+    path = tmp_path / f"{name}.png"
+    fig.savefig(path)
+    assert path.stat().st_size > 2000, f"{name}: PNG suspiciously small"
+    with open(path, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    return path
+
+
+@pytest.fixture(scope="module")
+def data():
+    from fercourse.data import load
+
+    return load("sample", n_train=350, n_test=70)
+
+
+def test_use_plot_style_only_changes_rcparams_when_called():
+    import importlib
+
+    before = matplotlib.rcParams["axes.spines.top"]
+    importlib.reload(plotting)
+    assert matplotlib.rcParams["axes.spines.top"] == before
+    with matplotlib.rc_context():
+        plotting.use_plot_style()
+        assert matplotlib.rcParams["axes.spines.top"] is False
+        assert matplotlib.rcParams["image.cmap"] == "gray"
+
+
+def test_class_distribution_one_bar_per_class_and_split(data, tmp_path):
+    fig, ax = plt.subplots()
+    assert plotting.plot_class_distribution(data, ax=ax) is ax
+    heights = [patch.get_height() for patch in ax.patches]
+    assert len(heights) == 14
+    assert heights[:7] == list(np.bincount(data.train.labels, minlength=7))
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(EMOTIONS)
+    _save(fig, tmp_path, "distribution")
+
+
+def test_class_distribution_rejects_unlabelled():
+    with pytest.raises(ValueError, match="labelled split"):
+        plotting.plot_class_distribution(object())
+
+
+def test_sample_grid_rows_per_class(data, tmp_path):
+    ax = plotting.plot_sample_grid(data.train.images, data.train.labels, per_class=4)
+    image = ax.get_images()[0].get_array()
+    assert image.shape == (7 * 50 - 2, 4 * 50 - 2)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[1].startswith("disgust (") and len(labels) == 7
+    _save(ax.figure, tmp_path, "grid")
+
+
+def test_sample_grid_bad_shapes():
+    with pytest.raises(ValueError, match=r"images: expected images of shape \(n, 48, 48\)"):
+        plotting.plot_sample_grid(np.zeros((3, 32, 32)), np.zeros(3, int))
+    with pytest.raises(ValueError, match="labels: expected 3 integer labels"):
+        plotting.plot_sample_grid(np.zeros((3, 48, 48)), np.zeros(4, int))
+    with pytest.raises(ValueError, match="class indices 0-6"):
+        plotting.plot_sample_grid(np.zeros((2, 48, 48)), np.array([0, 7]))
+
+
+def test_pixel_histogram_overall_and_per_class(data, tmp_path):
+    ax = plotting.plot_pixel_histogram(data.train.images)
+    assert len(ax.patches) == 32
+    ax2 = plotting.plot_pixel_histogram(data.train.images, data.train.labels)
+    assert len(ax2.lines) == len(np.unique(data.train.labels))
+    _save(ax2.figure, tmp_path, "histogram")
+
+
+def test_mean_faces_match_numpy(data, tmp_path):
+    ax = plotting.plot_mean_faces(data.train.images, data.train.labels)
+    canvas = ax.get_images()[0].get_array()
+    happy = data.train.images[data.train.labels == 3].mean(axis=0)
+    np.testing.assert_allclose(canvas[:48, 3 * 50:3 * 50 + 48], happy)
+    _save(ax.figure, tmp_path, "mean_faces")
+
+
+def test_pca_variance_curve_monotone(data, tmp_path):
+    ax = plotting.plot_pca_variance(data.train.images, n_components=50)
+    curve = ax.lines[0].get_ydata()
+    assert len(curve) == 50 and np.all(np.diff(curve) >= 0) and curve[-1] <= 1.0 + 1e-6
+    _save(ax.figure, tmp_path, "pca")
+
+
+def test_training_curves_from_dict(tmp_path):
+    history = {"loss": [1.9, 1.5, 1.2], "val_loss": [1.8, 1.6, 1.7],
+               "accuracy": [0.2, 0.4, 0.5], "val_accuracy": [0.25, 0.35, 0.33]}
+    fig = plotting.plot_training_curves(history)
+    loss_ax, acc_ax = fig.axes
+    assert list(loss_ax.lines[0].get_ydata()) == history["loss"]
+    assert "epoch 2" in loss_ax.get_legend().get_texts()[-1].get_text()
+    assert list(acc_ax.lines[1].get_ydata()) == history["val_accuracy"]
+    _save(fig, tmp_path, "curves")
+    with pytest.raises(ValueError, match="history: expected a keras History"):
+        plotting.plot_training_curves({"accuracy": [1]})
+
+
+def test_confusion_matrix_counts_and_normalised(tmp_path):
+    y_true = np.array([0, 0, 1, 3, 3, 3])
+    y_pred = np.array([0, 3, 3, 3, 3, 6])
+    ax = plotting.plot_confusion_matrix(y_true, y_pred)
+    matrix = ax.get_images()[0].get_array()
+    assert matrix[0, 0] == 1 and matrix[0, 3] == 1 and matrix[3, 3] == 2 and matrix.sum() == 6
+    _save(ax.figure, tmp_path, "confusion")
+    ax2 = plotting.plot_confusion_matrix(y_true, y_pred, normalize=True)
+    normalised = ax2.get_images()[0].get_array()
+    np.testing.assert_allclose(normalised[3], [0, 0, 0, 2 / 3, 0, 0, 1 / 3])
+    assert normalised[2].sum() == 0  # an empty class row stays zero, not NaN
+
+
+def test_per_class_metrics_from_labels_and_table(tmp_path):
+    import pandas as pd
+    from sklearn.metrics import recall_score
+
+    y_true = np.array([0, 1, 2, 3, 4, 5, 6, 3])
+    y_pred = np.array([0, 1, 2, 3, 4, 5, 5, 6])
+    ax = plotting.plot_per_class_metrics(y_true, y_pred)
+    recall_bars = [p.get_height() for p in ax.patches[7:14]]
+    np.testing.assert_allclose(recall_bars, recall_score(y_true, y_pred, average=None))
+    _save(ax.figure, tmp_path, "per_class")
+    table = pd.DataFrame({"precision": np.ones(7), "recall": np.full(7, 0.5), "f1": np.zeros(7)}, index=EMOTIONS)
+    ax2 = plotting.plot_per_class_metrics({"per_class": table})
+    assert [p.get_height() for p in ax2.patches[7:14]] == [0.5] * 7
+    with pytest.raises(ValueError, match="y_pred: needed"):
+        plotting.plot_per_class_metrics(y_true)
+
+
+def test_rf_importance_heatmap(data, tmp_path):
+    from sklearn.ensemble import RandomForestClassifier
+
+    flat = data.train.images.reshape(len(data.train), -1) / 255.0
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(flat, data.train.labels)
+    ax = plotting.plot_rf_importance(forest)
+    np.testing.assert_allclose(ax.get_images()[0].get_array(), forest.feature_importances_.reshape(48, 48))
+    _save(ax.figure, tmp_path, "rf_importance")
+    with pytest.raises(ValueError, match="2304"):
+        plotting.plot_rf_importance(np.ones(50))
+
+
+def test_roc_curves_auc_in_legend(tmp_path):
+    rng = np.random.default_rng(0)
+    y_true = np.repeat(np.arange(7), 10)
+    proba = rng.random((70, 7)) * 0.1
+    proba[np.arange(70), y_true] += 0.5  # every positive outranks every negative: each AUC is 1.00
+    proba /= proba.sum(axis=1, keepdims=True)
+    ax = plotting.plot_roc_curves(y_true, proba)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[:7] == [f"{name} (AUC 1.00)" for name in EMOTIONS]
+    _save(ax.figure, tmp_path, "roc")
+    with pytest.raises(ValueError, match=r"proba: expected shape \(70, 7\)"):
+        plotting.plot_roc_curves(y_true, proba[:, :6])
+
+
+def test_misclassified_gallery_shows_only_mistakes(data, tmp_path):
+    y_true = data.test.labels
+    y_pred = y_true.copy()
+    y_pred[:5] = (y_pred[:5] + 1) % 7
+    ax = plotting.plot_misclassified(data.test.images, y_true, y_pred, n=16)
+    captions = [t.get_text() for t in ax.texts]
+    assert len(captions) == 5
+    assert captions[0] == f"{EMOTIONS[y_true[0]][:4]}>{EMOTIONS[y_pred[0]][:4]}"
+    assert "(5 of 5 mistakes)" in ax.get_title()
+    _save(ax.figure, tmp_path, "misclassified")
+    none = plotting.plot_misclassified(data.test.images, y_true, y_true)
+    assert none.texts[0].get_text() == "no misclassified images"
+
+
+@pytest.fixture(scope="module")
+def tiny_cnn(data):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((48, 48, 1)),
+        keras.layers.Conv2D(4, 3, activation="relu", padding="same"),
+        keras.layers.MaxPooling2D(4),
+        keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="last_conv"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(7, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(data.train.images[..., None] / 255.0, data.train.labels, epochs=1, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("method", ["gradcam", "gradient"])
+def test_saliency_overlay(tiny_cnn, data, tmp_path, method):
+    image = data.test.images[0]
+    heatmap, predicted, probabilities = plotting.saliency_map(tiny_cnn, image, method=method)
+    assert heatmap.shape == (48, 48) and heatmap.max() == pytest.approx(1.0) and heatmap.min() >= 0
+    expected = tiny_cnn.predict(image[None, ..., None] / 255.0, verbose=0)[0]
+    assert predicted == int(np.argmax(expected))
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+    fig, ax = plt.subplots()
+    assert plotting.plot_saliency(tiny_cnn, image, ax=ax, method=method, true_label=data.test.labels[0]) is ax
+    assert len(ax.get_images()) == 2
+    assert ax.get_title().startswith(f"true {EMOTIONS[data.test.labels[0]]}\npred {EMOTIONS[predicted]}")
+    _save(fig, tmp_path, f"saliency_{method}")
+
+
+def test_saliency_rejects_bad_input(tiny_cnn):
+    with pytest.raises(ValueError, match="image: expected one 48x48 face"):
+        plotting.plot_saliency(tiny_cnn, np.zeros((32, 32)))
+    with pytest.raises(ValueError, match="method"):
+        plotting.saliency_map(tiny_cnn, np.zeros((48, 48)), method="lime")
