@@ -10,6 +10,7 @@ is reported.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sys
 import warnings
@@ -72,36 +73,45 @@ def parse_pixels(text: str) -> np.ndarray | None:
     True
     """
     with warnings.catch_warnings():
-        # A bad token makes numpy stop early with a DeprecationWarning; the count check catches it.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        values = np.fromstring(text, dtype=np.int32, sep=" ")
+        # A token that is not an integer ("x", "1.5") stops numpy early: a ValueError in numpy 2.4+,
+        # a DeprecationWarning before; both mean a malformed field.
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            values = np.fromstring(text, dtype=np.int16, sep=" ")
+        except (ValueError, DeprecationWarning):
+            return None
     if values.size != NUM_PIXELS or values.min() < 0 or values.max() > 255:
-        return None
-    if not _only_digits_and_spaces(text):
         return None
     return values.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
 
 
-_BAD_PIXEL_CHARS = re.compile(r"[^0-9 \t]")
-
-
-def _only_digits_and_spaces(text: str) -> bool:
-    # fromstring accepts "1.5" or "1e2" as numbers; the course format allows integers only.
-    return _BAD_PIXEL_CHARS.search(text) is None
-
-
-def _progress(iterable, total: int, desc: str, enabled: bool):
+def _progress(iterable, total: int, desc: str, enabled: bool, unit: str = "row"):
     if not enabled:
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit="row", mininterval=0.5, file=sys.stderr,
-                disable=None)
+    return tqdm(iterable, total=total, desc=desc, unit=unit, mininterval=0.5, file=sys.stderr)
+
+
+CHUNK_BYTES = 8 * 1024 * 1024
+PARALLEL_BYTES = 32 * 1024 * 1024  # below this, worker start-up costs more than it saves
+
+
+@dataclass
+class _Layout:
+    width: int
+    pixel_col: int
+    label_col: int | None
+    id_col: int | None
+    usage_col: int | None
 
 
 def read_csv(path: str | Path, *, skip_bad_rows: bool = False, progress: bool = False,
-             report: ReadReport | None = None) -> RawCsv:
+             report: ReadReport | None = None, workers: int | None = None) -> RawCsv:
     """Read a Kaggle ``fer2013.csv`` or a course CSV (``id,emotion,pixels`` or ``id,pixels``).
+
+    Large files are parsed in byte-range chunks, in parallel processes when the machine
+    has more than one core.
 
     Parameters
     ----------
@@ -114,6 +124,8 @@ def read_csv(path: str | Path, *, skip_bad_rows: bool = False, progress: bool = 
         Show a progress bar.
     report : ReadReport, optional
         Collects skipped rows.
+    workers : int, optional
+        Processes to parse with; default: one per core for files over 32 MB, else 1.
 
     Returns
     -------
@@ -124,53 +136,107 @@ def read_csv(path: str | Path, *, skip_bad_rows: bool = False, progress: bool = 
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (expected a FER CSV with a 'pixels' column)")
     report = report if report is not None else ReadReport()
-    with path.open("r", newline="", encoding="utf-8-sig") as handle:
-        try:
-            size_hint = path.stat().st_size // 8000 + 1
-            reader = csv.reader(handle)
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise DataError(path, "the file is empty: expected a header such as "
-                                      "'emotion,pixels,Usage' or 'id,emotion,pixels'") from None
-            columns = [name.strip().lower() for name in header]
-            if "pixels" not in columns:
-                raise DataError(path, f"no 'pixels' column in the header {header!r}: expected "
-                                      "'emotion,pixels,Usage' (Kaggle) or 'id,emotion,pixels' / 'id,pixels' "
-                                      "(course CSV), comma-separated")
-            pixel_col = columns.index("pixels")
-            label_col = columns.index("emotion") if "emotion" in columns else None
-            id_col = columns.index("id") if "id" in columns else None
-            usage_col = columns.index("usage") if "usage" in columns else None
-            images, labels, ids, usage = [], [], [], []
-            for line_number, row in enumerate(_progress(reader, size_hint, path.name, progress), start=2):
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # blank line
-                try:
-                    parsed = _parse_row(path, line_number, row, len(header), pixel_col, label_col,
-                                        id_col, usage_col)
-                except DataError as error:
-                    if not skip_bad_rows:
-                        raise
-                    report.skipped.append(str(error))
-                    continue
-                images.append(parsed[0])
-                labels.append(parsed[1])
-                ids.append(parsed[2])
-                usage.append(parsed[3])
-        except UnicodeDecodeError as error:
-            raise DataError(path, f"not UTF-8 text ({error.reason} at byte {error.start}): "
-                                  "expected a CSV text file") from None
-        except csv.Error as error:
-            raise DataError(path, f"not a readable CSV ({error})") from None
+    layout, body_start = _read_header(path)
+    size = path.stat().st_size
+    bounds = list(range(body_start, size, CHUNK_BYTES)) + [size]
+    chunks = [(str(path), start, stop, layout) for start, stop in zip(bounds[:-1], bounds[1:])]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if size > PARALLEL_BYTES else 1
+    if workers > 1 and len(chunks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the caller may have TensorFlow's threads running.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(_progress(pool.map(_parse_chunk, chunks), len(chunks), path.name, progress, "chunk"))
+    else:
+        results = [_parse_chunk(chunk) for chunk in _progress(chunks, len(chunks), path.name, progress, "chunk")]
+    line_offset = 1  # the header is line 1
+    images, labels, ids, usage = [], [], [], []
+    for result in results:
+        for local_line, message in result["errors"]:
+            error = DataError(path, message, line=line_offset + local_line)
+            if not skip_bad_rows:
+                raise error
+            report.skipped.append(str(error))
+        if len(result["images"]):
+            images.append(result["images"])
+            labels.append(result["labels"])
+            ids.extend(f"{line_offset + n - 1:05d}" if i is None else i for n, i in result["ids"])
+            usage.extend(result["usage"])
+        line_offset += result["lines"]
     if not images:
         raise DataError(path, "the file has a header but no data rows: expected one row per image")
     return RawCsv(
-        images=np.stack(images),
-        labels=np.array(labels, dtype=np.int64) if label_col is not None else None,
+        images=np.concatenate(images),
+        labels=np.concatenate(labels) if layout.label_col is not None else None,
         ids=np.array(ids, dtype=str),
-        usage=np.array(usage, dtype=str) if usage_col is not None else None,
+        usage=np.array(usage, dtype=str) if layout.usage_col is not None else None,
     )
+
+
+def _read_header(path: Path) -> tuple[_Layout, int]:
+    with path.open("rb") as handle:
+        raw = handle.readline()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(path, f"not UTF-8 text ({error.reason} at byte {error.start}): "
+                              "expected a CSV text file", line=1) from None
+    if not text.strip():
+        raise DataError(path, "the file is empty: expected a header such as "
+                              "'emotion,pixels,Usage' or 'id,emotion,pixels'")
+    header = next(csv.reader([text]))
+    columns = [name.strip().lower() for name in header]
+    if "pixels" not in columns:
+        raise DataError(path, f"no 'pixels' column in the header {header!r}: expected "
+                              "'emotion,pixels,Usage' (Kaggle) or 'id,emotion,pixels' / 'id,pixels' "
+                              "(course CSV), comma-separated")
+    layout = _Layout(len(header), columns.index("pixels"),
+                     columns.index("emotion") if "emotion" in columns else None,
+                     columns.index("id") if "id" in columns else None,
+                     columns.index("usage") if "usage" in columns else None)
+    return layout, len(raw)
+
+
+def _parse_chunk(chunk) -> dict:
+    """Parse the lines that start inside one byte range; line numbers are local (1 = first line)."""
+    path, start, stop, layout = chunk
+    path = Path(path)
+    images, labels, ids, usage, errors = [], [], [], [], []
+    lines = 0
+    with open(path, "rb") as handle:
+        handle.seek(start - 1)
+        if handle.read(1) != b"\n":
+            handle.readline()  # the rest of a line that belongs to the previous chunk
+        while handle.tell() < stop:
+            raw = handle.readline()
+            if not raw:
+                break
+            lines += 1
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                errors.append((lines, f"not UTF-8 text ({error.reason} at byte {error.start} of the line): "
+                                      "expected a CSV text file"))
+                continue
+            text = text.rstrip("\r\n")
+            if not text.strip():
+                continue  # blank line
+            row = text.split(",") if '"' not in text else next(csv.reader([text]))
+            try:
+                image, label, row_id, row_usage = _parse_row(path, lines, row, layout.width, layout.pixel_col,
+                                                             layout.label_col, layout.id_col, layout.usage_col)
+            except DataError as error:
+                errors.append((lines, error.reason))
+                continue
+            images.append(image)
+            labels.append(label)
+            ids.append((lines, row_id))
+            usage.append(row_usage)
+    return {"images": np.stack(images) if images else np.empty((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8),
+            "labels": np.array(labels, dtype=np.int64) if layout.label_col is not None else None,
+            "ids": ids, "usage": usage, "errors": errors, "lines": lines}
 
 
 def _parse_row(path: Path, line: int, row: list[str], width: int, pixel_col: int,
@@ -183,7 +249,7 @@ def _parse_row(path: Path, line: int, row: list[str], width: int, pixel_col: int
     label = None
     if label_col is not None:
         label = _parse_label(path, line, row[label_col])
-    row_id = row[id_col].strip() if id_col is not None else f"{line - 1:05d}"
+    row_id = row[id_col].strip() if id_col is not None else None  # filled in from the line number
     if id_col is not None and not row_id:
         raise DataError(path, "field 'id' is empty: expected a unique id", line=line)
     usage = None

@@ -71,7 +71,7 @@ def class_counts(n: int) -> np.ndarray:
     Examples
     --------
     >>> class_counts(1000).tolist()
-    [139, 15, 143, 251, 168, 110, 174]
+    [139, 15, 143, 251, 168, 111, 173]
     """
     exact = CLASS_PROPORTIONS * n
     counts = np.floor(exact).astype(int)
