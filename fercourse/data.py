@@ -270,12 +270,13 @@ def _read_folders(root: Path, split_folders: dict[str, Path], options: dict) -> 
     return _with_report(Dataset(splits, str(root), converted=report.converted), report)
 
 
-def _twin_test_file(train_path: Path) -> Path | None:
+def _twin_file(train_path: Path, split: str) -> Path | None:
+    """The file named like the train file with ``train`` replaced by ``split`` (e.g. my_test.csv)."""
     name = train_path.name
     if "train" not in name.lower():
         return None
     index = name.lower().rindex("train")
-    twin = train_path.with_name(name[:index] + "test" + name[index + 5:])
+    twin = train_path.with_name(name[:index] + split + name[index + 5:])
     return twin if twin.is_file() else None
 
 
@@ -301,10 +302,10 @@ def _load_csv_source(path: Path, *, test, cache: bool, skip_bad_rows: bool, prog
         if raw.labels is None:
             raise DataError(path, "no 'emotion' column: a train file needs labels (id,emotion,pixels)")
         splits = {"train": Split(raw.images, raw.labels, raw.ids)}
-        twin = test_path or _twin_test_file(path)
-        if twin is not None:
-            test_raw = read_csv(twin, skip_bad_rows=skip_bad_rows, progress=progress, report=report)
-            splits["test"] = Split(test_raw.images, test_raw.labels, test_raw.ids)
+        for split_name, twin in (("val", _twin_file(path, "val")), ("test", test_path or _twin_file(path, "test"))):
+            if twin is not None:
+                twin_raw = read_csv(twin, skip_bad_rows=skip_bad_rows, progress=progress, report=report)
+                splits[split_name] = Split(twin_raw.images, twin_raw.labels, twin_raw.ids)
         _check_unique_ids(path, raw.ids)
         return _with_report(Dataset(splits, str(path)), report)
 

@@ -339,7 +339,7 @@ def read_image_file(path: Path, report: ReadReport) -> np.ndarray:
 
 def read_image_folder(folder: Path, *, skip_bad_rows: bool = False, progress: bool = False,
                       report: ReadReport | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read one split folder (``<split>/<emotion>/*``) into images, canonical labels and ids (file stems)."""
+    """Read one split folder (``<split>/<emotion>/*``) into images, canonical labels and ids (``folder/stem``)."""
     report = report if report is not None else ReadReport()
     files = list_image_folder(folder)
     images, labels, ids = [], [], []
@@ -352,7 +352,8 @@ def read_image_folder(folder: Path, *, skip_bad_rows: bool = False, progress: bo
             report.skipped.append(str(error))
             continue
         labels.append(label)
-        ids.append(path.stem)
+        # FER2013 folder copies reuse a few file names across classes, so the class is part of the id.
+        ids.append(f"{path.parent.name}/{path.stem}")
     if not images:
         raise DataError(folder, "every image failed to read: expected JPEG or PNG files")
     return np.stack(images), np.array(labels, dtype=np.int64), np.array(ids, dtype=str)

@@ -110,7 +110,9 @@ def _save_folders(dataset: Dataset, out: Path) -> Path:
         width = len(str(len(split)))
         for index, (image, label, image_id) in enumerate(zip(split.images, split.labels, split.ids)):
             # The index prefix keeps the loader's file-name order equal to the dataset order.
-            safe = image_id if _SAFE_ID.match(str(image_id)) else hashlib.sha1(str(image_id).encode()).hexdigest()[:12]
+            safe = str(image_id).replace("/", "_")
+            if not _SAFE_ID.match(safe):
+                safe = hashlib.sha1(safe.encode()).hexdigest()[:12]
             folder = out / SPLIT_TO_FOLDER[name] / EMOTIONS[int(label)]
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image, mode="L").save(folder / f"{index:0{width}d}_{safe}.png")

@@ -98,7 +98,7 @@ def test_image_folders_with_aliases_map_to_canonical(tmp_path):
     assert sorted(data.train.labels.tolist()) == [0, 1, 2, 3]
     assert data.test.labels.tolist() == [4, 6]
     by_id = dict(zip(data.train.ids, data.train.images))
-    np.testing.assert_array_equal(by_id["img1"], IMAGES[1])
+    np.testing.assert_array_equal(by_id["disgusted/img1"], IMAGES[1])
     assert data.converted == 0
 
 
