@@ -16,6 +16,7 @@ import sys
 COMMAND_MODULES = [
     "data",
     "bench",
+    "detect",
 ]
 
 

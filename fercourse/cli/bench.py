@@ -19,6 +19,15 @@ def register(subparsers) -> None:
                       help="a Kaggle fer2013.csv (default: convert ../shared/fer2013 into a temporary one)")
     load.add_argument("--json", action="store_true", help="print the figures as JSON")
     load.set_defaults(handler=run_load)
+    detect = commands.add_parser("detect", help="demo speed: detect+classify latency on a 640x480 photo",
+                                 description="Median detect+classify latency (warm, CPU) of fercourse.demo's "
+                                             "EmotionDetector on a 640x480 photo, and images/s for a batch.")
+    detect.add_argument("--model", default=None, metavar="PATH",
+                        help="a saved Keras model (default: an untrained simple CNN, same cost)")
+    detect.add_argument("--repeats", type=int, default=20, help="timed runs (default 20)")
+    detect.add_argument("--batch", type=int, default=16, help="photos in the batch run (default 16)")
+    detect.add_argument("--json", action="store_true", help="print the figures as JSON")
+    detect.set_defaults(handler=run_detect)
 
 
 def run_load(args: argparse.Namespace) -> int:
@@ -27,6 +36,17 @@ def run_load(args: argparse.Namespace) -> int:
     from fercourse.benchmarks import bench_load
 
     result = bench_load(args.csv)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    import json
+
+    from fercourse.demo.bench import bench_detect
+
+    result = bench_detect(args.model, repeats=args.repeats, batch=args.batch)
     if args.json:
         print(json.dumps(result, indent=2))
     return 0

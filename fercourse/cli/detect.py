@@ -1,0 +1,98 @@
+"""``fercourse detect``: find faces in photos and classify their emotions, without a notebook."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+examples:
+  fercourse detect photo.jpg --model artifacts/cnn.keras
+  fercourse detect *.jpg --model artifacts/cnn.keras --json > faces.json
+  fercourse detect class.png --model artifacts/cnn.keras --out annotated/ --profile
+
+--json prints one list with an object per image, in the order given:
+  {"image": PATH, "faces": [{"box": [x, y, w, h], "emotion": NAME, "confidence": P,
+                             "probabilities": {NAME: P, ...}}, ...]}
+or {"image": PATH, "error": MESSAGE} for a file that could not be read.
+Exit status: 0 when every image was read (faces or not), 1 when any failed.
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "detect", help="find faces in photos and classify each face's emotion",
+        description="Find every face in each photo (OpenCV Haar cascade), classify its emotion with a "
+                    "trained Keras model, and print boxes, emotions and probabilities. Unreadable files "
+                    "are reported one by one; the other photos still run.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, BMP, GIF, TIFF, WebP)")
+    parser.add_argument("--model", required=True, metavar="PATH",
+                        help="a saved seven-class Keras model, e.g. artifacts/cnn.keras from lesson 05")
+    parser.add_argument("--json", action="store_true", help="print one JSON list (format below)")
+    parser.add_argument("--out", metavar="DIR", help="write each photo with boxes and labels to DIR/<name>.png")
+    parser.add_argument("--profile", action="store_true", help="also look for faces in profile (slower)")
+    parser.add_argument("--min-neighbors", type=int, default=4, metavar="N",
+                        help="raw hits a face needs: lower finds more faces and more false ones (default 4)")
+    parser.add_argument("--scale-factor", type=float, default=1.1, metavar="F",
+                        help="step between window sizes, > 1: smaller is slower and finds more (default 1.1)")
+    parser.add_argument("--min-size", type=int, default=36, metavar="PX",
+                        help="smallest face in pixels (of the photo shrunk to at most 1024 px; default 36)")
+    parser.add_argument("--min-score", type=float, default=1.0, metavar="S",
+                        help="drop boxes the cascade is less sure of than this: 0 keeps all (default 1.0)")
+    parser.set_defaults(handler=run_detect)
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from fercourse.demo import EmotionDetector, annotate, read_image
+    from fercourse.demo.detector import encode_png
+
+    detector = EmotionDetector(args.model, profile=args.profile, min_neighbors=args.min_neighbors,
+                               scale_factor=args.scale_factor, min_size=args.min_size,
+                               min_score=args.min_score)
+    out = Path(args.out) if args.out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    results, failed, written = [], 0, set()
+    for image in args.images:
+        try:
+            rgb = read_image(image)
+            faces = detector.detect(rgb)
+        except (ValueError, TypeError, OSError) as error:
+            failed += 1
+            message = str(error)
+            results.append({"image": image, "error": message})
+            if not args.json:
+                print(f"{image}: error: {message}", file=sys.stderr)
+            continue
+        results.append({"image": image, "faces": [face.to_dict() for face in faces]})
+        if out:
+            target = _unique(out / (Path(image).stem + ".png"), written)
+            target.write_bytes(encode_png(annotate(rgb, faces)))
+        if not args.json:
+            _print_text(image, faces)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    if failed and not args.json:
+        print(f"{failed} of {len(args.images)} image(s) could not be read", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _unique(path, taken: set):
+    """``path``, or ``name-2.png``, ``name-3.png`` ... when two inputs share a file name."""
+    candidate, number = path, 1
+    while candidate in taken:
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    taken.add(candidate)
+    return candidate
+
+
+def _print_text(image: str, faces) -> None:
+    print(f"{image}: {len(faces)} face{'s' if len(faces) != 1 else ''}")
+    for number, face in enumerate(faces, start=1):
+        others = ", ".join(f"{name} {p:.2f}" for name, p in face.probabilities.items())
+        print(f"  face {number} box {list(face.box)}: {face.emotion} {face.confidence:.2f} ({others})")

@@ -1,0 +1,35 @@
+"""The upload-and-detect demo: find faces in a photo, classify each face's emotion, show it.
+
+Pieces, one job each:
+
+- :mod:`fercourse.demo.images`: read a photo from a path, bytes, a PIL image or an array, safely.
+- :mod:`fercourse.demo.faces`: Haar-cascade face detection and FER2013-style 48x48 crops.
+- :mod:`fercourse.demo.detector`: :class:`EmotionDetector`, :class:`Detection`, :func:`annotate`.
+- :mod:`fercourse.demo.app`: :func:`upload_app`, the ipywidgets app (imported on first use).
+- :mod:`fercourse.demo.bench`: the ``fercourse bench detect`` speed benchmark.
+
+OpenCV, PIL, Keras and ipywidgets are imported inside functions, so importing this package is cheap.
+
+Examples
+--------
+>>> import numpy as np
+>>> from fercourse.demo import detect_faces
+>>> detect_faces(np.full((200, 200), 128, dtype=np.uint8))
+[]
+"""
+
+from __future__ import annotations
+
+from fercourse.demo.detector import Detection, EmotionDetector, annotate
+from fercourse.demo.faces import DetectionSettings, crop_face, detect_faces, non_max_suppression
+from fercourse.demo.images import MAX_PIXELS, read_image
+
+__all__ = ["Detection", "DetectionSettings", "EmotionDetector", "MAX_PIXELS", "annotate", "crop_face",
+           "detect_faces", "non_max_suppression", "read_image", "upload_app"]
+
+
+def upload_app(detector):
+    """Build the ipywidgets upload-and-detect app; see :func:`fercourse.demo.app.upload_app`."""
+    from fercourse.demo.app import upload_app as build
+
+    return build(detector)

@@ -1,0 +1,105 @@
+"""``fercourse detect`` and ``fercourse bench detect``: the demo pipeline from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fercourse.cli import main
+from fercourse.labels import EMOTIONS
+
+skimage_data = pytest.importorskip("skimage.data")
+Image = pytest.importorskip("PIL.Image")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    from fercourse.models import build_model
+
+    path = tmp_path_factory.mktemp("model") / "cnn.keras"
+    build_model("cnn", variant="simple").save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    Image.fromarray(skimage_data.astronaut()).save(folder / "astronaut.png")
+    Image.fromarray(skimage_data.coffee()).save(folder / "coffee.jpg")
+    (folder / "notes.jpg").write_text("not a photo at all\n")
+    return folder
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading")
+def test_text_output_reports_bad_files_and_still_runs_the_rest(model_path, photos, capsys):
+    images = [photos / "notes.jpg", photos / "astronaut.png", photos / "missing.png", photos / "coffee.jpg"]
+    status = main(["detect", *map(str, images), "--model", str(model_path)])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert f"{photos / 'astronaut.png'}: 1 face\n  face 1 box [177, 67, 93, 93]: " in out
+    assert f"{photos / 'coffee.jpg'}: 0 faces\n" in out
+    assert f"{photos / 'notes.jpg'}: error: {photos / 'notes.jpg'}: not an image file" in err
+    assert f"{photos / 'missing.png'}: error: {photos / 'missing.png'}: no such file" in err
+    assert "2 of 4 image(s) could not be read" in err
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading")
+def test_json_has_one_object_per_image_in_order(model_path, photos, capsys):
+    images = [str(photos / name) for name in ("astronaut.png", "notes.jpg", "coffee.jpg")]
+    status = main(["detect", *images, "--model", str(model_path), "--json"])
+    out, err = capsys.readouterr()
+    assert status == 1 and err == ""
+    result = json.loads(out)
+    assert [item["image"] for item in result] == images
+    astronaut, notes, coffee = result
+    assert set(astronaut) == {"image", "faces"} and coffee == {"image": images[2], "faces": []}
+    assert set(notes) == {"image", "error"} and "not an image file" in notes["error"]
+    [face] = astronaut["faces"]
+    assert set(face) == {"box", "emotion", "confidence", "probabilities"}
+    assert face["box"] == [177, 67, 93, 93]
+    assert list(face["probabilities"]) == list(EMOTIONS)
+    assert sum(face["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert face["confidence"] == face["probabilities"][face["emotion"]] == max(face["probabilities"].values())
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading")
+def test_out_writes_annotated_images_and_exit_zero(model_path, photos, tmp_path, capsys):
+    other = tmp_path / "again"
+    other.mkdir()
+    (other / "astronaut.png").write_bytes((photos / "astronaut.png").read_bytes())
+    out_dir = tmp_path / "annotated"
+    status = main(["detect", str(photos / "astronaut.png"), str(other / "astronaut.png"),
+                   str(photos / "coffee.jpg"), "--model", str(model_path), "--out", str(out_dir)])
+    assert status == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == ["astronaut-2.png", "astronaut.png", "coffee.png"]
+    drawn = np.asarray(Image.open(out_dir / "astronaut.png").convert("RGB"))
+    assert drawn.shape == (512, 512, 3) and not np.array_equal(drawn, skimage_data.astronaut())
+    coffee = np.asarray(Image.open(out_dir / "coffee.png").convert("RGB"))
+    assert np.array_equal(coffee, np.asarray(Image.open(photos / "coffee.jpg").convert("RGB")))
+    capsys.readouterr()
+
+
+def test_missing_model_is_one_clear_error(photos, tmp_path, capsys):
+    status = main(["detect", str(photos / "astronaut.png"), "--model", str(tmp_path / "none.keras")])
+    assert status == 1
+    assert f"fercourse detect: error: {tmp_path / 'none.keras'}: no saved model here" in capsys.readouterr().err
+
+
+def test_detect_needs_a_model(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["detect", "photo.jpg"])
+    assert exit_info.value.code == 2
+    assert "--model" in capsys.readouterr().err
+
+
+def test_bench_detect_prints_latency_and_throughput(capsys):
+    status = main(["bench", "detect", "--repeats", "3", "--batch", "4", "--json"])
+    out = capsys.readouterr().out
+    assert status == 0
+    line, payload = out.split("\n", 1)
+    result = json.loads(payload)
+    assert result["faces"] == 1 and result["batch"] == 4
+    assert 0 < result["classify_ms"] < result["median_ms"] and result["images_per_second"] > 0
+    assert f"median {result['median_ms']:.1f} ms wall" in line and "images/s" in line
