@@ -418,15 +418,20 @@ def plot_rf_importance(model, ax=None):
     Parameters
     ----------
     model : fitted estimator, pipeline or array
-        Anything with ``feature_importances_`` over 2304 pixels (a pipeline's last step
-        counts), or the 2304 importances themselves.
+        Anything with ``feature_importances_`` over 2304 pixels (a pipeline's last step or a
+        wrapper's fitted ``estimator_`` counts), or the 2304 importances themselves.
     ax : matplotlib.axes.Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    estimator = model.steps[-1][1] if hasattr(model, "steps") else model
+    estimator = model
+    while not hasattr(estimator, "feature_importances_"):  # unwrap pipelines and subsampling wrappers
+        inner = estimator.steps[-1][1] if hasattr(estimator, "steps") else getattr(estimator, "estimator_", None)
+        if inner is None:
+            break
+        estimator = inner
     importances = np.asarray(getattr(estimator, "feature_importances_", estimator), dtype=float)
     if importances.size != 48 * 48:
         raise ValueError("model: expected a fitted random forest on 2304 flat pixels (no PCA step) or "
