@@ -337,6 +337,20 @@ def test_annotate_draws_on_a_copy(astronaut):
         annotate(astronaut, [ASTRONAUT_FACE])
 
 
+def test_plot_probabilities_draws_seven_bars_in_order():
+    from matplotlib.figure import Figure
+
+    from fercourse.demo import plot_probabilities
+
+    values = [0.05, 0.0, 0.1, 0.6, 0.05, 0.1, 0.1]
+    face = Detection((0, 0, 10, 10), "happy", 0.6, dict(zip(EMOTIONS, values)))
+    ax = Figure().add_subplot()
+    assert plot_probabilities(face, ax=ax) is ax
+    assert [bar.get_width() for bar in ax.patches] == values
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(EMOTIONS)
+    assert ax.get_title() == "happy 60%"
+
+
 # --- the app, driven from Python --------------------------------------------------------------------
 
 def upload(app, name: str, content: bytes) -> None:
@@ -384,7 +398,7 @@ def test_app_says_so_for_no_face_and_bad_files(detector):
 # --- the lesson notebook -----------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_demo_notebook_runs_on_the_sample(tmp_path):
+def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     import json
     from pathlib import Path
 
@@ -394,8 +408,15 @@ def test_demo_notebook_runs_on_the_sample(tmp_path):
     stored = json.loads(source.read_text())
     assert all(not cell.get("outputs") for cell in stored["cells"] if cell["cell_type"] == "code")
     output = tmp_path / "07_demo.ipynb"
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # conftest's Agg would hide the inline figures
     papermill.execute_notebook(str(source), str(output), cwd=str(notebooks), kernel_name="python3",
                                parameters={"model_path": str(tmp_path / "no-model.keras"), "quick": True,
                                            "num_epochs": 1}, progress_bar=False)
-    text = output.read_text()
-    assert "No trained model at" in text and "face" in text and "image/png" in text
+    executed = json.loads(output.read_text())
+    outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
+    stdout = "".join("".join(o["text"]) for o in outputs if o.get("name") == "stdout")
+    assert "No trained model at" in stdout and "run notebooks/05_cnn.ipynb to make one" in stdout
+    assert "face 1 at (177, 67, 93, 93): " in stdout  # the astronaut, pre-rendered for the book
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert not (Path(tmp_path) / "no-model.keras").exists()  # the stand-in never takes the lesson's path

@@ -4,7 +4,8 @@ Pieces, one job each:
 
 - :mod:`fercourse.demo.images`: read a photo from a path, bytes, a PIL image or an array, safely.
 - :mod:`fercourse.demo.faces`: Haar-cascade face detection and FER2013-style 48x48 crops.
-- :mod:`fercourse.demo.detector`: :class:`EmotionDetector`, :class:`Detection`, :func:`annotate`.
+- :mod:`fercourse.demo.detector`: :class:`EmotionDetector`, :class:`Detection`, :func:`annotate`,
+  :func:`plot_probabilities`.
 - :mod:`fercourse.demo.app`: :func:`upload_app`, the ipywidgets app (imported on first use).
 - :mod:`fercourse.demo.bench`: the ``fercourse bench detect`` speed benchmark.
 
@@ -20,12 +21,12 @@ Examples
 
 from __future__ import annotations
 
-from fercourse.demo.detector import Detection, EmotionDetector, annotate
+from fercourse.demo.detector import Detection, EmotionDetector, annotate, plot_probabilities
 from fercourse.demo.faces import DetectionSettings, crop_face, detect_faces, non_max_suppression
 from fercourse.demo.images import MAX_PIXELS, read_image
 
 __all__ = ["Detection", "DetectionSettings", "EmotionDetector", "MAX_PIXELS", "annotate", "crop_face",
-           "detect_faces", "non_max_suppression", "read_image", "upload_app"]
+           "detect_faces", "non_max_suppression", "plot_probabilities", "read_image", "upload_app"]
 
 
 def upload_app(detector):

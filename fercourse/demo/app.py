@@ -13,9 +13,8 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
-from fercourse.demo.detector import EMOTION_COLORS, Detection, EmotionDetector, annotate, encode_png
+from fercourse.demo.detector import Detection, EmotionDetector, annotate, encode_png, plot_probabilities
 from fercourse.demo.images import read_image
-from fercourse.labels import EMOTIONS
 
 #: File types the upload button offers (browsers filter the file dialog with this).
 ACCEPT = "image/*,.jpg,.jpeg,.png,.bmp,.gif,.tif,.tiff,.webp"
@@ -106,14 +105,9 @@ def probability_chart_png(detection: Detection, *, title: str = "") -> bytes:
     from matplotlib.figure import Figure  # no pyplot: no backend, no global figure state
 
     figure = Figure(figsize=(3.2, 2.2), dpi=100, layout="constrained")
-    ax = figure.add_subplot()
-    values = [detection.probabilities[name] for name in EMOTIONS]
-    colors = [np.array(EMOTION_COLORS[name]) / 255 for name in EMOTIONS]
-    ax.barh(list(EMOTIONS), values, color=colors)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("probability")
-    ax.set_title(f"{title}: {detection.emotion} {detection.confidence:.0%}".lstrip(": "), fontsize=10)
+    ax = plot_probabilities(detection, figure.add_subplot(),
+                            title=f"{title}: {detection.emotion} {detection.confidence:.0%}".lstrip(": "))
+    ax.title.set_fontsize(10)
     ax.tick_params(labelsize=8)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -234,6 +234,35 @@ def annotate(image, detections: list[Detection], *, show_confidence: bool = True
     return canvas
 
 
+def plot_probabilities(detection: Detection, ax=None, *, title: str | None = None):
+    """Horizontal bars of one face's seven probabilities, in the emotion colors of :func:`annotate`.
+
+    Parameters
+    ----------
+    detection : Detection
+        One face from :meth:`EmotionDetector.detect`.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure's axes).
+    title : str, optional
+        Default ``"<emotion> <confidence>"``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(3.2, 2.2))
+    values = [detection.probabilities[name] for name in EMOTIONS]
+    ax.barh(list(EMOTIONS), values, color=[np.array(EMOTION_COLORS[name]) / 255 for name in EMOTIONS])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability")
+    ax.set_title(title if title is not None else f"{detection.emotion} {detection.confidence:.0%}")
+    return ax
+
+
 def encode_png(rgb: np.ndarray) -> bytes:
     """PNG bytes of an RGB uint8 image (for widgets and files)."""
     import cv2
