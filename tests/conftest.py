@@ -24,3 +24,43 @@ def small_sample():
     from fercourse.data import load
 
     return load("sample", n_train=700, n_test=140)
+
+
+@pytest.fixture(scope="session")
+def executed_lessons(tmp_path_factory):
+    """Every lesson executed once, in quick mode on the sample, shared by the notebook, book and
+    browser tests (so CI runs the lessons once). Failures are recorded, not raised: each test
+    asserts on the lesson it needs.
+
+    Returns a namespace: ``out`` (executed copies), ``artifacts`` (model and submission folder),
+    ``results`` (lesson name -> :class:`fercourse.notebooks.LessonResult`), ``seconds`` (total).
+    """
+    from types import SimpleNamespace
+
+    from fercourse.notebooks import artefact_folder, run_lessons
+
+    root = tmp_path_factory.mktemp("lessons")
+    results = run_lessons(out=root / "executed", data="sample", quick=True, artifacts=root / "artifacts",
+                          stop_on_error=False, log=None)
+    return SimpleNamespace(out=root / "executed", artifacts=artefact_folder("sample", True, root / "artifacts"),
+                           results={result.name: result for result in results},
+                           seconds=sum(result.seconds for result in results))
+
+
+@pytest.fixture(scope="session")
+def built_book(executed_lessons, tmp_path_factory):
+    """The course book built (warnings as errors) from ``executed_lessons`` in a copy of book/.
+
+    Returns the path of ``index.html``; the build error is raised if the build fails.
+    """
+    import shutil
+
+    from fercourse.book import build_book
+
+    failed = [result.error for result in executed_lessons.results.values() if not result.ok]
+    if failed:
+        pytest.fail("lessons failed, so the book cannot be built: " + "; ".join(failed))
+    book = tmp_path_factory.mktemp("book") / "book"
+    shutil.copytree(REPO_ROOT / "book", book, ignore=shutil.ignore_patterns("_build", "lessons"))
+    shutil.copytree(executed_lessons.out, book / "lessons")
+    return build_book(book)

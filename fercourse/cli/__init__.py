@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "data",
     "bench",
     "detect",
+    "notebooks",
+    "book",
 ]
 
 

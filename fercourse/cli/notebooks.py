@@ -1,0 +1,103 @@
+"""``fercourse notebooks``: run the numbered lessons headless (papermill) and keep executed copies."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DATA_HELP = ("data injected into every lesson: 'sample' (built-in synthetic faces), 'fer2013' "
+             "($FERCOURSE_FER2013), or a path: a FER2013 image-folder root, a Kaggle fer2013.csv or a "
+             "course train.csv (default: each lesson's own default, the sample)")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``notebooks run`` and ``book build`` share."""
+    parser.add_argument("--quick", action="store_true",
+                        help="short CI run: quick=True, num_epochs=2, small data (all lessons in minutes)")
+    parser.add_argument("--data", default=None, metavar="SOURCE", help=DATA_HELP)
+    parser.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                        help="run only these lessons: names, stems or numbers (05_cnn, cnn, 05)")
+    parser.add_argument("--artifacts", default=None, metavar="DIR",
+                        help="root for saved models and submissions (default: artifacts/ in the repository; "
+                             "each data source and mode gets its own folder, e.g. artifacts/sample-quick/)")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="inject another parameter into every lesson that declares it (VALUE is read "
+                             "as a Python literal when it is one, e.g. -p num_epochs 5)")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("notebooks", help="run the lessons headless with papermill",
+                                   description="Run the numbered lessons (notebooks/NN_*.ipynb).")
+    commands = parser.add_subparsers(dest="notebooks_command", metavar="NOTEBOOKS_COMMAND")
+    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+
+    run = commands.add_parser(
+        "run", help="execute the lessons and write executed copies",
+        description="Execute the lessons in order with papermill, injecting parameters into each lesson's "
+                    "'parameters' cell, and write the executed copies (with figures) to --out. Prints one "
+                    "line per lesson with its time. On a failure it names the lesson and the failing cell "
+                    "and exits with status 1.",
+        epilog="Examples: fercourse notebooks run --quick;  fercourse notebooks run --data ../shared/fer2013 "
+               "--only 05_cnn 06",
+    )
+    add_run_options(run)
+    run.add_argument("--out", default=None, metavar="DIR", help="folder for executed copies (default book/lessons/)")
+    run.add_argument("--notebooks", default=None, metavar="DIR", help="lessons folder (default notebooks/)")
+    run.add_argument("--keep-going", action="store_true", help="run the remaining lessons after a failure")
+    run.set_defaults(handler=run_notebooks)
+
+    listing = commands.add_parser("list", help="list the lessons and their parameters",
+                                  description="List the lessons and the parameters each declares.")
+    listing.add_argument("--notebooks", default=None, metavar="DIR", help="lessons folder (default notebooks/)")
+    listing.set_defaults(handler=list_notebooks)
+
+
+def parse_parameters(pairs: list[list[str]]) -> dict[str, object]:
+    """``[["num_epochs", "5"]] -> {"num_epochs": 5}``: literals when they parse, strings otherwise."""
+    import ast
+
+    values: dict[str, object] = {}
+    for name, text in pairs:
+        if not name.isidentifier():
+            raise ValueError(f"--parameter {name}: expected a Python name such as num_epochs")
+        try:
+            values[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            values[name] = text
+    return values
+
+
+def execute(args, out) -> int:
+    """Run the lessons for ``args`` (shared with ``book build``); returns the exit status."""
+    from fercourse import notebooks
+
+    options = {"quick": args.quick, "data": args.data, "only": args.only, "out": out,
+               "parameters": parse_parameters(args.parameter),
+               "stop_on_error": not getattr(args, "keep_going", False),
+               "log": lambda line: print(line, file=sys.stderr, flush=True)}
+    if args.artifacts:
+        options["artifacts"] = args.artifacts
+    if getattr(args, "notebooks", None):
+        options["notebook_dir"] = args.notebooks
+    results = notebooks.run_lessons(**options)
+    total = sum(result.seconds for result in results)
+    failed = [result for result in results if not result.ok]
+    print(f"{len(results) - len(failed)} of {len(results)} lessons ran in {total:.0f} s; executed copies in {out}")
+    for result in failed:
+        print(f"error: {result.error} (executed copy with the traceback: {result.output})", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run_notebooks(args) -> int:
+    from fercourse.notebooks import DEFAULT_OUT
+
+    return execute(args, args.out or DEFAULT_OUT)
+
+
+def list_notebooks(args) -> int:
+    from fercourse import notebooks
+
+    for lesson in notebooks.discover_lessons(args.notebooks or notebooks.NOTEBOOK_DIR):
+        values = notebooks.lesson_parameters(lesson)
+        print(f"{lesson.stem}: " + ", ".join(f"{name}={value!r}" for name, value in values.items()))
+    return 0

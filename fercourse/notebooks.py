@@ -1,0 +1,329 @@
+"""Run the numbered lessons headless with papermill, and the small helpers the lessons share.
+
+:func:`run_lessons` executes ``notebooks/NN_*.ipynb`` in order, injecting parameters into each
+lesson's ``parameters`` cell (only the names that lesson declares), and writes the executed
+copies (outputs and figures included) to an output folder, by default ``book/lessons/``, which
+the book renders without executing anything again.
+
+Quick mode injects ``quick = True`` and a small ``num_epochs``; the lessons shrink their data
+and budgets themselves when ``quick`` is true. Saved models and submissions go to an artefacts
+folder named after the data and the mode (``artifacts/sample-quick/cnn.keras``), so a model
+trained on the sample in quick mode is never loaded by a full run on FER2013.
+
+Examples
+--------
+>>> [path.name for path in discover_lessons()][:2]
+['01_eda.ipynb', '02_baselines.ipynb']
+>>> artefact_folder("sample", quick=True).name
+'sample-quick'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+DEFAULT_OUT = REPO_ROOT / "book" / "lessons"
+DEFAULT_ARTIFACTS = REPO_ROOT / "artifacts"
+LESSON_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+
+#: What quick mode injects (only into lessons that declare the name).
+QUICK_PARAMETERS = {"quick": True, "num_epochs": 2}
+#: Where files a lesson writes go, per parameter name, inside the artefact folder.
+ARTIFACT_PARAMETERS = {"model_path": "cnn.keras", "submission_path": "submission.csv"}
+#: Sizes of the data the lessons use in quick mode: the built-in sample's size, or a random
+#: subsample of real data.
+QUICK_SIZES = {"n_train": 2000, "n_test": 400}
+
+
+@dataclass
+class LessonResult:
+    """How one lesson went."""
+
+    name: str
+    output: Path
+    seconds: float
+    error: str | None = None
+    """None when it ran through; else names the failing cell and the exception."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def discover_lessons(notebook_dir: str | os.PathLike = NOTEBOOK_DIR, only: list[str] | None = None) -> list[Path]:
+    """The lesson notebooks in order (``01_eda.ipynb`` ...), optionally only some of them.
+
+    Parameters
+    ----------
+    notebook_dir : path-like
+    only : list of str, optional
+        Lesson names, stems or number prefixes: ``["05_cnn"]``, ``["05"]``, ``["cnn"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder does not exist or holds no lessons.
+    ValueError
+        A name in ``only`` matches no lesson.
+    """
+    folder = Path(notebook_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such lessons folder (expected notebooks/NN_name.ipynb files)")
+    lessons = sorted(path for path in folder.iterdir() if LESSON_PATTERN.match(path.name))
+    if not lessons:
+        raise FileNotFoundError(f"{folder}: no lesson notebooks (expected files named like 01_eda.ipynb)")
+    if not only:
+        return lessons
+    chosen = []
+    for name in only:
+        key = Path(name).stem
+        matches = [path for path in lessons
+                   if key in (path.stem, path.stem[:2], path.stem[3:]) or path.stem.startswith(key + "_")]
+        if not matches:
+            raise ValueError(f"--only {name}: no such lesson; expected one of "
+                             f"{', '.join(path.stem for path in lessons)}")
+        chosen += [path for path in matches if path not in chosen]
+    return sorted(chosen)
+
+
+def data_tag(data: str) -> str:
+    """A short folder-safe name for a data source: ``"sample"``, ``"fer2013"`` ..."""
+    name = Path(str(data).rstrip("/")).name or "data"
+    return re.sub(r"[^a-z0-9]+", "-", name.lower().removesuffix(".csv")).strip("-") or "data"
+
+
+def artefact_folder(data: str, quick: bool, root: str | os.PathLike = DEFAULT_ARTIFACTS) -> Path:
+    """Where the lessons save models and submissions for this data and mode."""
+    return Path(root) / f"{data_tag(data)}-{'quick' if quick else 'full'}"
+
+
+def lesson_parameters(notebook: str | os.PathLike) -> dict[str, object]:
+    """The names and default values in a lesson's ``parameters`` cell.
+
+    Raises
+    ------
+    ValueError
+        The notebook has no cell tagged ``parameters``.
+    """
+    import nbformat
+
+    notebook = Path(notebook)
+    cells = [cell for cell in nbformat.read(notebook, as_version=4).cells
+             if "parameters" in cell.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{notebook.name}: expected exactly one cell tagged 'parameters'; found {len(cells)}")
+    values: dict[str, object] = {}
+    exec(compile(cells[0].source, f"{notebook.name}:parameters", "exec"), {}, values)  # literals only
+    return values
+
+
+def injected_parameters(notebook: str | os.PathLike, *, data: str | None = None, quick: bool = False,
+                        artifacts: str | os.PathLike | None = None,
+                        extra: dict[str, object] | None = None) -> dict[str, object]:
+    """The parameters the runner injects into one lesson: only names the lesson declares.
+
+    ``data`` is made absolute when it is a path (the lesson runs from ``notebooks/``).
+    """
+    declared = lesson_parameters(notebook)
+    values: dict[str, object] = {}
+    if data is not None:
+        values["data"] = data if data in ("sample", "fer2013") else str(Path(data).expanduser().resolve())
+    if quick:
+        values.update(QUICK_PARAMETERS)
+    if artifacts is not None:
+        values.update({name: str(Path(artifacts).resolve() / file) for name, file in ARTIFACT_PARAMETERS.items()})
+    values.update(extra or {})
+    return {name: value for name, value in values.items() if name in declared}
+
+
+@contextlib.contextmanager
+def _kernel_environment() -> Iterator[None]:
+    """Inline figures (even when the caller set MPLBACKEND=Agg) and quiet TensorFlow in the kernel."""
+    wanted = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "TF_CPP_MIN_LOG_LEVEL": "2",
+              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    previous = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _logged_kernel_manager(log_path: Path):
+    """A kernel manager class whose kernel writes its stdout/stderr (TensorFlow's C++ logs) to ``log_path``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            log_file = open(log_path, "ab")  # noqa: SIM115 - kept open for the kernel's lifetime
+            kw.update(stdout=log_file, stderr=log_file)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return LoggedKernelManager
+
+
+def _describe_failure(name: str, error: Exception, injected: bool) -> str:
+    """``05_cnn failed at cell 14 ("model, history = ..."), In [15] of the executed copy: ValueError: ...``.
+
+    The cell number counts the lesson's own cells from 1 (papermill's injected-parameters cell
+    is not counted), so it matches what a person sees when opening ``notebooks/NN_name.ipynb``.
+    """
+    index = getattr(error, "cell_index", None)
+    if hasattr(error, "ename") and index is not None:
+        number = index + 1 - (1 if injected and index > 0 else 0)
+        first_line = ((getattr(error, "source", "") or "").strip().splitlines() or [""])[0][:80]
+        count = getattr(error, "exec_count", None)
+        executed = f", In [{count}] of the executed copy" if count else ""
+        return f"{name} failed at cell {number} ({first_line!r}){executed}: {error.ename}: {error.evalue}"
+    return f"{name} failed: {type(error).__name__}: {error}"
+
+
+def run_lessons(*, notebook_dir: str | os.PathLike = NOTEBOOK_DIR, out: str | os.PathLike = DEFAULT_OUT,
+                data: str | None = None, quick: bool = False, only: list[str] | None = None,
+                artifacts: str | os.PathLike | None = None, parameters: dict[str, object] | None = None,
+                kernel_name: str = "python3", stop_on_error: bool = True,
+                log: Callable[[str], None] | None = print) -> list[LessonResult]:
+    """Execute the lessons with papermill and write the executed copies to ``out``.
+
+    Parameters
+    ----------
+    notebook_dir : path-like
+        Where the ``NN_name.ipynb`` lessons are; they run with this as the working directory.
+    out : path-like
+        Folder for the executed copies (same file names).
+    data : str, optional
+        Injected as ``data`` (``"sample"``, ``"fer2013"`` or a path); None keeps each lesson's default.
+    quick : bool
+        Inject :data:`QUICK_PARAMETERS`.
+    only : list of str, optional
+        Run only these lessons (see :func:`discover_lessons`).
+    artifacts : path-like, optional
+        Root of the artefact folders; default ``artifacts/`` in the repository. Each run uses
+        :func:`artefact_folder` below it for ``model_path`` and ``submission_path``, and keeps each
+        kernel's own log (TensorFlow's messages) in its ``logs/`` folder.
+    parameters : dict, optional
+        More parameters, injected into every lesson that declares them (they win).
+    kernel_name : str
+        The Jupyter kernel; ``python3`` is the kernel of the Python running this function.
+    stop_on_error : bool
+        Stop at the first failing lesson (the rest are not run).
+    log : callable, optional
+        Receives one progress line per lesson start and end.
+
+    Returns
+    -------
+    list of LessonResult
+        One per lesson run, in order.
+    """
+    import papermill
+
+    lessons = discover_lessons(notebook_dir, only)
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    folder = artefact_folder(data or "sample", quick, Path(artifacts or DEFAULT_ARTIFACTS).resolve())
+    folder.mkdir(parents=True, exist_ok=True)
+    log = log or (lambda line: None)
+    results = []
+    for number, lesson in enumerate(lessons, start=1):
+        values = injected_parameters(lesson, data=data, quick=quick, artifacts=folder, extra=parameters)
+        shown = ", ".join(f"{key}={value!r}" for key, value in values.items())
+        log(f"[{number}/{len(lessons)}] {lesson.stem} ({shown or 'defaults'}) ...")
+        log_path = folder / "logs" / f"{lesson.stem}.kernel.log"
+        log_path.parent.mkdir(exist_ok=True)
+        log_path.write_bytes(b"")
+        started = time.perf_counter()
+        error = None
+        try:
+            with _kernel_environment():
+                papermill.execute_notebook(str(lesson), str(out / lesson.name), parameters=values,
+                                           kernel_name=kernel_name, cwd=str(lesson.parent),
+                                           progress_bar=False, log_output=False,
+                                           kernel_manager_class=_logged_kernel_manager(log_path),
+                                           # C-level output (TensorFlow's start-up logs) goes to the
+                                           # kernel log, not into the lesson's cells
+                                           extra_arguments=["--IPKernelApp.capture_fd_output=False"])
+        except Exception as failure:  # noqa: BLE001 - any kernel, cell or papermill failure is reported
+            error = _describe_failure(lesson.stem, failure, bool(values))
+        result = LessonResult(lesson.stem, out / lesson.name, time.perf_counter() - started, error)
+        results.append(result)
+        log(f"[{number}/{len(lessons)}] {lesson.stem}: {'ok' if result.ok else 'FAILED'} in "
+            f"{result.seconds:.1f} s" + ("" if result.ok else f"\n    {result.error}"))
+        if error:
+            result.error += f" (kernel log: {log_path})"
+        if error and stop_on_error:
+            break
+    return results
+
+
+def lesson_data(data: str = "sample", *, quick: bool = False, seed: int = 0, val_fraction: float = 0.1):
+    """Load the data a lesson uses: train, validation (carved from train) and test.
+
+    In quick mode the built-in sample is small (:data:`QUICK_SIZES`) and real data is
+    randomly subsampled to the same sizes, so every lesson runs in seconds.
+    The test split is never used to choose anything: the validation split is for that.
+
+    Parameters
+    ----------
+    data : str
+        ``"sample"``, ``"fer2013"`` or a path (see :func:`fercourse.data.load`).
+    quick : bool
+    seed : int
+        Seeds the sample, the subsample and the validation split.
+    val_fraction : float
+        Share of train held out for validation (when the source has no validation split).
+
+    Returns
+    -------
+    dataset : fercourse.data.Dataset
+        As loaded (or subsampled in quick mode); ``dataset.test`` is the split to submit for.
+    train, val, test : fercourse.data.Split
+        Labelled splits. When the source's test split is unlabelled (a course release), ``test``
+        is a further held-out part of train.
+
+    Examples
+    --------
+    >>> dataset, train, val, test = lesson_data("sample", quick=True)
+    >>> len(train) + len(val), len(test)
+    (2000, 400)
+    """
+    import numpy as np
+
+    from fercourse.data import Dataset, load, train_val_split
+
+    if data == "sample":
+        sizes = QUICK_SIZES if quick else {}
+        dataset = load("sample", seed=seed, progress=False, **sizes)
+    else:
+        dataset = load(data, progress=False)
+        if quick:
+            rng = np.random.default_rng(seed)
+            splits = {}
+            for name, split in dataset.splits.items():
+                size = QUICK_SIZES["n_test" if name != "train" else "n_train"]
+                keep = np.sort(rng.permutation(len(split))[:size])
+                splits[name] = split.subset(keep)
+            dataset = Dataset(splits, dataset.source)
+    train, test = dataset.train, dataset.test
+    if test.labels is None:
+        # A course release: its test labels are the instructor's. Hold out labelled faces instead.
+        train, test = train_val_split(train, val_fraction=val_fraction, seed=seed + 1)
+        print(f"{dataset.source}: the test split has no labels; scoring on {len(test)} held-out training "
+              "faces instead (dataset.test is still the split to submit predictions for)")
+    if dataset.val is not None:
+        val = dataset.val
+    else:
+        train, val = train_val_split(train, val_fraction=val_fraction, seed=seed)
+    return dataset, train, val, test
+

@@ -1,0 +1,134 @@
+"""The course book: sources, the guarded build, and the book built from the executed lessons."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from fercourse import book
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_config_never_executes_and_cites_from_the_bib():
+    config = yaml.safe_load((REPO_ROOT / "book" / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["bibtex_bibfiles"] == ["references.bib"]
+    bib = (REPO_ROOT / "book" / "references.bib").read_text()
+    assert "@inproceedings{goodfellow2013challenges" in bib
+    assert "Challenges in Representation Learning: A Report on Three Machine Learning Contests" in bib
+
+
+def test_toc_lists_lessons_and_course_pages():
+    toc = yaml.safe_load((REPO_ROOT / "book" / "_toc.yml").read_text())
+    assert toc["root"] == "intro"
+    chapters = [entry for part in toc["parts"] for entry in part["chapters"]]
+    assert {"glob": "lessons/[0-9][0-9]_*"} in chapters
+    files = {entry["file"] for entry in chapters if "file" in entry}
+    assert files == {"results", "instructor_guide", "references"}
+    for name in files | {"intro"}:
+        assert (REPO_ROOT / "book" / f"{name}.md").is_file()
+
+
+def test_landing_page_covers_what_a_newcomer_needs():
+    intro = (REPO_ROOT / "book" / "intro.md").read_text()
+    for needed in ("## What you will learn", "## Prerequisites", "## Getting FER2013",
+                   "## Pointing the lessons at your data", "## Running the course locally",
+                   "fercourse book build --data", "data = \"sample\""):
+        assert needed in intro
+
+
+def test_shift_headings_leaves_code_alone():
+    text = "# A\n```bash\n# comment\n```\n## B\nnot # a heading"
+    assert book.shift_headings(text) == "## A\n```bash\n# comment\n```\n### B\nnot # a heading"
+
+
+def _book_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "book"
+    shutil.copytree(REPO_ROOT / "book", target, ignore=shutil.ignore_patterns("_build", "lessons"))
+    (target / "lessons").mkdir()
+    return target
+
+
+def _executed_lesson(path: Path, outputs: list) -> None:
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1 / 0", execution_count=1)
+    cell.outputs = outputs
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Lesson 1"), cell]
+    nbformat.write(notebook, path)
+
+
+def test_build_refuses_without_lessons(tmp_path):
+    with pytest.raises(book.BookError, match="no executed lessons; run `fercourse notebooks run` first"):
+        book.build_book(_book_copy(tmp_path))
+
+
+def test_build_refuses_a_lesson_with_an_error(tmp_path):
+    folder = _book_copy(tmp_path)
+    _executed_lesson(folder / "lessons" / "01_eda.ipynb",
+                     [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                                             traceback=[])])
+    with pytest.raises(book.BookError, match=r"01_eda.ipynb: cell 1 holds an error \(ZeroDivisionError"):
+        book.build_book(folder)
+
+
+def test_build_refuses_an_unexecuted_lesson(tmp_path):
+    folder = _book_copy(tmp_path)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("print(1)")]
+    nbformat.write(notebook, folder / "lessons" / "01_eda.ipynb")
+    with pytest.raises(book.BookError, match="cell 0 was never executed"):
+        book.build_book(folder)
+
+
+@pytest.mark.slow
+def test_warnings_fail_the_build(tmp_path):
+    folder = _book_copy(tmp_path)
+    _executed_lesson(folder / "lessons" / "01_eda.ipynb", [])
+    (folder / "references.md").write_text("# References\n\nSee {cite}`no_such_key`.\n\n```{bibliography}\n```\n")
+    with pytest.raises(book.BookError, match="jupyter-book build failed"):
+        book.build_book(folder)
+
+
+def test_cli_help_and_missing_lessons(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "fercourse", "book", "build", "--help"],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0
+    assert "--no-run" in completed.stdout and "--quick" in completed.stdout and "--data" in completed.stdout
+
+
+# ---- the book built from the shared quick run (conftest.py) -----------------------------------
+
+@pytest.mark.slow
+def test_book_has_every_lesson_page_with_images(built_book, executed_lessons):
+    html = built_book.parent
+    assert built_book.name == "index.html" and built_book.is_file()
+    for name in executed_lessons.results:
+        page = html / "lessons" / f"{name}.html"
+        assert page.is_file(), f"no page for {name}"
+        sources = re.findall(r'<img[^>]+src="([^"]+)"', page.read_text())
+        assert sources, f"{name}: no image on the page"
+        for source in sources:
+            assert not source.startswith("http"), f"{name}: remote image {source}"
+            assert (page.parent / source).resolve().stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_book_pages_link_and_cite(built_book):
+    html = built_book.parent
+    intro = (html / "intro.html").read_text()
+    assert "lessons/01_eda.html" in intro and "lessons/05_cnn.html" in intro
+    references = (html / "references.html").read_text()
+    assert "Challenges in Representation Learning" in references and "Goodfellow" in references
+    eda = (html / "lessons" / "01_eda.html").read_text()
+    assert "references.html#id" in eda or "goodfellow2013challenges" in eda  # the {cite} became a link
+    for page in ("results.html", "instructor_guide.html"):
+        assert (html / page).is_file()
+    assert "fercourse data prepare" in (html / "instructor_guide.html").read_text()

@@ -1,0 +1,83 @@
+"""Open the built book in headless Chromium: images load and no page logs an error.
+
+Needs Debian's ``chromium`` (``make system-deps`` installs it) and Playwright's Python package
+(it drives the system browser; nothing is downloaded). Screenshots are kept in
+``$FERCOURSE_TEST_ARTIFACTS`` (default ``runs/test-artifacts/``) so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PAGES = ("index.html", "lessons/05_cnn.html")
+
+
+def artifacts_dir() -> Path:
+    folder = Path(os.environ.get("FERCOURSE_TEST_ARTIFACTS", REPO_ROOT / "runs" / "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def book_url(built_book):
+    """The built book served on 127.0.0.1 (a free port) for the duration of one test."""
+    handler = functools.partial(_QuietHandler, directory=str(built_book.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.mark.slow
+def test_book_pages_render_with_images_and_no_console_errors(book_url):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: install Debian's chromium (make system-deps)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    problems: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda message: message.type == "error" and problems.append(
+                f"{page.url}: console error: {message.text}"))
+            page.on("pageerror", lambda error: problems.append(f"{page.url}: page error: {error}"))
+            page.on("requestfailed", lambda request: problems.append(f"{page.url}: failed request {request.url}"))
+            page.on("response", lambda response: response.status >= 400 and problems.append(
+                f"{page.url}: HTTP {response.status} for {response.url}"))
+            for path in PAGES:
+                response = page.goto(f"{book_url}/{path}", wait_until="load")
+                assert response is not None and response.status == 200, f"{path}: HTTP {response and response.status}"
+                page.wait_for_load_state("networkidle")
+                images = page.eval_on_selector_all(
+                    "main img", "images => images.map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
+                if path.startswith("lessons/"):
+                    assert len(images) >= 3, f"{path}: expected the lesson's figures, found {len(images)} images"
+                broken = [source for source, complete, width in images if not complete or width == 0]
+                assert not broken, f"{path}: images that did not load: {broken}"
+                title = page.title()
+                assert "Facial emotion recognition" in title or "CNN" in title or "convolutional" in title.lower()
+                screenshot = artifacts_dir() / f"book_{Path(path).stem}.png"
+                page.screenshot(path=str(screenshot), full_page=False)
+                assert screenshot.stat().st_size > 20_000
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)
