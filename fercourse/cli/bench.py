@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     detect.add_argument("--batch", type=int, default=16, help="photos in the batch run (default 16)")
     detect.add_argument("--json", action="store_true", help="print the figures as JSON")
     detect.set_defaults(handler=run_detect)
+    from fercourse.cli.bench_recipes import register_subcommand as register_recipes
+
+    register_recipes(commands)
 
 
 def run_load(args: argparse.Namespace) -> int:

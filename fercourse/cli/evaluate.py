@@ -1,0 +1,70 @@
+"""``fercourse evaluate``: score a saved Keras model on one split (accuracy, macro-F1, recall, confusion)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from fercourse.cli.train import SOURCE_HELP, add_sample_size_options, load_data
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="score a saved model: accuracy, macro-F1, per-class recall, confusion matrix",
+        description="Load MODEL (a .keras file, e.g. from 'fercourse train') and score it on one split of "
+                    "SOURCE. Score the test split once, at the end: choose models and epochs on 'val' "
+                    "(the 10% of train that 'fercourse train' held out).",
+        epilog="Example: fercourse evaluate artifacts/reference.keras --data ../shared/fer2013 --tta --json")
+    parser.add_argument("model", metavar="MODEL", help="a saved Keras model (.keras)")
+    parser.add_argument("--data", default="sample", metavar="SOURCE", help=SOURCE_HELP + " (default: sample)")
+    parser.add_argument("--split", default="test", choices=("test", "val", "train"),
+                        help="test (default), val (the validation images 'fercourse train' held out) or train "
+                             "(the rest of train)")
+    parser.add_argument("--tta", action="store_true",
+                        help="test-time augmentation: average predictions for each face and its mirror image")
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON: split, tta, n, accuracy, macro_f1, per_class_recall, confusion")
+    add_sample_size_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def format_report(result: dict) -> str:
+    """The evaluation as text: headline scores, per-class recall, the confusion matrix."""
+    from fercourse.labels import EMOTIONS
+
+    lines = [f"model {result['model']} on {result['data']}, split {result['split']} ({result['n']} images), "
+             f"TTA {'yes (flip)' if result['tta'] else 'no'}",
+             f"accuracy {result['accuracy']:.4f}   macro-F1 {result['macro_f1']:.4f}", "",
+             f"{'emotion':<10}{'recall':>8}{'support':>9}"]
+    support = result["per_class"]["support"]
+    for emotion in EMOTIONS:
+        lines.append(f"{emotion:<10}{result['per_class_recall'][emotion]:>8.3f}{int(support[emotion]):>9d}")
+    lines += ["", "confusion matrix (rows true, columns predicted)",
+              f"{'':<10}" + "".join(f"{emotion[:7]:>8}" for emotion in EMOTIONS)]
+    for emotion, row in zip(EMOTIONS, result["confusion"]):
+        lines.append(f"{emotion:<10}" + "".join(f"{count:>8d}" for count in row))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from fercourse.recipes import evaluate_saved
+
+    if not Path(args.model).is_file():
+        raise FileNotFoundError(f"{args.model}: no such model file (expected a .keras file from fercourse train)")
+    result = evaluate_saved(args.model, load_data(args), split=args.split, tta=args.tta)
+    if args.json:
+        print(json.dumps({key: value for key, value in result.items() if key != "per_class"}, indent=2))
+        return 0
+    print(format_report(result))
+    record = Path(args.model).with_suffix(".json")
+    if not args.tta and record.is_file():
+        try:
+            trained_with_tta = json.loads(record.read_text()).get("tta") is True
+        except ValueError:
+            trained_with_tta = False
+        if trained_with_tta:
+            print(f"note: {record.name} says this recipe is scored with --tta", file=sys.stderr)
+    return 0

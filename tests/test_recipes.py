@@ -1,0 +1,146 @@
+"""Tests for fercourse.recipes: the recipes, the schedule, the budget, checkpoints, resume and the record."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fercourse.recipes import (RECIPES, TrainRecord, artifact_paths, evaluate_saved, get_recipe, one_cycle_lr,
+                               train_recipe)
+
+RECORD_FIELDS = {"recipe", "quick", "data", "seed", "split_sizes", "validation", "budget", "epochs_run", "best_epoch",
+                 "best_val_accuracy", "final_val_accuracy", "stopped_by", "partial_last_epoch", "resumed",
+                 "resumed_from_epoch", "train_seconds", "wall_seconds", "tta", "precision", "width", "batch_size",
+                 "model_path", "last_checkpoint", "versions", "machine", "history", "finished_at"}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from fercourse.data import load
+
+    return load("sample", n_train=200, n_test=40)
+
+
+def test_the_two_recipes_are_what_their_descriptions_say():
+    seed, reference = RECIPES["seed_cnn"], RECIPES["reference"]
+    assert (seed.variant, seed.schedule, seed.tta, seed.label_smoothing, seed.weight_decay) == (
+        "bn", "plateau", False, 0.0, None)
+    assert seed.augment["flip"] and seed.patience == 10 and seed.learning_rate == 1e-3
+    assert (reference.variant, reference.schedule, reference.tta, reference.label_smoothing) == (
+        "reference", "one_cycle", True, 0.1)
+    assert reference.weight_decay == 0.01 and reference.augment["flip"] and reference.patience is None
+    with pytest.raises(ValueError, match="recipe 'vgg' is unknown: expected one of seed_cnn, reference"):
+        get_recipe("vgg")
+
+
+def test_recipes_build_their_architecture_and_optimizer():
+    import keras
+
+    seed = RECIPES["seed_cnn"].build(quick=True, seed=0)
+    reference = RECIPES["reference"].build(quick=True, seed=0)
+    assert seed.name == "cnn_bn" and reference.name == "cnn_reference"
+    assert seed.input_shape == (None, 48, 48, 1) and reference.output_shape == (None, 7)
+    assert type(seed.optimizer) is keras.optimizers.Adam
+    assert isinstance(reference.optimizer, keras.optimizers.AdamW)
+    assert reference.loss.label_smoothing == pytest.approx(0.1)
+    assert keras.config.dtype_policy().name == "float32"  # the bfloat16 policy never leaks out of build()
+    full = RECIPES["seed_cnn"].build(seed=0)
+    assert "augmentation" in [layer.name for layer in full.layers]  # quick drops it, the full recipe keeps it
+    assert "augmentation" not in [layer.name for layer in seed.layers]
+
+
+def test_one_cycle_rises_to_its_peak_then_anneals_to_almost_zero():
+    rates = [one_cycle_lr(progress, 0.01) for progress in np.linspace(0, 1, 41)]
+    peak = int(np.argmax(rates))
+    assert rates[0] == pytest.approx(0.01 / 25) and rates[peak] == pytest.approx(0.01)
+    assert np.linspace(0, 1, 41)[peak] == pytest.approx(0.25)
+    assert np.all(np.diff(rates[:peak + 1]) > 0) and np.all(np.diff(rates[peak:]) < 0)
+    assert rates[-1] < 1e-7 and one_cycle_lr(1.7, 0.01) == rates[-1]  # past the budget: stays at the floor
+
+
+def test_artifact_paths_and_bad_budgets_are_refused(tiny, tmp_path):
+    with pytest.raises(ValueError, match=r"model path .*model\.h5: expected a file name ending in \.keras"):
+        artifact_paths(tmp_path / "model.h5")
+    with pytest.raises(ValueError, match="epochs is 0: expected a positive whole number"):
+        train_recipe("seed_cnn", tiny, tmp_path / "m.keras", epochs=0)
+    with pytest.raises(ValueError, match="minutes is -1: expected a positive number of minutes"):
+        train_recipe("seed_cnn", tiny, tmp_path / "m.keras", minutes=-1)
+
+
+def test_a_time_budget_stops_training_inside_the_first_epoch(tiny, tmp_path):
+    out = tmp_path / "budget.keras"
+    record = train_recipe("seed_cnn", tiny, out, minutes=0.001, quick=True)  # 0.06 s: one batch
+    assert record.stopped_by == "time_budget" and record.partial_last_epoch
+    assert record.epochs_run == 1 and record.budget == {"epochs": 10, "minutes": 0.001}
+    steps = int(np.ceil(record.split_sizes["train"] / record.batch_size))
+    assert 1 <= record.history[0]["batches"] < steps
+    paths = artifact_paths(out)
+    assert all(paths[key].is_file() for key in ("model", "record", "last", "state"))
+    saved = json.loads(paths["record"].read_text())
+    assert set(saved) == RECORD_FIELDS and saved["stopped_by"] == "time_budget"
+    assert TrainRecord.load(paths["record"]) == record
+
+
+def test_the_record_is_complete_and_consistent(tiny, tmp_path):
+    record = train_recipe("reference", tiny, tmp_path / "ref.keras", epochs=2, quick=True, seed=3)
+    values = record.to_dict()
+    assert set(values) == RECORD_FIELDS
+    assert values["split_sizes"] == {"train": 180, "val": 20, "test": 40}
+    assert (record.recipe, record.data, record.seed, record.quick, record.tta) == ("reference", "sample", 3, True, True)
+    assert (record.epochs_run, record.stopped_by, record.resumed, record.partial_last_epoch) == (2, "epochs", False,
+                                                                                                  False)
+    assert [row["epoch"] for row in record.history] == [1, 2]
+    assert record.best_val_accuracy == max(row["val_accuracy"] for row in record.history)
+    assert record.history[record.best_epoch - 1]["val_accuracy"] == record.best_val_accuracy
+    assert set(record.versions) == {"fercourse", "python", "tensorflow", "keras", "numpy", "scikit-learn"}
+    assert record.machine["cpus"] >= 1 and record.train_seconds <= record.wall_seconds
+    assert record.width == RECIPES["reference"].quick_width and record.batch_size == 32
+    # The saved best model scores on validation exactly what training recorded for its epoch.
+    scored = evaluate_saved(record.model_path, tiny, split="val")
+    assert scored["n"] == 20 and scored["accuracy"] == pytest.approx(record.best_val_accuracy, abs=1e-4)
+
+
+def test_resume_continues_the_epoch_count_optimizer_and_schedule(tiny, tmp_path):
+    import keras
+
+    out = tmp_path / "resume.keras"
+    first = train_recipe("reference", tiny, out, epochs=2, quick=True)
+    second = train_recipe("reference", tiny, out, epochs=3, quick=True, resume=True)
+    assert (second.resumed, second.resumed_from_epoch, second.epochs_run) == (True, 2, 3)
+    assert [row["epoch"] for row in second.history] == [1, 2, 3]
+    assert second.history[:2] == first.history  # the earlier epochs are kept, not retrained
+    assert second.train_seconds > first.train_seconds
+    steps = int(np.ceil(180 / 32))
+    last = keras.models.load_model(artifact_paths(out)["last"])
+    assert int(last.optimizer.iterations.numpy()) == 3 * steps  # the optimizer went on, no restart
+    # The one-cycle schedule runs over the new 3-epoch budget: epoch 3 ends at its floor.
+    assert second.history[2]["learning_rate"] < second.history[1]["learning_rate"] < 1e-3
+    again = train_recipe("reference", tiny, out, quick=True, resume=True)  # the budget is spent: nothing to do
+    assert again.epochs_run == 3 and again.history == second.history
+
+
+def test_resume_refuses_a_different_run_and_starts_fresh_without_a_checkpoint(tiny, tmp_path):
+    out = tmp_path / "model.keras"
+    train_recipe("seed_cnn", tiny, out, epochs=1, quick=True)
+    with pytest.raises(ValueError, match=r"cannot resume: it was trained with seed=0, this run asks for seed=1"):
+        train_recipe("seed_cnn", tiny, out, epochs=2, quick=True, seed=1, resume=True)
+    with pytest.raises(ValueError, match=r"cannot resume: it was trained with recipe='seed_cnn'"):
+        train_recipe("reference", tiny, out, epochs=2, quick=True, resume=True)
+    fresh = train_recipe("seed_cnn", tiny, tmp_path / "new.keras", epochs=1, quick=True, resume=True)
+    assert (fresh.resumed, fresh.epochs_run) == (False, 1)
+
+
+def test_evaluate_saved_reports_every_metric_and_refuses_bad_input(tiny, tmp_path):
+    record = train_recipe("seed_cnn", tiny, tmp_path / "m.keras", epochs=1, quick=True)
+    result = evaluate_saved(record.model_path, tiny, split="test", tta=True)
+    assert (result["split"], result["n"], result["tta"]) == ("test", 40, True)
+    assert np.asarray(result["confusion"]).shape == (7, 7) and np.asarray(result["confusion"]).sum() == 40
+    diagonal = np.trace(np.asarray(result["confusion"]))
+    assert result["accuracy"] == pytest.approx(diagonal / 40)
+    assert list(result["per_class_recall"]) == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    with pytest.raises(FileNotFoundError, match="nothing.keras: no such model file"):
+        evaluate_saved(tmp_path / "nothing.keras", tiny)
+    with pytest.raises(ValueError, match="sample has no 'holdout' split: expected test, val or train"):
+        evaluate_saved(record.model_path, tiny, split="holdout")
