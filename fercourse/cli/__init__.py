@@ -17,10 +17,10 @@ COMMAND_MODULES = [
     "data",
     "bench",
     "detect",
-    "train",
-    "evaluate",
     "notebooks",
     "book",
+    "submission",
+    "grade",
 ]
 
 

@@ -1,0 +1,58 @@
+"""nbgrader configuration for the fercourse course. Instructor-only: never release this folder's root.
+
+Run every nbgrader command from this folder (``cd autograder``). The answer key is NOT named
+here: pass its path to ``nbgrader autograde`` in the environment variable FERCOURSE_ANSWER_KEY;
+fercourse.grading removes it from the environment before any student kernel starts and refuses
+a key whose SHA-256 differs from the pin that ``fercourse grade setup`` writes to
+answer_key.pin.json. See README.md (the instructor guide) for the whole flow and threat model.
+"""
+
+import json
+from pathlib import Path
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+                                    DeduplicateIds, Execute, GetGrades, IgnorePattern, LimitOutput,
+                                    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+
+from fercourse.grading import ApplyScores, SnapshotSubmission
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+here = Path(__file__).resolve().parent
+
+c.CourseDirectory.root = str(here)
+c.CourseDirectory.course_id = "fercourse"
+c.CourseDirectory.db_url = f"sqlite:///{here / 'gradebook.db'}"
+# Data, models and caches never travel as "extra files" of a submission back into the gradebook.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".cache"]
+c.CourseDirectory.max_file_size = 200_000  # kB: a FER2013 train.csv and a saved CNN fit under it
+
+# Files the student submits that must never be replaced by an instructor's copy in source/.
+c.Autograde.exclude_overwriting = {"a1_baselines": ["submission.csv"],
+                                   "a2_cnn": ["submission.csv", "cnn.keras"]}
+
+# Students come from the submitted/ folders; no roster needed for autograde.
+c.Autograde.create_student = True
+
+# Per-cell limit. With fit_or_load nothing trains at autograde; 300 s leaves room for the a1
+# baselines on full FER2013 on a laptop. A cell past it is interrupted (CellTimeoutError, 0 points
+# for that cell) and the rest of the notebook still runs and is graded.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+
+# Score the submission outside the student's kernel: snapshot + score before execution,
+# write the verdicts into the graded cells after it.
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                      CheckCellMetadata, SnapshotSubmission]
+c.Autograde.autograde_preprocessors = [Execute, ApplyScores, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# Feedback shows the autograded notebook: strip the hidden tests from it.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.ClearHiddenTests.enforce_metadata = False  # feedback cells keep their grade metadata; strip anyway
+
+c.FercourseGrader.thresholds_file = "thresholds.json"
+pin = here / "answer_key.pin.json"  # written by `fercourse grade setup`; not in git
+if pin.is_file():
+    pinned = json.loads(pin.read_text())
+    c.FercourseGrader.answer_key_sha256 = pinned["sha256"]
+    c.FercourseGrader.dataset = pinned["dataset"]

@@ -1,0 +1,185 @@
+"""Build throw-away copies of the nbgrader course, fake student submissions, and time autograding.
+
+Used by ``fercourse grade bench`` (fit-or-load against retraining, same run) and by the
+end-to-end tests. Everything happens in a temporary folder with the real ``nbgrader``
+command line and a real sqlite gradebook.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+COURSE_TEMPLATE = Path(__file__).resolve().parents[1] / "autograder"
+_SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+@dataclass(frozen=True)
+class Course:
+    """A temporary course: its root, the answer key outside it, and the key's SHA-256."""
+
+    root: Path
+    key: Path
+    sha256: str
+
+    def data_dir(self, assignment: str) -> Path:
+        return self.root / "source" / assignment / "data"
+
+    def submitted(self, student: str, assignment: str) -> Path:
+        return self.root / "submitted" / student / assignment
+
+
+def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
+                template: str | Path = COURSE_TEMPLATE) -> Course:
+    """Copy the course (config, thresholds, source notebooks) into ``workdir/course`` and set up sample data."""
+    from fercourse.grading import setup_course
+
+    template, workdir = Path(template), Path(workdir)
+    if not (template / "nbgrader_config.py").is_file():
+        raise FileNotFoundError(f"{template}: no nbgrader_config.py: expected the course folder autograder/")
+    root = workdir / "course"
+    for path in [template / "nbgrader_config.py", template / "thresholds.json", *template.glob("source/*/*.ipynb")]:
+        target = root / path.relative_to(template)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    done = setup_course("sample", root, workdir / "instructor" / "answer_key.csv", n_train=n_train, n_test=n_test)
+    return Course(root, done.answer_key, done.sha256)
+
+
+def nbgrader(course: Course, *args: str, key: bool = False, timeout: float = 900,
+             check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real ``nbgrader`` command in the course folder (``key=True`` passes the answer key path)."""
+    bin_dir = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if k != "FERCOURSE_ANSWER_KEY"}
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if key:
+        env["FERCOURSE_ANSWER_KEY"] = str(course.key)
+    result = subprocess.run([str(Path(bin_dir) / "nbgrader"), *args], cwd=course.root, env=env, text=True,
+                            capture_output=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
+    return result
+
+
+def solutions(course: Course, assignment: str) -> dict[str, str]:
+    """The instructor's code for every solution cell (by grade_id), solution markers removed."""
+    import nbformat
+
+    notebook = nbformat.read(course.root / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    out = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            out[meta["grade_id"]] = "\n".join(line for line in cell.source.splitlines()
+                                              if not _SOLUTION_MARKERS.match(line))
+    return out
+
+
+def submit(course: Course, student: str, assignment: str, *, replace: dict[str, str] | None = None,
+           insert_after: dict[str, str] | None = None, files: dict[str, bytes | Path] | None = None) -> Path:
+    """Write ``submitted/<student>/<assignment>/``: the released notebook with the reference solutions.
+
+    Parameters
+    ----------
+    replace : dict, optional
+        grade_id -> code for a solution cell, instead of the reference solution.
+    insert_after : dict, optional
+        grade_id -> code of a new (ungraded) cell the "student" adds after that cell.
+    files : dict, optional
+        File name -> bytes (or a path to copy) placed next to the notebook, e.g. ``submission.csv``.
+    """
+    import nbformat
+    from nbformat.v4 import new_code_cell
+
+    released = course.root / "release" / assignment / f"{assignment}.ipynb"
+    notebook = nbformat.read(released, as_version=4)
+    code = {**solutions(course, assignment), **(replace or {})}
+    cells = []
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in code:
+            cell.source = code[grade_id]
+        cells.append(cell)
+        if insert_after and grade_id in insert_after:
+            cells.append(new_code_cell(insert_after[grade_id]))
+    notebook.cells = cells
+    folder = course.submitted(student, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / f"{assignment}.ipynb")
+    for name, content in (files or {}).items():
+        if isinstance(content, Path):
+            shutil.copyfile(content, folder / name)
+        else:
+            (folder / name).write_bytes(content)
+    return folder
+
+
+def baseline_submission(course: Course, assignment: str, name: str, **params) -> bytes:
+    """The submission.csv bytes a scikit-learn baseline (fercourse.models) fitted on the course data writes."""
+    from fercourse.data import as_flat, load
+    from fercourse.models import build_baseline
+    from fercourse.submission import write_submission
+
+    data = load(course.data_dir(assignment), cache=False, progress=None)
+    model = build_baseline(name, **params).fit(as_flat(data.train.X), data.train.y)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = write_submission(Path(scratch) / "submission.csv", data.test.ids, model.predict(as_flat(data.test.X)))
+        return path.read_bytes()
+
+
+def train_reference_cnn(course: Course, out: Path, *, epochs: int, seed: int = 0) -> bytes:
+    """Train a2_cnn's reference model like the notebook does; save it to ``out``; return its submission bytes."""
+    from fercourse import set_seed
+    from fercourse.data import load
+    from fercourse.models import build_model, fit_or_load, model_input
+    from fercourse.submission import write_submission
+
+    set_seed(seed)
+    data = load(course.data_dir("a2_cnn"), cache=False, progress=None)
+    model, _ = fit_or_load(out, lambda: build_model("cnn", variant="simple", augment=True, seed=seed),
+                           model_input("cnn", data.train.X), data.train.y, epochs=epochs, batch_size=64,
+                           validation_split=0.1, verbose=0)
+    predictions = model.predict(model_input("cnn", data.test.X), batch_size=256, verbose=0).argmax(axis=1)
+    with tempfile.TemporaryDirectory() as scratch:
+        return write_submission(Path(scratch) / "submission.csv", data.test.ids, predictions).read_bytes()
+
+
+def bench_autograde(*, submissions: int = 3, epochs: int = 3, n_train: int = 1400, n_test: int = 280) -> dict:
+    """Seconds per a2_cnn submission autograded with the saved model (fit-or-load) and without (retraining).
+
+    Both flows grade ``submissions`` students with one ``nbgrader autograde`` call each, in the
+    same process tree and course, so the ratio compares like with like.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        course = make_course(scratch, n_train=n_train, n_test=n_test)
+        nbgrader(course, "generate_assignment", "a2_cnn")
+        model_file = Path(scratch) / "cnn.keras"
+        csv_bytes = train_reference_cnn(course, model_file, epochs=epochs)
+        seconds = {}
+        for flow, with_model in (("fit_or_load", True), ("retraining", False)):
+            for index in range(submissions):
+                files = {"submission.csv": csv_bytes}
+                if with_model:
+                    files["cnn.keras"] = model_file
+                submit(course, f"{flow}_{index}", "a2_cnn", files=files)
+            start = time.perf_counter()
+            for index in range(submissions):
+                nbgrader(course, "autograde", "a2_cnn", "--student", f"{flow}_{index}", key=True)
+            seconds[flow] = (time.perf_counter() - start) / submissions
+    result = {"submissions_per_flow": submissions, "n_train": n_train, "n_test": n_test,
+              "seconds_per_submission_fit_or_load": round(seconds["fit_or_load"], 2),
+              "seconds_per_submission_retraining": round(seconds["retraining"], 2),
+              "retraining_over_fit_or_load": round(seconds["retraining"] / seconds["fit_or_load"], 2)}
+    print(f"a2_cnn autograde, {submissions} submissions per flow, sample {n_train}/{n_test}: "
+          f"fit-or-load {result['seconds_per_submission_fit_or_load']:.1f} s/submission, retraining "
+          f"{result['seconds_per_submission_retraining']:.1f} s/submission "
+          f"({result['retraining_over_fit_or_load']:.1f}x slower)")
+    return result

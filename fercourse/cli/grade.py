@@ -1,0 +1,67 @@
+"""``fercourse grade``: set up the nbgrader course's data and key pin; benchmark autograding."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("grade", help="autograder tools: course data setup, autograde benchmark",
+                                   description="Tools for the nbgrader course in autograder/ (see "
+                                               "autograder/README.md, the instructor guide).")
+    commands = parser.add_subparsers(dest="grade_command", metavar="GRADE_COMMAND")
+    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+
+    setup = commands.add_parser(
+        "setup", help="put train/test CSVs into every assignment and pin the answer key",
+        description="Prepare SOURCE like `fercourse data prepare`, copy train.csv and test.csv into "
+                    "COURSE/source/<assignment>/data/, write the answer key to --key-out (outside the "
+                    "course) and pin its SHA-256 and thresholds set in COURSE/answer_key.pin.json.")
+    setup.add_argument("source", help="'sample', a Kaggle fer2013.csv, course CSVs or an image-folder root "
+                                      "(e.g. ../shared/fer2013)")
+    setup.add_argument("--course", default="autograder", help="the nbgrader course folder (default autograder)")
+    setup.add_argument("--key-out", required=True,
+                       help="where to write the answer key CSV; must be outside the course folder")
+    setup.add_argument("--dataset", choices=("sample", "fer2013"), default=None,
+                       help="thresholds set (default: sample for 'sample', fer2013 otherwise)")
+    setup.add_argument("--n-train", type=int, default=None, help="sample only: training images")
+    setup.add_argument("--n-test", type=int, default=None, help="sample only: test images")
+    setup.add_argument("--salt", default="fercourse", help="secret mixed into the ids (change per offering)")
+    setup.set_defaults(handler=run_setup)
+
+    bench = commands.add_parser(
+        "bench", help="seconds per a2_cnn submission: fit-or-load vs retraining (same run)",
+        description="Build a temporary copy of the course on a small built-in sample, autograde a batch "
+                    "of generated a2_cnn submissions with the real nbgrader twice (saved model submitted: "
+                    "fit_or_load loads it; model missing: fit_or_load trains) and print seconds per "
+                    "submission and their ratio.")
+    bench.add_argument("--submissions", type=int, default=3, help="submissions per flow (default 3)")
+    bench.add_argument("--epochs", type=int, default=3, help="epochs of the submitted model (default 3); the retraining flow trains what the notebook says")
+    bench.add_argument("--n-train", type=int, default=1400, help="sample training images (default 1400)")
+    bench.add_argument("--n-test", type=int, default=280, help="sample test images (default 280)")
+    bench.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    bench.set_defaults(handler=run_bench)
+
+
+def run_setup(args: argparse.Namespace) -> int:
+    from fercourse.grading import setup_course
+
+    done = setup_course(args.source, args.course, args.key_out, dataset=args.dataset, n_train=args.n_train,
+                        n_test=args.n_test, salt=args.salt)
+    for folder in done.data_dirs:
+        print(f"data:        {folder}/train.csv ({done.n_train} rows), test.csv ({done.n_test} rows)")
+    print(f"answer key:  {done.answer_key} (instructor-only; never inside the course folder)")
+    print(f"pinned:      sha256 {done.sha256}, thresholds set '{done.dataset}'")
+    print(f"autograde:   cd {args.course} && FERCOURSE_ANSWER_KEY={done.answer_key} nbgrader autograde ASSIGNMENT")
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from fercourse.bench_autograde import bench_autograde
+
+    result = bench_autograde(submissions=args.submissions, epochs=args.epochs, n_train=args.n_train,
+                             n_test=args.n_test)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0

@@ -1,0 +1,377 @@
+"""Tamper-resistant scoring for the nbgrader course in ``autograder/``.
+
+nbgrader runs a student's code and the hidden tests in one kernel, so any check made
+inside that kernel can be defeated (monkeypatching, objects whose ``__eq__`` is always
+true, input transformers that rewrite later cells...). The two cells that carry the
+submission's points are therefore scored **outside the kernel**, in the ``nbgrader
+autograde`` process, by two preprocessors that ``autograder/nbgrader_config.py`` adds:
+
+:class:`SnapshotSubmission` (last of ``Autograde.sanitize_preprocessors``)
+    Runs before the student's kernel starts. Reads ``submission.csv`` from
+    ``submitted/<student>/<assignment>/`` (the file as submitted: bounded read, symbolic
+    links refused), checks it with :mod:`fercourse.submission` and scores it against the
+    answer key. The key's path comes from the environment variable ``FERCOURSE_ANSWER_KEY``
+    of the nbgrader process, which is removed from the environment (and blanked in
+    ``/proc/<pid>/environ`` where possible) before any kernel starts; its SHA-256 must equal
+    the pin in the course config, or nothing is graded.
+:class:`ApplyScores` (right after ``Execute`` in ``Autograde.autograde_preprocessors``)
+    Replaces whatever the kernel printed in the ``submission_format`` and ``accuracy_tiers``
+    cells with the verdicts computed before execution (nbgrader's ``SaveAutoGrades`` then
+    reads them: an error output scores 0, an ``execute_result`` of ``k`` scores ``k``
+    points), cuts tracebacks of cells with hidden tests down to their last line so hidden
+    code never reaches feedback, and fails the submission loudly if the answer key file
+    changed on disk while the student's code ran.
+
+Thresholds are instructor-only, in ``thresholds.json`` at the course root (never under
+``source/``, so never released), one tier list per assignment and per dataset
+(``sample`` or ``fer2013``). Feedback says how many tiers were cleared, never where they are.
+
+State kept between the two preprocessors (the verdicts, the key read once per process)
+lives in this module and is only touched while ``nbgrader autograde`` runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fercourse.submission import MAX_BYTES, AnswerKey, check_submission_bytes, score_checked
+
+KEY_ENV = "FERCOURSE_ANSWER_KEY"
+FORMAT_CELL = "submission_format"
+ACCURACY_CELL = "accuracy_tiers"
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+
+_KEY: dict[str, object] = {}  # path, key; filled on first use in the nbgrader process
+_VERDICTS: dict[tuple[str, str, str], dict] = {}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one graded cell: points (None for a failure) and the message shown."""
+
+    points: float | None
+    message: str
+
+
+def tiers_cleared(accuracy: float, thresholds: list[float]) -> int:
+    """How many tiers an accuracy clears (a tier is cleared at or above its threshold).
+
+    Examples
+    --------
+    >>> tiers_cleared(0.31, [0.27, 0.29, 0.33])
+    2
+    """
+    return sum(accuracy >= float(threshold) for threshold in sorted(thresholds))
+
+
+def load_thresholds(path: str | Path, assignment: str, dataset: str) -> list[float]:
+    """The tier thresholds for one assignment and dataset from the instructor's thresholds file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no thresholds file (expected the course's instructor-only "
+                                "thresholds.json)")
+    table = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        tiers = table[assignment][dataset]
+    except (KeyError, TypeError):
+        raise ValueError(f"{path}: no thresholds for assignment {assignment!r} and dataset {dataset!r}: "
+                         f"expected {{\"{assignment}\": {{\"{dataset}\": [t1, t2, t3]}}}}") from None
+    if not tiers or not all(isinstance(t, (int, float)) and 0 < t <= 1 for t in tiers):
+        raise ValueError(f"{path}: thresholds for {assignment}/{dataset} are {tiers!r}: expected accuracies in (0, 1]")
+    return [float(t) for t in tiers]
+
+
+def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[float],
+                           name: str = "submission.csv") -> dict[str, Verdict]:
+    """Verdicts for the format cell and the accuracy-tier cell from a submission's bytes.
+
+    ``data`` None means no file was submitted. Nothing here runs student code.
+
+    Examples
+    --------
+    >>> key = AnswerKey.from_bytes(b"id,emotion\\na,3\\nb,6\\nc,0\\n")
+    >>> verdicts = grade_submission_bytes(b"id,emotion\\na,3\\nb,6\\nc,6\\n", key, [0.5, 0.6, 0.9])
+    >>> verdicts["format"].points, verdicts["accuracy"].points
+    (1, 2)
+    """
+    if data is None:
+        missing = f"no {name} was submitted next to the notebook: expected the file your notebook writes"
+        return {"format": Verdict(None, missing), "accuracy": Verdict(None, f"not scored: {missing}")}
+    checked = check_submission_bytes(data, key.ids, name)
+    if checked.problems:
+        problems = "\n".join(f"- {p}" for p in checked.problems)
+        return {"format": Verdict(None, f"{name} is not valid:\n{problems}"),
+                "accuracy": Verdict(None, f"not scored: {name} is not valid (see the submission_format cell)")}
+    result = score_checked(checked, key)
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    cleared = tiers_cleared(result["accuracy"], thresholds)
+    return {"format": Verdict(1, f"{name} is valid ({result['n']} rows; sha256 {digest}...)"),
+            "accuracy": Verdict(cleared, f"{name} as submitted (sha256 {digest}...): accuracy "
+                                         f"{result['accuracy']:.2f} on the hidden test labels, {cleared} of "
+                                         f"{len(thresholds)} tiers cleared")}
+
+
+def _blank_environment_value(name: str) -> None:
+    """Overwrite the bytes of an environment value in this process's memory (Linux, glibc).
+
+    ``os.environ.pop`` alone leaves the original text readable in ``/proc/<pid>/environ``,
+    which a kernel started by this process could read.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.getenv.restype = ctypes.c_void_p
+        pointer = libc.getenv(name.encode())
+        if pointer:
+            ctypes.memset(pointer, ord("x"), len(os.environ.get(name, "").encode()))
+    except (OSError, AttributeError):  # not glibc: the pop below still hides it from children
+        pass
+
+
+def take_key_path() -> Path:
+    """The answer key path from ``FERCOURSE_ANSWER_KEY``, removed from the environment on first call."""
+    if KEY_ENV in os.environ:
+        value = os.environ[KEY_ENV]
+        _blank_environment_value(KEY_ENV)
+        os.environ.pop(KEY_ENV, None)
+        _KEY.clear()
+        _KEY["path"] = Path(value).expanduser().resolve()
+    if "path" not in _KEY:
+        raise ValueError(f"no answer key: run autograde as `{KEY_ENV}=/instructor/only/answer_key.csv nbgrader "
+                         "autograde ASSIGNMENT` (the path is read from the environment and removed before any "
+                         "student kernel starts)")
+    return _KEY["path"]
+
+
+def _import_nbgrader():
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import NbGraderPreprocessor
+    from traitlets import Integer, Unicode
+
+    return CourseDirectory, NbGraderPreprocessor, Integer, Unicode
+
+
+CourseDirectory, NbGraderPreprocessor, Integer, Unicode = _import_nbgrader()
+
+
+class FercourseGrader(NbGraderPreprocessor):
+    """Options shared by :class:`SnapshotSubmission` and :class:`ApplyScores` (``c.FercourseGrader.*``)."""
+
+    answer_key_sha256 = Unicode("", help="SHA-256 of the answer key file (printed by `fercourse data prepare` "
+                                         "and written by `fercourse grade setup`); grading refuses any other key."
+                                ).tag(config=True)
+    dataset = Unicode("sample", help="Which thresholds to use: 'sample' or 'fer2013'.").tag(config=True)
+    thresholds_file = Unicode("thresholds.json", help="Tier thresholds, relative to the course root; "
+                                                      "instructor-only.").tag(config=True)
+    submission_file = Unicode("submission.csv", help="The file each notebook writes next to itself."
+                              ).tag(config=True)
+    format_cell = Unicode(FORMAT_CELL, help="grade_id of the cell that checks the submission's format."
+                          ).tag(config=True)
+    accuracy_cell = Unicode(ACCURACY_CELL, help="grade_id of the partial-credit accuracy-tier cell."
+                            ).tag(config=True)
+    max_bytes = Integer(MAX_BYTES, help="Largest submission file read; larger ones fail the format cell."
+                        ).tag(config=True)
+
+    def course_root(self) -> Path:
+        return Path(CourseDirectory(config=self.config).root).resolve()
+
+    def answer_key(self) -> AnswerKey:
+        """The key, read and checked against the pin once per process."""
+        path = take_key_path()
+        if not self.answer_key_sha256:
+            raise ValueError("the answer key is not pinned: set c.FercourseGrader.answer_key_sha256 in "
+                             "nbgrader_config.py (or run `fercourse grade setup`)")
+        root = self.course_root()
+        if path == root or root in path.parents:
+            raise ValueError(f"the answer key {path} is inside the course folder {root}: keep it outside, where "
+                             "no release, submission or autograded folder can reach it")
+        if "key" not in _KEY:
+            key = AnswerKey.read(path)
+            if key.sha256 != self.answer_key_sha256:
+                raise ValueError(f"the answer key {path} has SHA-256 {key.sha256}, but nbgrader_config.py pins "
+                                 f"{self.answer_key_sha256}: the key was edited or is the wrong file; not grading")
+            _KEY["key"] = key
+        return _KEY["key"]  # type: ignore[return-value]
+
+    def graded_cells(self, nb) -> set[str]:
+        ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
+        return ids & {self.format_cell, self.accuracy_cell}
+
+
+def _where(resources) -> tuple[str, str, str]:
+    info = resources["nbgrader"]
+    return info["student"], info["assignment"], info["notebook"]
+
+
+class SnapshotSubmission(FercourseGrader):
+    """Score the submitted ``submission.csv`` before the student's kernel starts."""
+
+    def preprocess(self, nb, resources):
+        if not self.graded_cells(nb):
+            return nb, resources
+        student, assignment, notebook = _where(resources)
+        self._drop_followed_links(Path(resources["metadata"]["path"]), student, assignment)
+        key = self.answer_key()
+        thresholds = load_thresholds(self.course_root() / self.thresholds_file, assignment, self.dataset)
+        path = Path(resources["metadata"]["path"]) / self.submission_file
+        name = self.submission_file
+        if path.is_symlink():
+            verdicts = {"format": Verdict(None, f"{name} is a symbolic link: expected a regular file"),
+                        "accuracy": Verdict(None, f"not scored: {name} is a symbolic link")}
+        elif not path.is_file():
+            verdicts = grade_submission_bytes(None, key, thresholds, name)
+        elif path.stat().st_size > self.max_bytes:
+            message = f"{name} is {path.stat().st_size / 1e6:.1f} MB, over the {self.max_bytes / 1e6:.0f} MB limit"
+            verdicts = {"format": Verdict(None, message), "accuracy": Verdict(None, f"not scored: {message}")}
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(self.max_bytes)
+            verdicts = grade_submission_bytes(data, key, thresholds, name)
+        _VERDICTS[(student, assignment, notebook)] = verdicts
+        self.log.info("fercourse: %s/%s/%s scored before execution: format %s, accuracy tiers %s", student,
+                      assignment, notebook, verdicts["format"].points, verdicts["accuracy"].points)
+        return nb, resources
+
+
+    def _drop_followed_links(self, submitted: Path, student: str, assignment: str) -> None:
+        """nbgrader copies a submitted symbolic link as its target's content: remove such copies
+        from the kernel's working folder before the kernel starts (a link to the key would leak it)."""
+        coursedir = CourseDirectory(config=self.config)
+        autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+        for link in submitted.rglob("*"):
+            copy = autograded / link.relative_to(submitted)
+            if link.is_symlink() and copy.is_file() and not copy.is_symlink():
+                copy.unlink()
+                self.log.warning("fercourse: %s is a symbolic link; removed its copy %s", link, copy)
+
+
+def _outputs(verdict: Verdict, max_points: float) -> list:
+    from nbformat.v4 import new_output
+
+    if verdict.points is None:
+        return [new_output("error", ename="SubmissionNotScored", evalue=verdict.message.splitlines()[0],
+                           traceback=[f"SubmissionNotScored: {verdict.message}"])]
+    outputs = [new_output("stream", name="stdout", text=verdict.message + "\n")]
+    if max_points != 1 or verdict.points != 1:
+        outputs.append(new_output("execute_result", data={"text/plain": str(verdict.points)}, execution_count=None))
+    return outputs
+
+
+class ApplyScores(FercourseGrader):
+    """Write the verdicts computed before execution into the graded cells, after the kernel ran."""
+
+    def preprocess(self, nb, resources):
+        cells = self.graded_cells(nb)
+        student, assignment, notebook = _where(resources)
+        verdicts = _VERDICTS.pop((student, assignment, notebook), None)
+        if cells and verdicts is None:
+            raise ValueError("ApplyScores found no verdicts: add fercourse.grading.SnapshotSubmission at the end "
+                             "of c.Autograde.sanitize_preprocessors")
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            grade_id = meta.get("grade_id")
+            if verdicts and grade_id == self.format_cell:
+                cell.outputs = _outputs(verdicts["format"], float(meta.get("points", 1)))
+            elif verdicts and grade_id == self.accuracy_cell:
+                cell.outputs = _outputs(verdicts["accuracy"], float(meta.get("points", 1)))
+            elif cell.cell_type == "code" and HIDDEN_BEGIN in cell.source:
+                for output in cell.outputs:  # a traceback would quote hidden test lines
+                    if output.output_type == "error":
+                        output.traceback = [f"{output.ename}: {output.evalue}"]
+        if cells:
+            self._check_key_unchanged(student)
+        return nb, resources
+
+    def _check_key_unchanged(self, student: str) -> None:
+        path = _KEY.get("path")
+        try:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError as error:
+            digest = f"unreadable ({error})"
+        if digest != self.answer_key_sha256:
+            raise ValueError(f"the answer key {path} changed on disk while {student}'s notebook ran (SHA-256 now "
+                             f"{digest}): this submission is not graded. Restore the key and inspect the notebook")
+
+
+PIN_FILE = "answer_key.pin.json"
+
+
+@dataclass(frozen=True)
+class CourseData:
+    """What :func:`setup_course` wrote."""
+
+    data_dirs: tuple[Path, ...]
+    answer_key: Path
+    sha256: str
+    dataset: str
+    n_train: int
+    n_test: int
+
+
+def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
+                 n_train: int | None = None, n_test: int | None = None, salt: str = "fercourse") -> CourseData:
+    """Prepare the course data for every assignment and pin the answer key.
+
+    Runs :func:`fercourse.writers.prepare` on ``source``, copies ``train.csv`` and ``test.csv``
+    into ``course/source/<assignment>/data/`` for each assignment, writes the answer key to
+    ``key_out`` (which must lie outside ``course``; mode 0600) and writes ``course/answer_key.pin.json``
+    with its SHA-256 and the thresholds set to use (``dataset``: ``sample`` when ``source`` is
+    ``"sample"``, else ``fer2013``).
+    """
+    import shutil
+    import tempfile
+
+    from fercourse.data import load
+    from fercourse.writers import prepare
+
+    course, key_out = Path(course).resolve(), Path(key_out).expanduser().resolve()
+    assignments = sorted(p for p in (course / "source").glob("*") if p.is_dir() and list(p.glob("*.ipynb")))
+    if not assignments:
+        raise FileNotFoundError(f"{course / 'source'}: no assignment folders with a notebook: expected the "
+                                "nbgrader course (autograder/)")
+    if course in key_out.parents:
+        raise ValueError(f"--key-out {key_out} is inside the course folder {course}: keep the answer key "
+                         "outside it, where nothing released, submitted or autograded can reach it")
+    dataset = dataset or ("sample" if source == "sample" else "fer2013")
+    if dataset not in ("sample", "fer2013"):
+        raise ValueError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
+    with tempfile.TemporaryDirectory() as scratch:
+        release = prepare(load(source, n_train=n_train, n_test=n_test, progress=None), scratch, salt=salt)
+        data_dirs = []
+        for assignment in assignments:
+            data_dir = assignment / "data"
+            data_dir.mkdir(exist_ok=True)
+            shutil.copyfile(release.train_csv, data_dir / "train.csv")
+            shutil.copyfile(release.test_csv, data_dir / "test.csv")
+            data_dirs.append(data_dir)
+        key_out.parent.mkdir(parents=True, exist_ok=True)
+        if key_out.exists():
+            key_out.chmod(0o600)
+        shutil.copyfile(release.answer_key, key_out)
+        key_out.chmod(0o600)
+    pin = {"sha256": release.answer_key_sha256, "dataset": dataset, "source": str(source),
+           "n_train": release.n_train, "n_test": release.n_test}
+    (course / PIN_FILE).write_text(json.dumps(pin, indent=2) + "\n", encoding="utf-8")
+    return CourseData(tuple(data_dirs), key_out, release.answer_key_sha256, dataset, release.n_train,
+                      release.n_test)
+
+
+def scored_outside_kernel(cell: str = ACCURACY_CELL) -> str:
+    """What a hidden score cell prints when run in the notebook; at autograde its output is replaced.
+
+    Examples
+    --------
+    >>> scored_outside_kernel()
+    'accuracy_tiers: scored by the autograder from the submission.csv you submit'
+    """
+    return f"{cell}: scored by the autograder from the submission.csv you submit"
+
+
+__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "ApplyScores", "FercourseGrader", "SnapshotSubmission",
+           "CourseData", "PIN_FILE", "Verdict", "grade_submission_bytes", "load_thresholds", "scored_outside_kernel", "setup_course", "take_key_path",
+           "tiers_cleared"]
