@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "data",
     "bench",
     "detect",
+    "train",
+    "evaluate",
     "notebooks",
     "book",
     "submission",
