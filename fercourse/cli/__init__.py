@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "book",
     "submission",
     "grade",
+    "compare",
 ]
 
 

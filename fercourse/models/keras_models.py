@@ -1,0 +1,269 @@
+"""Keras builders: the MLP, the LSTM over image rows, the GRU with attention and the CNN family.
+
+Every builder returns a compiled ``keras.Model`` that takes float pixels in [0, 1] in the shape
+:func:`model_input` gives for its name, and outputs seven class probabilities (softmax).
+Labels stay integers 0-6 (sparse cross-entropy). Augmentation, when asked for, is a block of
+Keras preprocessing layers *inside* the model: Keras runs it during ``fit`` only, so
+``predict`` and ``evaluate`` see the images untouched. (The seed courses used the legacy
+``ImageDataGenerator``, which Keras 3 no longer ships.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KERAS_MODELS = ("mlp", "lstm", "gru_attention", "cnn")
+CNN_VARIANTS = ("simple", "bn", "reference")
+
+# Keras's default 0.99 lets the inference statistics lag for many epochs on short runs (the
+# validation accuracy sits at the majority class while training accuracy climbs); 0.9 tracks them.
+_BN_MOMENTUM = 0.9
+_INPUT_SHAPES = {"mlp": (48 * 48,), "lstm": (48, 48), "gru_attention": (48, 48), "cnn": (48, 48, 1)}
+
+
+def _check_name(name: str) -> str:
+    if name not in KERAS_MODELS:
+        raise ValueError(f"model name {name!r} is unknown: expected one of {', '.join(KERAS_MODELS)}")
+    return name
+
+
+def model_input(name: str, images_uint8: np.ndarray) -> np.ndarray:
+    """The images as float32 in [0, 1], in the shape the named Keras model takes.
+
+    ``mlp``: (n, 2304); ``lstm`` and ``gru_attention``: (n, 48, 48), one row per time step;
+    ``cnn``: (n, 48, 48, 1).
+
+    Examples
+    --------
+    >>> images = np.zeros((2, 48, 48), dtype=np.uint8)
+    >>> [model_input(name, images).shape for name in KERAS_MODELS]
+    [(2, 2304), (2, 48, 48), (2, 48, 48), (2, 48, 48, 1)]
+    """
+    _check_name(name)
+    images = np.asarray(images_uint8)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or images.shape[1:] != (48, 48):
+        raise ValueError(f"images have shape {images.shape}: expected (n, 48, 48) uint8 faces")
+    pixels = images.astype(np.float32)
+    if images.dtype == np.uint8 or pixels.max(initial=0.0) > 1.0:
+        pixels /= 255.0
+    return pixels.reshape((len(images), *_INPUT_SHAPES[name]))
+
+
+def make_augmentation(*, flip: bool = True, rotation: float = 0.05, translation: float = 0.1,
+                      zoom: float = 0.1, contrast: float = 0.2, seed: int | None = None):
+    """Random training-time augmentation as a ``keras.Sequential`` of preprocessing layers.
+
+    Takes and returns images shaped (batch, 48, 48, 1). Each layer is active only in training
+    (``model.fit``); at inference it passes images through unchanged. Set an option to 0/False
+    to drop its layer.
+
+    Parameters
+    ----------
+    flip : bool
+        Random horizontal flip (faces are roughly left-right symmetric; never flip vertically).
+    rotation : float
+        Maximum rotation as a fraction of a full turn (0.05 is about 18 degrees).
+    translation : float
+        Maximum shift as a fraction of the image height and width.
+    zoom : float
+        Maximum zoom in or out as a fraction.
+    contrast : float
+        Maximum contrast change as a fraction (pixels in [0, 1]). The models' per-image
+        standardization undoes global contrast changes, so this mainly adds clipping effects.
+    seed : int, optional
+        Seed for the random layers.
+    """
+    import keras
+
+    layers = []
+    if flip:
+        layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
+    if rotation:
+        layers.append(keras.layers.RandomRotation(rotation, fill_mode="nearest", seed=seed))
+    if translation:
+        layers.append(keras.layers.RandomTranslation(translation, translation, fill_mode="nearest", seed=seed))
+    if zoom:
+        layers.append(keras.layers.RandomZoom(zoom, fill_mode="nearest", seed=seed))
+    if contrast:
+        layers.append(keras.layers.RandomContrast(contrast, value_range=(0.0, 1.0), seed=seed))
+    return keras.Sequential(layers, name="augmentation")
+
+
+def _augmented(inputs, name: str, augment, seed):
+    """Run the augmentation block on any model input, reshaping to an image and back."""
+    import keras
+
+    if not augment:
+        return inputs
+    options = augment if isinstance(augment, dict) else {}
+    block = make_augmentation(seed=seed, **options)
+    images = keras.layers.Reshape((48, 48, 1))(inputs) if name != "cnn" else inputs
+    images = block(images)
+    return keras.layers.Reshape(_INPUT_SHAPES[name])(images) if name != "cnn" else images
+
+
+def _mlp(x, *, hidden_sizes=(512, 256), dropout_rate=0.3, batch_norm=True, l1=0.0, l2=0.0):
+    import keras
+
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+    for units in hidden_sizes:
+        x = keras.layers.Dense(units, use_bias=not batch_norm, kernel_regularizer=regularizer)(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.Activation("relu")(x)
+        if dropout_rate:
+            x = keras.layers.Dropout(dropout_rate)(x)
+    return x
+
+
+def _lstm(x, *, units=128, dense_units=64, dropout_rate=0.3):
+    import keras
+
+    x = keras.layers.LSTM(units)(x)
+    x = keras.layers.Dropout(dropout_rate)(x)
+    return keras.layers.Dense(dense_units, activation="relu")(x)
+
+
+def _gru_attention(x, *, units=96, attention_units=64, dropout_rate=0.3):
+    import keras
+
+    from fercourse.models.layers import AdditiveAttention
+
+    x = keras.layers.GRU(units, return_sequences=True)(x)
+    x = AdditiveAttention(attention_units, name="attention")(x)
+    return keras.layers.Dropout(dropout_rate)(x)
+
+
+def _conv_block(x, filters, *, convs=1, batch_norm=False, dropout_rate=0.0):
+    import keras
+
+    for _ in range(convs):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm)(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(momentum=_BN_MOMENTUM)(x)
+        x = keras.layers.Activation("relu")(x)
+    x = keras.layers.MaxPooling2D()(x)
+    return keras.layers.Dropout(dropout_rate)(x) if dropout_rate else x
+
+
+def _cnn(x, variant, *, width=32, dropout_rate=None):
+    """The CNN family; ``width`` is the first block's filter count (doubling per block)."""
+    import keras
+
+    if variant == "simple":  # the seeds' 3-block CNN
+        for block in range(3):
+            x = _conv_block(x, width * 2 ** block)
+        x = keras.layers.Flatten()(x)
+        x = keras.layers.Dense(128, activation="relu")(x)
+        return keras.layers.Dropout(0.5 if dropout_rate is None else dropout_rate)(x)
+    if variant == "bn":  # the seeds' 4-block CNN with batch norm and dropout
+        rate = 0.25 if dropout_rate is None else dropout_rate
+        for block in range(4):
+            x = _conv_block(x, width * 2 ** block, batch_norm=True, dropout_rate=rate)
+        x = keras.layers.Flatten()(x)
+        x = keras.layers.Dense(256, use_bias=False)(x)
+        x = keras.layers.BatchNormalization(momentum=_BN_MOMENTUM)(x)
+        x = keras.layers.Activation("relu")(x)
+        return keras.layers.Dropout(0.5)(x)
+    # reference: VGG-style double convolutions, batch norm, dropout, global average pooling.
+    rate = 0.2 if dropout_rate is None else dropout_rate
+    for block in range(4):
+        x = _conv_block(x, width * 2 ** block, convs=2, batch_norm=True, dropout_rate=rate)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(256, activation="relu")(x)
+    return keras.layers.Dropout(0.4)(x)
+
+
+def build_model(name: str, *, variant: str | None = None, augment: bool | dict = False,
+                num_classes: int = 7, standardize: bool = True, learning_rate=None, seed: int | None = None,
+                **params):
+    """Build and compile a Keras model by name.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`KERAS_MODELS`: ``"mlp"``, ``"lstm"``, ``"gru_attention"``, ``"cnn"``.
+    variant : str, optional
+        For ``cnn`` only: ``"simple"`` (default; 3 conv blocks), ``"bn"`` (4 blocks with batch norm
+        and dropout) or ``"reference"`` (VGG-style double convolutions, batch norm, dropout, global
+        average pooling, label smoothing 0.1 and AdamW with weight decay).
+    augment : bool or dict
+        Add the :func:`make_augmentation` block (a dict passes its options). Active only in training.
+    num_classes : int
+        Size of the softmax output.
+    standardize : bool
+        Start with a per-image standardization layer (zero mean, unit variance per image), after
+        the augmentation. Brightness and contrast vary a lot between faces; without it the CNNs
+        take several epochs to start learning on the built-in sample.
+    learning_rate : float or keras LearningRateSchedule, optional
+        Default 1e-3 (Adam; AdamW for ``reference``).
+    seed : int, optional
+        Seed for the augmentation layers.
+    **params
+        Architecture options: ``mlp``: ``hidden_sizes`` (tuple), ``dropout_rate``, ``batch_norm``,
+        ``l1``, ``l2``; ``lstm``: ``units``, ``dense_units``, ``dropout_rate``; ``gru_attention``:
+        ``units``, ``attention_units``, ``dropout_rate``; ``cnn``: ``width``, ``dropout_rate``;
+        ``reference`` also ``label_smoothing`` and ``weight_decay``.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with sparse cross-entropy and accuracy; input shape as :func:`model_input`.
+
+    Examples
+    --------
+    >>> model = build_model("mlp", hidden_sizes=(16,))
+    >>> model.input_shape, model.output_shape
+    ((None, 2304), (None, 7))
+    """
+    import keras
+
+    _check_name(name)
+    if name == "cnn":
+        variant = variant or "simple"
+        if variant not in CNN_VARIANTS:
+            raise ValueError(f"cnn variant {variant!r} is unknown: expected one of {', '.join(CNN_VARIANTS)}")
+    elif variant is not None:
+        raise ValueError(f"variant={variant!r} applies to 'cnn' only, not {name!r}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes is {num_classes}: expected at least 2")
+    reference = name == "cnn" and variant == "reference"
+    label_smoothing = params.pop("label_smoothing", 0.1 if reference else 0.0)
+    weight_decay = params.pop("weight_decay", 1e-4 if reference else None)
+
+    inputs = keras.Input(_INPUT_SHAPES[name], name="pixels")
+    x = _augmented(inputs, name, augment, seed)
+    if standardize:
+        from fercourse.models.layers import PerImageStandardization
+
+        x = PerImageStandardization(name="standardize")(x)
+    try:
+        if name == "mlp":
+            x = _mlp(x, **params)
+        elif name == "lstm":
+            x = _lstm(x, **params)
+        elif name == "gru_attention":
+            x = _gru_attention(x, **params)
+        else:
+            x = _cnn(x, variant, **params)
+    except TypeError as error:
+        raise TypeError(f"build_model({name!r}): {error}") from None
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    model_name = f"cnn_{variant}" if name == "cnn" else name
+    model = keras.Model(inputs, outputs, name=model_name)
+
+    learning_rate = 1e-3 if learning_rate is None else learning_rate
+    if weight_decay:
+        optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay)
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    if label_smoothing:
+        from fercourse.models.layers import SparseSmoothedCrossentropy
+
+        loss = SparseSmoothedCrossentropy(num_classes=num_classes, label_smoothing=label_smoothing)
+    else:
+        loss = "sparse_categorical_crossentropy"
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    return model

@@ -1,0 +1,172 @@
+"""Custom Keras pieces: per-image standardization, additive attention, a one-cycle schedule, a smoothed loss, a time limit.
+
+This module imports Keras at the top, so only the builders import it (inside functions);
+``import fercourse.models`` stays light. Every class is registered under the ``fercourse``
+package so ``keras.models.load_model`` restores saved models without ``custom_objects``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="fercourse")
+class AdditiveAttention(keras.layers.Layer):
+    """Additive (Bahdanau-style) attention pooling over time steps.
+
+    Scores each step ``h_t`` with ``v . tanh(W h_t + b)``, turns the scores into weights with a
+    softmax over time and returns the weighted sum of the steps: ``(batch, steps, features)`` in,
+    ``(batch, features)`` out. ``return_attention=True`` returns ``(context, weights)`` instead,
+    so a lesson can show which image rows the model looked at.
+
+    Parameters
+    ----------
+    units : int
+        Size of the hidden scoring layer ``W``.
+    return_attention : bool
+        Also return the attention weights, shape ``(batch, steps)``.
+    """
+
+    def __init__(self, units: int = 64, return_attention: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.return_attention = bool(return_attention)
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self.score_dense = keras.layers.Dense(self.units, activation="tanh", name="score_hidden")
+        self.score_dense.build(input_shape)
+        self.score_vector = keras.layers.Dense(1, use_bias=False, name="score_vector")
+        self.score_vector.build((*input_shape[:-1], self.units))
+        self.features = features
+
+    def call(self, inputs):
+        scores = ops.squeeze(self.score_vector(self.score_dense(inputs)), axis=-1)  # (batch, steps)
+        weights = ops.softmax(scores, axis=-1)
+        context = ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+        if self.return_attention:
+            return context, weights
+        return context
+
+    def compute_output_shape(self, input_shape):
+        context = (input_shape[0], input_shape[-1])
+        return (context, (input_shape[0], input_shape[1])) if self.return_attention else context
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "return_attention": self.return_attention}
+
+
+@keras.saving.register_keras_serializable(package="fercourse")
+class PerImageStandardization(keras.layers.Layer):
+    """Scale each image to zero mean and unit standard deviation (over all its pixels).
+
+    FER2013's faces, like the built-in sample's, vary a lot in brightness and contrast; removing
+    that per image lets the first layers spend their capacity on shape. Active in training and
+    inference alike, so it is part of the model, not of the data pipeline.
+    """
+
+    def __init__(self, epsilon: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        axes = tuple(range(1, len(inputs.shape)))
+        mean = ops.mean(inputs, axis=axes, keepdims=True)
+        std = ops.std(inputs, axis=axes, keepdims=True)
+        return (inputs - mean) / (std + self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="fercourse")
+class OneCycleSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """One-cycle learning rate: cosine warm-up to ``max_lr``, then cosine annealing to almost zero.
+
+    Starts at ``max_lr / div_factor``, peaks after ``pct_start * total_steps`` steps and ends at
+    ``max_lr / (div_factor * final_div_factor)``; steps past ``total_steps`` keep the final rate.
+
+    Examples
+    --------
+    >>> schedule = OneCycleSchedule(max_lr=0.01, total_steps=100)
+    >>> round(float(schedule(0)), 5), round(float(schedule(30)), 5), float(schedule(100)) < 1e-5
+    (0.0004, 0.01, True)
+    """
+
+    def __init__(self, max_lr: float, total_steps: int, pct_start: float = 0.3,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4):
+        if total_steps < 1:
+            raise ValueError(f"total_steps is {total_steps}: expected a positive number of steps")
+        if not 0.0 < pct_start < 1.0:
+            raise ValueError(f"pct_start is {pct_start}: expected a fraction between 0 and 1")
+        self.max_lr = float(max_lr)
+        self.total_steps = int(total_steps)
+        self.pct_start = float(pct_start)
+        self.div_factor = float(div_factor)
+        self.final_div_factor = float(final_div_factor)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        start = self.max_lr / self.div_factor
+        final = start / self.final_div_factor
+        warm_steps = max(1.0, self.pct_start * self.total_steps)
+        cool_steps = max(1.0, self.total_steps - warm_steps)
+        warm = ops.clip(step / warm_steps, 0.0, 1.0)
+        cool = ops.clip((step - warm_steps) / cool_steps, 0.0, 1.0)
+        rising = start + (self.max_lr - start) * (1.0 - ops.cos(math.pi * warm)) / 2.0
+        falling = final + (self.max_lr - final) * (1.0 + ops.cos(math.pi * cool)) / 2.0
+        return ops.where(step < warm_steps, rising, falling)
+
+    def get_config(self):
+        return {"max_lr": self.max_lr, "total_steps": self.total_steps, "pct_start": self.pct_start,
+                "div_factor": self.div_factor, "final_div_factor": self.final_div_factor}
+
+
+@keras.saving.register_keras_serializable(package="fercourse")
+class SparseSmoothedCrossentropy(keras.losses.Loss):
+    """Cross-entropy on integer labels with label smoothing.
+
+    Keras's ``SparseCategoricalCrossentropy`` has no ``label_smoothing``; this one-hot encodes the
+    integer labels inside the loss, so the data stays integer labels (0-6) for every model.
+    """
+
+    def __init__(self, num_classes: int = 7, label_smoothing: float = 0.1,
+                 name: str = "sparse_smoothed_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.num_classes = int(num_classes)
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), self.num_classes)
+        return keras.losses.categorical_crossentropy(y_true, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes,
+                "label_smoothing": self.label_smoothing}
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training at the end of the first epoch that ends more than ``seconds`` after the start.
+
+    ``stopped_early`` says whether the limit ended the run.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.perf_counter() - self.start > self.seconds:
+            self.stopped_early = True
+            self.model.stop_training = True

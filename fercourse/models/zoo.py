@@ -1,0 +1,150 @@
+"""The model zoo behind ``fercourse compare``: train every model on one dataset and score it on test.
+
+Keras models select their epoch on a validation split carved from train (early stopping on
+validation loss, best weights restored); the test split is touched once, for the final score.
+Budgets: ``quick`` caps epochs and seconds per model so the whole zoo runs in a few minutes on
+a 2-core CPU; the full budget is what the real-FER2013 table in ``docs/results.md`` used.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from fercourse.models.baselines import BASELINES
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Training budget of one Keras model: epoch cap, batch size and a soft time limit (seconds)."""
+
+    epochs: int
+    batch_size: int = 64
+    time_limit: float | None = None
+
+
+# name in the table -> (Keras model name, CNN variant, augment?, quick budget, full budget).
+# The zoo trains the reference CNN at width 16 (build_model's default is 32): on a 2-core CPU the
+# full width manages one or two epochs of FER2013 in the time budget, the half width four or five.
+_KERAS_ZOO = {
+    "mlp": ("mlp", None, False, Budget(20, 128, 30), Budget(60, 128, 90)),
+    "lstm": ("lstm", None, False, Budget(10, 128, 45), Budget(30, 128, 150)),
+    "gru_attention": ("gru_attention", None, False, Budget(10, 128, 45), Budget(30, 128, 150)),
+    "cnn_simple": ("cnn", "simple", False, Budget(10, 64, 75), Budget(40, 64, 200)),
+    "cnn_bn": ("cnn", "bn", False, Budget(10, 64, 90), Budget(40, 64, 200)),
+    "cnn_reference": ("cnn", "reference", True, Budget(15, 64, 120), Budget(60, 64, 420)),
+}
+_KERAS_PARAMS = {"cnn_reference": {"width": 16}}
+# --quick shrinks the slow baselines (fewer trees and clusters, smaller subsamples).
+_QUICK_BASELINE_OPTIONS = {
+    "random_forest": {"n_estimators": 60, "max_samples": 6000},
+    "kmeans_logistic": {"n_clusters": 100},
+    "knn_pca": {"max_samples": 4000},
+    "svm_pca": {"max_samples": 3000},
+}
+ZOO = BASELINES + tuple(_KERAS_ZOO)
+QUICK_EXCLUDED = ("svm_pca", "knn_pca")  # slow and never informative at quick budgets; ask for them by name
+
+
+def _fit_baseline(name: str, train, seed: int, quick: bool) -> tuple[object, dict]:
+    import warnings
+
+    from fercourse.data import as_flat
+    from fercourse.models.baselines import build_baseline
+
+    model = build_baseline(name, random_state=seed, **(_QUICK_BASELINE_OPTIONS.get(name, {}) if quick else {}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings at the small default budgets
+        model.fit(as_flat(train.images), train.labels)
+    return model, {"n_fit": int(getattr(model, "n_fit_", len(train)))}
+
+
+def _fit_keras(name: str, train, seed: int, quick: bool, verbose: int) -> tuple[object, dict]:
+    from fercourse import set_seed
+    from fercourse.data import train_val_split
+    from fercourse.models.keras_models import build_model, model_input
+    from fercourse.models.training import training_callbacks
+
+    keras_name, variant, augment, quick_budget, full_budget = _KERAS_ZOO[name]
+    budget = quick_budget if quick else full_budget
+    set_seed(seed)
+    fit_split, val_split = train_val_split(train, val_fraction=0.1, seed=seed)
+    model = build_model(keras_name, variant=variant, augment=augment, seed=seed, **_KERAS_PARAMS.get(name, {}))
+    callbacks = training_callbacks(patience=4 if quick else 8, reduce_lr_patience=2 if quick else 3,
+                                   time_limit=budget.time_limit)
+    history = model.fit(model_input(keras_name, fit_split.images), fit_split.labels,
+                        validation_data=(model_input(keras_name, val_split.images), val_split.labels),
+                        epochs=budget.epochs, batch_size=budget.batch_size, callbacks=callbacks, verbose=verbose)
+    val_loss = history.history["val_loss"]
+    return model, {"n_fit": len(fit_split), "epochs": len(val_loss), "best_epoch": int(np.argmin(val_loss)) + 1,
+                   "val_accuracy": round(float(history.history["val_accuracy"][int(np.argmin(val_loss))]), 4)}
+
+
+def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *, quick: bool = False,
+                   seed: int = 0, progress: Callable[[str], None] | None = print, verbose: int = 0) -> list[dict]:
+    """Train each model on ``dataset.train`` and score it on ``dataset.test``.
+
+    Parameters
+    ----------
+    dataset : fercourse.data.Dataset
+        Needs labelled ``train`` and ``test`` splits.
+    models : sequence of str, optional
+        Names from :data:`ZOO`; default all of them (``quick`` leaves out :data:`QUICK_EXCLUDED`).
+    quick : bool
+        Small epoch and time budgets.
+    seed : int
+        Seeds the validation split, the baselines and Keras.
+    progress : callable, optional
+        Called with one line per step (default ``print``); None is silent.
+    verbose : int
+        Keras ``fit`` verbosity.
+
+    Returns
+    -------
+    list of dict
+        One per model, in the order run: ``model``, ``kind`` (sklearn/keras), ``split`` ("test"),
+        ``accuracy``, ``macro_f1``, ``disgust_recall``, ``fit_seconds``, ``n_fit`` (training rows used),
+        plus for Keras ``epochs``, ``best_epoch`` and ``val_accuracy``. The fitted models and test
+        predictions are under the private keys ``_model`` and ``_y_pred`` (not JSON).
+    """
+    from fercourse.evaluate import evaluate, predict_proba
+
+    if models is None:
+        models = [name for name in ZOO if not (quick and name in QUICK_EXCLUDED)]
+    unknown = [name for name in models if name not in ZOO]
+    if unknown:
+        raise ValueError(f"unknown model(s) {', '.join(unknown)}: expected names from {', '.join(ZOO)}")
+    train, test = dataset.train, dataset.test
+    if train.labels is None or test.labels is None:
+        raise ValueError(f"{dataset.source}: compare needs labelled train and test splits "
+                         "(an unlabelled test split cannot be scored)")
+    say = progress or (lambda line: None)
+    results = []
+    for position, name in enumerate(models, 1):
+        say(f"[{position}/{len(models)}] {name}: training on {len(train)} images ...")
+        start = time.perf_counter()
+        if name in _KERAS_ZOO:
+            model, extra = _fit_keras(name, train, seed, quick, verbose)
+            keras_name = _KERAS_ZOO[name][0]
+        else:
+            model, extra = _fit_baseline(name, train, seed, quick)
+            keras_name = name
+        fit_seconds = time.perf_counter() - start
+        y_pred = predict_proba(model, test.images, keras_name).argmax(axis=1)
+        scores = evaluate(test.labels, y_pred, split="test")
+        result = {"model": name, "kind": "keras" if name in _KERAS_ZOO else "sklearn", "split": "test",
+                  "accuracy": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
+                  "disgust_recall": round(float(scores["per_class"].loc["disgust", "recall"]), 4),
+                  "fit_seconds": round(fit_seconds, 1), **extra, "_model": model, "_y_pred": y_pred}
+        results.append(result)
+        say(f"[{position}/{len(models)}] {name}: test accuracy {result['accuracy']:.3f}, "
+            f"macro-F1 {result['macro_f1']:.3f}, {fit_seconds:.0f} s")
+    return results
+
+
+def public(results: list[dict]) -> list[dict]:
+    """The results without the private ``_model`` / ``_y_pred`` keys (ready for JSON)."""
+    return [{key: value for key, value in row.items() if not key.startswith("_")} for row in results]

@@ -1,0 +1,237 @@
+"""Tests for fercourse.models: baselines, Keras builders, augmentation, schedules, fit_or_load, tuner."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from fercourse.data import as_flat, load
+from fercourse.models import (BASELINES, KERAS_MODELS, build_baseline, build_model, cross_validate, fit_or_load,
+                              make_augmentation, model_input, one_cycle, training_callbacks, tune)
+
+FAST_OPTIONS = {  # the same algorithms at toy sizes, so the suite stays quick
+    "random_forest": {"n_estimators": 10},
+    "knn_pca": {"pca_components": 10, "k_grid": (1, 3)},
+    "svm_pca": {"pca_components": 10, "max_samples": 200},
+    "kmeans_logistic": {"pca_components": 10, "n_clusters": 8},
+    "logistic_regression": {"pca_components": 20},
+}
+KERAS_CASES = [("mlp", None), ("lstm", None), ("gru_attention", None), ("cnn", "simple"), ("cnn", "bn"),
+               ("cnn", "reference")]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """300 train / 60 test synthetic faces."""
+    return load("sample", n_train=300, n_test=60)
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_every_baseline_fits_and_predicts(name, tiny):
+    model = build_baseline(name, **FAST_OPTIONS.get(name, {}))
+    X_train, X_test = as_flat(tiny.train.images), as_flat(tiny.test.images)
+    assert model.fit(X_train, tiny.train.labels) is model
+    y_pred = model.predict(X_test)
+    assert y_pred.shape == (60,)
+    assert set(np.unique(y_pred)) <= set(range(7))
+    if name == "dummy":
+        assert (y_pred == 3).all()  # happy is the most frequent class, as in FER2013
+    if hasattr(model, "predict_proba"):
+        proba = model.predict_proba(X_test)
+        assert proba.shape[0] == 60
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-4)
+
+
+def test_subsampled_baselines_train_on_a_stratified_subset(tiny):
+    model = build_baseline("svm_pca", pca_components=10, max_samples=120)
+    model.fit(as_flat(tiny.train.images), tiny.train.labels)
+    assert model.n_fit_ == 120
+    assert not hasattr(model, "predict_proba")  # a plain SVM: evaluate.predict_proba softmaxes instead
+    assert model.decision_function(as_flat(tiny.test.images[:5])).shape == (5, 7)
+
+
+def test_build_baseline_rejects_unknown_names_and_options():
+    with pytest.raises(ValueError, match="baseline name 'svm' is unknown: expected one of dummy, "):
+        build_baseline("svm")
+    with pytest.raises(TypeError, match=r"build_baseline\('sgd'\) got unknown option\(s\) n_estimators"):
+        build_baseline("sgd", n_estimators=5)
+
+
+def test_cross_validate_returns_fold_scores_mean_and_std(tiny):
+    result = cross_validate("naive_bayes", as_flat(tiny.train.images), tiny.train.labels, cv=3)
+    assert len(result["scores"]) == 3
+    assert result["mean"] == pytest.approx(np.mean(result["scores"]))
+    assert result["std"] == pytest.approx(np.std(result["scores"]))
+    assert result["split"] == "cross-validation on the given data"
+    assert 0.0 < result["mean"] < 1.0
+
+
+def test_model_input_shapes_and_errors():
+    images = np.full((3, 48, 48), 255, dtype=np.uint8)
+    assert model_input("mlp", images).shape == (3, 2304)
+    assert model_input("lstm", images).shape == (3, 48, 48)
+    assert model_input("cnn", images).shape == (3, 48, 48, 1)
+    assert model_input("cnn", images).dtype == np.float32
+    assert model_input("cnn", images).max() == 1.0
+    with pytest.raises(ValueError, match="model name 'vgg' is unknown"):
+        model_input("vgg", images)
+    with pytest.raises(ValueError, match=r"shape \(3, 2304\): expected \(n, 48, 48\)"):
+        model_input("mlp", images.reshape(3, -1))
+
+
+@pytest.mark.parametrize("name, variant", KERAS_CASES)
+def test_every_keras_builder_trains_one_epoch_and_predicts(name, variant, tiny):
+    model = build_model(name, variant=variant, augment=(variant == "reference"), seed=0)
+    assert model.output_shape == (None, 7)
+    x = model_input(name, tiny.train.images[:96])
+    history = model.fit(x, tiny.train.labels[:96], epochs=1, batch_size=32, verbose=0)
+    assert len(history.history["loss"]) == 1
+    assert int(model.optimizer.iterations.numpy()) == 3
+    proba = model.predict(model_input(name, tiny.test.images[:10]), verbose=0)
+    assert proba.shape == (10, 7)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_build_model_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="model name 'resnet' is unknown: expected one of mlp, lstm"):
+        build_model("resnet")
+    with pytest.raises(ValueError, match="cnn variant 'huge' is unknown: expected one of simple, bn, reference"):
+        build_model("cnn", variant="huge")
+    with pytest.raises(ValueError, match="variant='bn' applies to 'cnn' only, not 'mlp'"):
+        build_model("mlp", variant="bn")
+    with pytest.raises(TypeError, match=r"build_model\('lstm'\).*hidden_sizes"):
+        build_model("lstm", hidden_sizes=(3,))
+
+
+def test_mlp_is_configurable():
+    import keras
+
+    model = build_model("mlp", hidden_sizes=(32, 16, 8), dropout_rate=0.0, batch_norm=False, l2=0.01)
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [32, 16, 8, 7]
+    assert not any(isinstance(layer, (keras.layers.BatchNormalization, keras.layers.Dropout))
+                   for layer in model.layers)
+    assert len(model.losses) == 3  # one L2 penalty per hidden layer
+
+
+def test_augmentation_changes_images_in_training_only():
+    images = np.random.default_rng(0).random((4, 48, 48, 1)).astype("float32")
+    block = make_augmentation(seed=1)
+    assert [layer.__class__.__name__ for layer in block.layers] == [
+        "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"]
+    np.testing.assert_array_equal(np.asarray(block(images, training=False)), images)
+    assert not np.allclose(np.asarray(block(images, training=True)), images)
+    assert [layer.__class__.__name__ for layer in make_augmentation(rotation=0, zoom=0, contrast=0).layers] == [
+        "RandomFlip", "RandomTranslation"]
+    model = build_model("cnn", augment=True, seed=0)
+    x = model_input("cnn", (images[..., 0] * 255).astype(np.uint8))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_additive_attention_weights_sum_to_one():
+    from fercourse.models.layers import AdditiveAttention
+
+    sequence = np.random.default_rng(0).random((2, 48, 5)).astype("float32")
+    context, weights = AdditiveAttention(8, return_attention=True)(sequence)
+    weights = np.asarray(weights)
+    assert np.asarray(context).shape == (2, 5)
+    assert weights.shape == (2, 48)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(context), np.einsum("bt,btf->bf", weights, sequence), rtol=1e-5)
+
+
+def test_one_cycle_rises_then_falls():
+    schedule = one_cycle(0.01, total_steps=100, pct_start=0.3)
+    rates = [float(schedule(step)) for step in range(0, 101, 10)]
+    assert rates[0] == pytest.approx(0.0004)
+    assert rates[3] == pytest.approx(0.01)
+    assert rates[:4] == sorted(rates[:4]) and rates[3:] == sorted(rates[3:], reverse=True)
+    assert rates[-1] < 1e-5
+    with pytest.raises(ValueError, match="total_steps is 0"):
+        one_cycle(0.01, total_steps=0)
+
+
+def test_training_callbacks(tmp_path):
+    import keras
+
+    callbacks = training_callbacks(tmp_path / "best.keras", time_limit=10)
+    kinds = [callback.__class__.__name__ for callback in callbacks]
+    assert kinds == ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "TimeLimit"]
+    assert callbacks[0].restore_best_weights
+    assert training_callbacks(patience=None, reduce_lr_patience=None) == []
+    with pytest.raises(ValueError, match="best.h5: expected a file name ending in .keras"):
+        training_callbacks(tmp_path / "best.h5")
+    # The time limit stops after the first epoch once the limit (0 s) has passed.
+    model = build_model("mlp", hidden_sizes=(8,))
+    x, y = np.zeros((8, 2304), "float32"), np.arange(8) % 7
+    history = model.fit(x, y, epochs=5, verbose=0, callbacks=training_callbacks(
+        patience=None, reduce_lr_patience=None, time_limit=0.0))
+    assert len(history.history["loss"]) == 1
+    assert isinstance(callbacks[-1], keras.callbacks.Callback)
+
+
+def test_fit_or_load_trains_saves_then_loads_without_training(tmp_path, monkeypatch):
+    import keras
+
+    path = tmp_path / "models" / "gru.keras"
+    x = model_input("gru_attention", np.random.default_rng(0).integers(0, 255, (40, 48, 48), dtype=np.uint8))
+    y = np.arange(40) % 7
+    model, history = fit_or_load(path, lambda: build_model("gru_attention", units=8, attention_units=4),
+                                 x, y, epochs=2, batch_size=20, verbose=0)
+    assert path.is_file()
+    assert len(history.history["loss"]) == 2
+    trained_steps = int(model.optimizer.iterations.numpy())
+    assert trained_steps == 4
+    expected = model.predict(x, verbose=0)
+
+    def no_build():
+        raise AssertionError("build_fn must not be called when the file exists")
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fit must not run when the file exists")
+
+    monkeypatch.setattr(keras.Model, "fit", no_fit)
+    loaded, history = fit_or_load(path, no_build, x, y, epochs=2)
+    assert history is None
+    assert int(loaded.optimizer.iterations.numpy()) == trained_steps  # no step since the save
+    for saved, restored in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(saved, restored)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5)
+
+
+def test_fit_or_load_round_trips_the_reference_cnn(tmp_path):
+    x = model_input("cnn", np.zeros((8, 48, 48), dtype=np.uint8))
+    path = tmp_path / "cnn.keras"
+    model, _ = fit_or_load(path, lambda: build_model("cnn", variant="reference", width=4, augment=True),
+                           x, np.arange(8) % 7, epochs=1, verbose=0)
+    loaded, history = fit_or_load(path, None, x, None)
+    assert history is None
+    assert loaded.loss.__class__.__name__ == "SparseSmoothedCrossentropy"
+    assert loaded.loss.label_smoothing == 0.1
+    assert loaded.optimizer.__class__.__name__ == "AdamW"
+
+
+def test_fit_or_load_rejects_paths_that_are_not_keras_files(tmp_path):
+    with pytest.raises(ValueError, match=r"model.h5: expected a file name ending in \.keras"):
+        fit_or_load(tmp_path / "model.h5", None, None, None)
+    (tmp_path / "dir.keras").mkdir()
+    with pytest.raises(ValueError, match="is a folder"):
+        fit_or_load(tmp_path / "dir.keras", None, None, None)
+
+
+def test_tune_without_keras_tuner_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "keras_tuner", None)
+    with pytest.raises(ImportError, match=r"pip install 'fercourse\[tuner\]'"):
+        tune(lambda hp: None, None, None, validation_data=None)
+
+
+def test_tune_runs_a_tiny_search(tmp_path):
+    pytest.importorskip("keras_tuner")
+    x = model_input("mlp", np.random.default_rng(0).integers(0, 255, (40, 48, 48), dtype=np.uint8))
+    y = np.arange(40) % 7
+    best, values = tune(lambda hp: build_model("mlp", hidden_sizes=(hp.Choice("units", [4, 8]),)), x, y,
+                        validation_data=(x, y), max_trials=2, epochs=1, directory=tmp_path, verbose=0)
+    assert values["units"] in (4, 8)
+    assert best.output_shape == (None, 7)
