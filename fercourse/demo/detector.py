@@ -60,7 +60,8 @@ def load_model(model):
         except ImportError:
             pass
         try:
-            return keras.saving.load_model(path)
+            # compile=False: inference needs no optimizer (and an untrained one would warn).
+            return keras.saving.load_model(path, compile=False)
         except (ValueError, OSError, TypeError) as error:
             raise ValueError(f"{path}: could not load a Keras model: {error}") from None
     if not hasattr(model, "input_shape") or not callable(model):
