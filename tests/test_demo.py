@@ -368,6 +368,8 @@ def test_app_shows_the_annotated_photo_and_a_chart_per_face(detector, astronaut)
 
     app = upload_app(detector)
     assert isinstance(app, widgets.VBox) and "image" in app.upload.accept
+    assert app._repr_mimebundle_()["text/plain"] == ("Upload-and-detect app: run this notebook in JupyterLab, "
+                                                     "Notebook 7 or Voila to use it")
     app.button.click()
     assert "No photo yet" in app.output.children[0].value
     upload(app, "astronaut.png", png_bytes(astronaut))

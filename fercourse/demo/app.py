@@ -46,6 +46,11 @@ class UploadApp(widgets.VBox):
         intro = widgets.HTML("<b>Upload a photo with one or more faces, then click Detect.</b>")
         super().__init__([intro, widgets.HBox([self.upload, self.button]), self.output])
 
+    def __repr__(self) -> str:
+        # What a static page (the book, nbviewer) shows in place of the live widgets.
+        # ipywidgets cuts text/plain at 110 characters.
+        return "Upload-and-detect app: run this notebook in JupyterLab, Notebook 7 or Voila to use it"
+
     def _on_click(self, _button=None) -> None:
         self.button.disabled = True
         self.output.children = [_message("Detecting faces ...")]
