@@ -15,7 +15,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     DeduplicateIds, Execute, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
-from fercourse.grading import ApplyScores, SnapshotSubmission
+from fercourse.grading import ApplyScores, FeedbackHtmlOnly, SnapshotSubmission
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 here = Path(__file__).resolve().parent
@@ -46,8 +46,9 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKern
                                       CheckCellMetadata, SnapshotSubmission]
 c.Autograde.autograde_preprocessors = [Execute, ApplyScores, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-# Feedback shows the autograded notebook: strip the hidden tests from it.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback shows the autograded notebook: strip the hidden tests from it, and hand back only the
+# HTML report (not the data, nor files the student's code wrote during autograde).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor, FeedbackHtmlOnly]
 c.ClearHiddenTests.enforce_metadata = False  # feedback cells keep their grade metadata; strip anyway
 
 c.FercourseGrader.thresholds_file = "thresholds.json"

@@ -144,7 +144,7 @@ def train_reference_cnn(course: Course, out: Path, *, epochs: int, seed: int = 0
 
     set_seed(seed)
     data = load(course.data_dir("a2_cnn"), cache=False, progress=None)
-    model, _ = fit_or_load(out, lambda: build_model("cnn", variant="simple", augment=True, seed=seed),
+    model, _ = fit_or_load(out, lambda: build_model("cnn", variant="bn", augment=True, seed=seed),
                            model_input("cnn", data.train.X), data.train.y, epochs=epochs, batch_size=64,
                            validation_split=0.1, verbose=0)
     predictions = model.predict(model_input("cnn", data.test.X), batch_size=256, verbose=0).argmax(axis=1)
@@ -152,14 +152,38 @@ def train_reference_cnn(course: Course, out: Path, *, epochs: int, seed: int = 0
         return write_submission(Path(scratch) / "submission.csv", data.test.ids, predictions).read_bytes()
 
 
-def bench_autograde(*, submissions: int = 3, epochs: int = 3, n_train: int = 1400, n_test: int = 280) -> dict:
+def set_parameter(notebook_path: str | Path, name: str, value: int) -> None:
+    """Rewrite ``name = ...`` in the notebook's ``parameters`` cell (used on temporary course copies)."""
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    pattern = re.compile(rf"^{re.escape(name)} = [^#\n]*", flags=re.MULTILINE)
+    if not pattern.search(cell.source):
+        raise ValueError(f"{notebook_path}: the parameters cell has no {name!r}")
+    cell.source = pattern.sub(f"{name} = {value!r}  ", cell.source)
+    nbformat.write(notebook, notebook_path)
+
+
+def bench_autograde(*, submissions: int = 3, epochs: int = 3, n_train: int = 1400, n_test: int = 280,
+                    retrain_epochs: int | None = None) -> dict:
     """Seconds per a2_cnn submission autograded with the saved model (fit-or-load) and without (retraining).
 
     Both flows grade ``submissions`` students with one ``nbgrader autograde`` call each, in the
-    same process tree and course, so the ratio compares like with like.
+    same process tree and course, so the ratio compares like with like. ``epochs`` trains the
+    submitted model; the retraining flow trains what the notebook's ``num_epochs`` says, or
+    ``retrain_epochs`` when given (written into the temporary copy's parameters cell).
     """
+    import nbformat
+
     with tempfile.TemporaryDirectory() as scratch:
         course = make_course(scratch, n_train=n_train, n_test=n_test)
+        source = course.root / "source" / "a2_cnn" / "a2_cnn.ipynb"
+        if retrain_epochs is not None:
+            set_parameter(source, "num_epochs", retrain_epochs)
+        parameters = next(c for c in nbformat.read(source, as_version=4).cells
+                          if "parameters" in c.metadata.get("tags", []))
+        notebook_epochs = int(re.search(r"^num_epochs = (\d+)", parameters.source, re.MULTILINE).group(1))
         nbgrader(course, "generate_assignment", "a2_cnn")
         model_file = Path(scratch) / "cnn.keras"
         csv_bytes = train_reference_cnn(course, model_file, epochs=epochs)
@@ -175,10 +199,12 @@ def bench_autograde(*, submissions: int = 3, epochs: int = 3, n_train: int = 140
                 nbgrader(course, "autograde", "a2_cnn", "--student", f"{flow}_{index}", key=True)
             seconds[flow] = (time.perf_counter() - start) / submissions
     result = {"submissions_per_flow": submissions, "n_train": n_train, "n_test": n_test,
+              "retraining_epochs": notebook_epochs,
               "seconds_per_submission_fit_or_load": round(seconds["fit_or_load"], 2),
               "seconds_per_submission_retraining": round(seconds["retraining"], 2),
               "retraining_over_fit_or_load": round(seconds["retraining"] / seconds["fit_or_load"], 2)}
-    print(f"a2_cnn autograde, {submissions} submissions per flow, sample {n_train}/{n_test}: "
+    print(f"a2_cnn autograde, {submissions} submissions per flow, sample {n_train}/{n_test}, retraining "
+          f"{notebook_epochs} epochs: "
           f"fit-or-load {result['seconds_per_submission_fit_or_load']:.1f} s/submission, retraining "
           f"{result['seconds_per_submission_retraining']:.1f} s/submission "
           f"({result['retraining_over_fit_or_load']:.1f}x slower)")

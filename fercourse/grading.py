@@ -38,6 +38,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer, Unicode
+
 from fercourse.submission import MAX_BYTES, AnswerKey, check_submission_bytes, score_checked
 
 KEY_ENV = "FERCOURSE_ANSWER_KEY"
@@ -148,17 +152,6 @@ def take_key_path() -> Path:
     return _KEY["path"]
 
 
-def _import_nbgrader():
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.preprocessors import NbGraderPreprocessor
-    from traitlets import Integer, Unicode
-
-    return CourseDirectory, NbGraderPreprocessor, Integer, Unicode
-
-
-CourseDirectory, NbGraderPreprocessor, Integer, Unicode = _import_nbgrader()
-
-
 class FercourseGrader(NbGraderPreprocessor):
     """Options shared by :class:`SnapshotSubmission` and :class:`ApplyScores` (``c.FercourseGrader.*``)."""
 
@@ -178,6 +171,7 @@ class FercourseGrader(NbGraderPreprocessor):
                         ).tag(config=True)
 
     def course_root(self) -> Path:
+        """The nbgrader course folder (``CourseDirectory.root``), resolved."""
         return Path(CourseDirectory(config=self.config).root).resolve()
 
     def answer_key(self) -> AnswerKey:
@@ -199,6 +193,7 @@ class FercourseGrader(NbGraderPreprocessor):
         return _KEY["key"]  # type: ignore[return-value]
 
     def graded_cells(self, nb) -> set[str]:
+        """The grade_ids of this notebook's cells that are scored outside the kernel."""
         ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
         return ids & {self.format_cell, self.accuracy_cell}
 
@@ -298,6 +293,28 @@ class ApplyScores(FercourseGrader):
                              f"{digest}): this submission is not graded. Restore the key and inspect the notebook")
 
 
+class FeedbackHtmlOnly(NbGraderPreprocessor):
+    """In ``GenerateFeedback``: keep only the HTML reports in a student's feedback folder.
+
+    nbgrader copies every file of ``autograded/<student>/<assignment>/`` into the feedback,
+    including files the student's code wrote during autograde (a ``submission.csv`` that a
+    cheater filled from the key, say) and the course data. This removes them before the
+    report is written.
+    """
+
+    def preprocess(self, nb, resources):
+        student, assignment, _ = _where(resources)
+        coursedir = CourseDirectory(config=self.config)
+        folder = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
+        for path in sorted(folder.rglob("*"), reverse=True):  # files before their folders
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif path.suffix != ".html":
+                path.unlink()
+        return nb, resources
+
+
 PIN_FILE = "answer_key.pin.json"
 
 
@@ -372,6 +389,6 @@ def scored_outside_kernel(cell: str = ACCURACY_CELL) -> str:
     return f"{cell}: scored by the autograder from the submission.csv you submit"
 
 
-__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "ApplyScores", "FercourseGrader", "SnapshotSubmission",
+__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "ApplyScores", "FeedbackHtmlOnly", "FercourseGrader", "SnapshotSubmission",
            "CourseData", "PIN_FILE", "Verdict", "grade_submission_bytes", "load_thresholds", "scored_outside_kernel", "setup_course", "take_key_path",
            "tiers_cleared"]

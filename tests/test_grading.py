@@ -95,7 +95,7 @@ def test_committed_thresholds_are_tiered_and_above_the_majority_class():
             tiers = load_thresholds(REPO / "autograder" / "thresholds.json", assignment, dataset)
             assert len(tiers) == 3 and tiers == sorted(set(tiers)), (assignment, dataset)
             # FER2013's and the sample's most frequent class (happy) is 24.9% / 24.5% of the test set
-            assert tiers[0] > 0.26, (assignment, dataset)
+            assert tiers[0] > 0.25, (assignment, dataset)
 
 
 def test_grade_submission_bytes_verdicts():
@@ -237,3 +237,20 @@ def test_setup_course_writes_data_key_and_pin(tmp_path):
     assert len(key.read_text().splitlines()) == 15
     with pytest.raises(ValueError, match="is inside the course folder"):
         grading.setup_course("sample", course, course / "key.csv", n_train=35, n_test=14)
+
+
+def test_set_parameter_rewrites_only_the_parameters_cell(tmp_path):
+    import nbformat
+
+    from fercourse.bench_autograde import set_parameter
+
+    source = REPO / "autograder" / "source" / "a2_cnn" / "a2_cnn.ipynb"
+    copy = tmp_path / "a2.ipynb"
+    copy.write_bytes(source.read_bytes())
+    set_parameter(copy, "num_epochs", 2)
+    before, after = nbformat.read(source, 4), nbformat.read(copy, 4)
+    changed = [i for i, (a, b) in enumerate(zip(before.cells, after.cells)) if a.source != b.source]
+    assert len(changed) == 1 and "parameters" in after.cells[changed[0]].metadata["tags"]
+    assert "num_epochs = 2" in after.cells[changed[0]].source and "num_epochs = 15" not in after.cells[changed[0]].source
+    with pytest.raises(ValueError, match="the parameters cell has no 'epochs_total'"):
+        set_parameter(copy, "epochs_total", 2)
