@@ -126,9 +126,10 @@ def test_book_pages_link_and_cite(built_book):
     intro = (html / "intro.html").read_text()
     assert "lessons/01_eda.html" in intro and "lessons/05_cnn.html" in intro
     references = (html / "references.html").read_text()
-    assert "Challenges in Representation Learning" in references and "Goodfellow" in references
+    assert "challenges in representation learning" in references.lower() and "Goodfellow" in references
     eda = (html / "lessons" / "01_eda.html").read_text()
     assert "references.html#id" in eda or "goodfellow2013challenges" in eda  # the {cite} became a link
     for page in ("results.html", "instructor_guide.html"):
         assert (html / page).is_file()
-    assert "fercourse data prepare" in (html / "instructor_guide.html").read_text()
+    guide = re.sub(r"<[^>]+>", "", (html / "instructor_guide.html").read_text())  # code is highlighted
+    assert "fercourse data prepare" in guide

@@ -196,7 +196,7 @@ def test_cnn_lesson_saves_a_loadable_model(executed_lessons):
     assert path.is_file() and path.stat().st_size > 10_000
     import keras
 
-    import fercourse.models  # noqa: F401 - registers the custom layers
+    import fercourse.models.layers  # noqa: F401 - registers the custom layers for loading
 
     model = keras.models.load_model(path)
     assert model.input_shape == (None, 48, 48, 1) and model.output_shape == (None, 7)
