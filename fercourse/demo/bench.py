@@ -57,7 +57,7 @@ def bench_detect(model=None, *, repeats: int = 20, batch: int = 16, warmup: int 
         Untimed runs first (model tracing, cascade loading).
     """
     from fercourse.demo.detector import EmotionDetector
-    from fercourse.demo.faces import _detect_gray
+    from fercourse.demo.faces import detect_gray
     from fercourse.demo.images import to_gray
 
     if repeats < 1 or batch < 1:
@@ -73,7 +73,7 @@ def bench_detect(model=None, *, repeats: int = 20, batch: int = 16, warmup: int 
     gray = to_gray(photo)
     _, boxes, crops = detector.faces(photo)
     total_ms, total_cpu_ms = _median_ms(lambda: detector.detect(photo), repeats)
-    detect_ms, _ = _median_ms(lambda: _detect_gray(gray, detector.settings), repeats)
+    detect_ms, _ = _median_ms(lambda: detect_gray(gray, detector.settings), repeats)
     classify_ms, _ = _median_ms(lambda: detector.classify(crops), repeats)
     photos = [photo] * batch
     start = time.perf_counter()

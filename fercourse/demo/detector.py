@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fercourse.demo.faces import DetectionSettings, _detect_gray, _settings, crop_face
+from fercourse.demo.faces import DetectionSettings, crop_face, detect_gray, resolve_settings
 from fercourse.demo.images import describe, read_image, to_gray
 from fercourse.labels import EMOTIONS
 
@@ -111,7 +111,7 @@ class EmotionDetector:
                  **options) -> None:
         self.model = load_model(model)
         self.input_shape = input_layout(self.model)
-        self.settings = _settings(settings, options)
+        self.settings = resolve_settings(settings, options)
         if not 0.0 <= margin <= 1.0:
             raise ValueError(f"margin must lie in [0, 1], got {margin}")
         self.margin = margin
@@ -120,7 +120,7 @@ class EmotionDetector:
         """Read a photo, find its faces and crop them: ``(rgb, boxes, crops uint8 (n, 48, 48))``."""
         rgb = read_image(image)
         gray = to_gray(rgb)
-        boxes = [tuple(int(v) for v in box) for box in _detect_gray(gray, self.settings)]
+        boxes = [tuple(int(v) for v in box) for box in detect_gray(gray, self.settings)]
         crops = np.stack([crop_face(gray, box, margin=self.margin) for box in boxes]) if boxes else \
             np.zeros((0, 48, 48), dtype=np.uint8)
         return rgb, boxes, crops

@@ -156,12 +156,13 @@ def detect_faces(image, settings: DetectionSettings | None = None, **options) ->
     >>> detect_faces(np.zeros((120, 160), dtype=np.uint8))
     []
     """
-    settings = _settings(settings, options)
+    settings = resolve_settings(settings, options)
     gray = image if _is_gray_uint8(image) else to_gray(read_image(image))
-    return [tuple(int(v) for v in box) for box in _detect_gray(gray, settings)]
+    return [tuple(int(v) for v in box) for box in detect_gray(gray, settings)]
 
 
-def _settings(settings: DetectionSettings | None, options: dict) -> DetectionSettings:
+def resolve_settings(settings: DetectionSettings | None, options: dict) -> DetectionSettings:
+    """``settings`` (default :class:`DetectionSettings`) with the fields named in ``options`` replaced."""
     from dataclasses import replace
 
     settings = settings or DetectionSettings()
@@ -176,7 +177,8 @@ def _is_gray_uint8(image) -> bool:
     return isinstance(image, np.ndarray) and image.ndim == 2 and image.dtype == np.uint8
 
 
-def _detect_gray(gray: np.ndarray, settings: DetectionSettings) -> np.ndarray:
+def detect_gray(gray: np.ndarray, settings: DetectionSettings) -> np.ndarray:
+    """:func:`detect_faces` on a uint8 gray photo: an (n, 4) int array of boxes, largest first."""
     import cv2
 
     height, width = gray.shape
