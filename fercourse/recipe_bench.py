@@ -91,8 +91,10 @@ def format_bench(result: dict) -> str:
     """The benchmark as an aligned text table plus the difference line."""
     header = (f"{'recipe':<10} {'epochs':>6} {'train min':>9} {'val acc':>7} {'test acc':>8} {'no TTA':>7} "
               f"{'macro-F1':>8} {'disgust R':>9} {'TTA':>4} {'precision':>15}")
+    budget = result["rows"][0]["budget"]  # with minutes only, each recipe keeps its own epoch cap
+    budget_text = f"{budget['epochs']} epochs" if budget["minutes"] is None else f"{budget['minutes']:g} min"
     lines = [f"data {result['data']} (train {result['split_sizes']['train']}, val {result['split_sizes']['val']}, "
-             f"test {result['split_sizes']['test']}), seed {result['seed']}, budget {result['rows'][0]['budget']}",
+             f"test {result['split_sizes']['test']}), seed {result['seed']}, budget {budget_text} per recipe",
              header, "-" * len(header)]
     for row in result["rows"]:
         lines.append(f"{row['recipe']:<10} {row['epochs_run']:>6} {row['train_minutes']:>9.1f} "
