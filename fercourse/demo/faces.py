@@ -219,7 +219,7 @@ def _run(cascade, gray: np.ndarray, settings: DetectionSettings, min_side: int) 
     return boxes, np.asarray(weights, dtype=float).reshape(-1)[:len(boxes)]
 
 
-def crop_face(gray: np.ndarray, box, *, margin: float = 0.1, size: int = 48) -> np.ndarray:
+def crop_face(gray: np.ndarray, box, *, margin: float = 0.05, size: int = 48) -> np.ndarray:
     """Cut one face out of a gray photo as a FER2013-style square crop.
 
     Parameters
@@ -229,8 +229,9 @@ def crop_face(gray: np.ndarray, box, *, margin: float = 0.1, size: int = 48) -> 
     box : (x, y, width, height)
         The face box, e.g. from :func:`detect_faces`.
     margin : float
-        Extra border on every side, as a fraction of the box size (FER2013 faces include a
-        little forehead and chin beyond a Haar box). Parts outside the photo repeat its edge.
+        Extra border on every side, as a fraction of the box size (FER2013's crops are about
+        as tight as a Haar box; see :class:`EmotionDetector`). Parts outside the photo repeat
+        its edge.
     size : int
         Output side length in pixels.
 
