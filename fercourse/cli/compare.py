@@ -23,7 +23,7 @@ def register(subparsers) -> None:
                         help="'sample' (the built-in synthetic set), a FER2013 CSV, a folder of course CSVs "
                              "or an image-folder root such as ../shared/fer2013 (default: sample)")
     parser.add_argument("--quick", action="store_true",
-                        help="small epoch and time budgets: the whole zoo in a few minutes on a 2-core CPU")
+                        help="small budgets: at most 5,000 training images, a few epochs per Keras model")
     parser.add_argument("--models", nargs="+", metavar="MODEL", choices=ZOO,
                         help="only these models, in this order (default: all)")
     parser.add_argument("--json", action="store_true",

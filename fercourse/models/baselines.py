@@ -39,7 +39,7 @@ def build_baseline(name: str, *, random_state: int = 0, **params):
           ``max_samples`` (default 6,000) rows. It has no ``predict_proba`` (Platt scaling would
           triple its cost); :func:`fercourse.evaluate.predict_proba` softmaxes its decision function.
         - ``kmeans_logistic``: scaling, whitened PCA (60), mini-batch k-means (``n_clusters`` 200); the
-          distances to the centroids are the features of a logistic regression.
+          distances to the centroids, through :func:`triangle_features`, feed a logistic regression.
     random_state : int
         Seed for every random part.
     **params
@@ -117,13 +117,31 @@ def build_baseline(name: str, *, random_state: int = 0, **params):
         from sklearn.cluster import MiniBatchKMeans
         from sklearn.linear_model import LogisticRegression
 
+        from sklearn.preprocessing import FunctionTransformer
+
         model = make_pipeline(
             StandardScaler(), PCA(take("pca_components", 60), whiten=True, random_state=seed),
             MiniBatchKMeans(take("n_clusters", 200), n_init=3, random_state=seed),
+            FunctionTransformer(triangle_features),
             StandardScaler(), LogisticRegression(C=take("C", 0.1), max_iter=take("max_iter", 300)))
     if options:
         raise TypeError(f"build_baseline({name!r}) got unknown option(s) {', '.join(sorted(options))}")
     return model
+
+
+def triangle_features(distances: np.ndarray) -> np.ndarray:
+    """Coates and Ng's "triangle" k-means encoding: ``max(0, mean distance - distance to centroid k)``.
+
+    Sparse and far better conditioned than raw distances, so the logistic regression on top
+    converges in tens of iterations instead of hundreds.
+
+    Examples
+    --------
+    >>> triangle_features(np.array([[1.0, 2.0, 6.0]])).tolist()
+    [[2.0, 1.0, 0.0]]
+    """
+    distances = np.asarray(distances, dtype=np.float64)
+    return np.maximum(0.0, distances.mean(axis=1, keepdims=True) - distances)
 
 
 def cross_validate(model, X, y, *, cv: int = 5, scoring: str = "accuracy", seed: int = 0) -> dict:  # noqa: N803
