@@ -415,6 +415,6 @@ def scored_outside_kernel(cell: str = ACCURACY_CELL) -> str:
     return f"{cell}: scored by the autograder from the submission.csv you submit"
 
 
-__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "ApplyScores", "FeedbackHtmlOnly", "FercourseGrader", "SnapshotSubmission",
-           "CourseData", "PIN_FILE", "Verdict", "grade_submission_bytes", "load_thresholds", "scored_outside_kernel", "setup_course", "take_key_path",
-           "tiers_cleared"]
+__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "PIN_FILE", "ApplyScores", "CourseData", "FeedbackHtmlOnly",
+           "FercourseGrader", "SnapshotSubmission", "Verdict", "grade_submission_bytes", "load_thresholds",
+           "scored_outside_kernel", "setup_course", "take_key_path", "tiers_cleared"]

@@ -80,7 +80,8 @@ with open({key!r}, "a") as handle:
 # passes the in-kernel checks) and predict the majority class, so that each costs seconds.
 QUICK = {
     "compare_baselines": 'def compare_baselines(names, X, y, seed=0):\n'
-                         '    scores = {name: 0.9 - 0.1 * i for i, name in enumerate(sorted(names, key="dummy".__eq__))}\n'
+                         '    names = sorted(names, key="dummy".__eq__)  # dummy last\n'
+                         '    scores = {name: 0.9 - 0.1 * i for i, name in enumerate(names)}\n'
                          '    return pd.DataFrame({"val_accuracy": scores})',
     "predict_test_set": 'predictions = np.full(len(test_ids), 3)\n'
                         'write_submission("submission.csv", test_ids, predictions)',

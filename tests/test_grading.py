@@ -251,7 +251,8 @@ def test_set_parameter_rewrites_only_the_parameters_cell(tmp_path):
     before, after = nbformat.read(source, 4), nbformat.read(copy, 4)
     changed = [i for i, (a, b) in enumerate(zip(before.cells, after.cells)) if a.source != b.source]
     assert len(changed) == 1 and "parameters" in after.cells[changed[0]].metadata["tags"]
-    assert "num_epochs = 2" in after.cells[changed[0]].source and "num_epochs = 15" not in after.cells[changed[0]].source
+    parameters = after.cells[changed[0]].source
+    assert "num_epochs = 2" in parameters and "num_epochs = 15" not in parameters
     with pytest.raises(ValueError, match="the parameters cell has no 'epochs_total'"):
         set_parameter(copy, "epochs_total", 2)
 
