@@ -113,6 +113,9 @@ def test_lesson_data_unlabelled_test_holds_out_train(tmp_path, capsys):
     assert dataset.test.labels is None and test.labels is not None
     assert len(train) + len(val) + len(test) == 300
     assert "has no labels" in capsys.readouterr().out
+    quick, train, val, test = notebooks.lesson_data(str(release.train_csv), quick=True)
+    assert len(quick.test) == 60  # quick mode never drops test ids: the submission needs them all
+    assert len(train) + len(val) + len(test) == 300  # below the quick size: nothing subsampled
 
 
 def _tiny_lesson(folder: Path, name: str, body: str) -> Path:
