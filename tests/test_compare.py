@@ -82,3 +82,13 @@ def test_format_table_and_public_rows():
     assert ZOO[:2] == ("dummy", "logistic_regression") and ZOO[-1] == "cnn_reference"
     assert len(set(ZOO)) == len(ZOO) == 14
     assert np.isfinite([row["accuracy"] for row in rows]).all()
+
+
+def test_quick_trains_on_a_stratified_subsample_of_at_most_5000_images():
+    data = load("sample", n_train=6000, n_test=50)
+    progress = []
+    rows = run_comparison(data, ["dummy", "naive_bayes"], quick=True, progress=progress.append)
+    assert [row["n_fit"] for row in rows] == [5000, 5000]
+    assert progress[0] == "--quick: training on a stratified subsample of 5000 of 6000 images"
+    full = run_comparison(data, ["dummy"], quick=False, progress=None)
+    assert full[0]["n_fit"] == 6000
