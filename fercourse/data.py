@@ -35,7 +35,7 @@ from fercourse.labels import EMOTIONS, NUM_CLASSES
 from fercourse.readers import KAGGLE_USAGE, ReadReport, find_split_folders, read_csv, read_image_folder
 
 FER2013_ENV = "FERCOURSE_FER2013"
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # bump whenever what a loader returns changes (v2: folder ids are class/stem)
 
 
 @dataclass(frozen=True)
