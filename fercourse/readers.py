@@ -142,14 +142,8 @@ def read_csv(path: str | Path, *, skip_bad_rows: bool = False, progress: bool = 
     chunks = [(str(path), start, stop, layout) for start, stop in zip(bounds[:-1], bounds[1:])]
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if size > PARALLEL_BYTES else 1
-    if workers > 1 and len(chunks) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn, not fork: the caller may have TensorFlow's threads running.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(_progress(pool.map(_parse_chunk, chunks), len(chunks), path.name, progress, "chunk"))
-    else:
+    results = _parse_in_workers(chunks, workers, path.name, progress) if workers > 1 and len(chunks) > 1 else None
+    if results is None:
         results = [_parse_chunk(chunk) for chunk in _progress(chunks, len(chunks), path.name, progress, "chunk")]
     line_offset = 1  # the header is line 1
     images, labels, ids, usage = [], [], [], []
@@ -173,6 +167,27 @@ def read_csv(path: str | Path, *, skip_bad_rows: bool = False, progress: bool = 
         ids=np.array(ids, dtype=str),
         usage=np.array(usage, dtype=str) if layout.usage_col is not None else None,
     )
+
+
+def _parse_in_workers(chunks: list, workers: int, name: str, progress: bool) -> list[dict] | None:
+    """Parse chunks in forked worker processes; None where that is not possible (then parse serially).
+
+    Fork, not spawn: spawn re-runs the caller's script in each worker, which breaks every
+    script without an ``if __name__ == "__main__":`` guard. The workers only parse text
+    with NumPy, so the threads a parent may have running (TensorFlow's) do not matter to them.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    if "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin":
+        return None
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(_progress(pool.map(_parse_chunk, chunks), len(chunks), name, progress, "chunk"))
+    except (BrokenProcessPool, OSError) as error:
+        print(f"{name}: parallel parsing failed ({error}); parsing in one process", file=sys.stderr)
+        return None
 
 
 def _read_header(path: Path) -> tuple[_Layout, int]:

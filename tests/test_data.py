@@ -265,3 +265,22 @@ def test_unlabelled_split_has_no_y():
     with pytest.raises(ValueError, match="no labels"):
         split.y
     assert split.counts() == {}
+
+
+def test_parallel_parse_works_from_a_script_without_a_main_guard(tmp_path):
+    # Students' scripts rarely have `if __name__ == "__main__":`; worker processes must not re-run them.
+    import subprocess
+    import sys
+
+    rows = [(i % 7, pixels(IMAGES[i % 6]), "Training") for i in range(40)]
+    path = write_kaggle(tmp_path / "fer2013.csv", rows)
+    script = tmp_path / "student_script.py"
+    script.write_text(
+        "from fercourse import readers\n"
+        "readers.CHUNK_BYTES = 20_000  # several chunks from a small file\n"
+        f"raw = readers.read_csv({str(path)!r}, workers=2)\n"
+        "print(len(raw.images), raw.labels[:8].tolist())\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0] == "40 [0, 1, 2, 3, 4, 5, 6, 0]"
+    assert "parsing in one process" not in result.stderr
