@@ -85,8 +85,8 @@ def test_discover_only_by_name_stem_or_number():
 def test_injected_parameters_only_those_declared(tmp_path):
     values = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "05_cnn.ipynb", data="../x/fer", quick=True,
                                            artifacts=tmp_path, extra={"batch_size": 8, "not_declared": 1})
-    assert values == {"data": str((Path.cwd() / "../x/fer").resolve()), "quick": True, "num_epochs": 2,
-                      "model_path": str(tmp_path.resolve() / "cnn.keras"), "batch_size": 8}
+    assert values == {"data": str((Path.cwd() / "../x/fer").resolve()), "quick": True, "num_epochs": 8,
+                      "cnn_variant": "simple", "model_path": str(tmp_path.resolve() / "cnn.keras"), "batch_size": 8}
     eda = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "01_eda.ipynb", data="sample", artifacts=tmp_path)
     assert eda == {"data": "sample"}  # 01 saves nothing: no model_path injected
 
