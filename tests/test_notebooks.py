@@ -149,7 +149,7 @@ def test_runner_names_the_failing_lesson_and_cell(tmp_path):
     assert "1 of 2 lessons ran" in completed.stdout
     fine = nbformat.read(tmp_path / "out" / "01_fine.ipynb", as_version=4)
     outputs = fine.cells[-1].outputs
-    assert any(output.get("text") == "2 True\n" for output in outputs)  # quick parameters injected
+    assert any(output.get("text") == "8 True\n" for output in outputs)  # quick parameters injected
     # inline figures even though this process set MPLBACKEND=Agg
     assert any("image/png" in output.get("data", {}) for output in outputs)
     assert (tmp_path / "artifacts" / "sample-quick" / "logs" / "02_broken.kernel.log").exists()
