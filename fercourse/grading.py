@@ -38,7 +38,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
@@ -331,30 +330,6 @@ class CourseData:
     n_test: int
 
 
-def _with_unique_ids(dataset):
-    """The dataset with repeated ids made unique (``name``, ``name~2``, ...).
-
-    Image-folder copies of FER2013 hold the same file name in two class folders (the copy in
-    ``../shared/fer2013`` has two such pairs in train), which :func:`fercourse.writers.prepare`
-    refuses; the release ids are salted hashes of these, so the suffix never shows.
-    """
-    import dataclasses
-    from collections import Counter
-
-    from fercourse.data import Split
-
-    splits = {}
-    for name, split in dataset.splits.items():
-        seen: Counter = Counter()
-        ids = []
-        for value in split.ids.tolist():
-            seen[value] += 1
-            ids.append(value if seen[value] == 1 else f"{value}~{seen[value]}")
-        splits[name] = Split(split.images, split.labels, np.array(ids)) if len(set(ids)) == len(ids) and \
-            ids != split.ids.tolist() else split
-    return dataclasses.replace(dataset, splits=splits)
-
-
 def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
                  n_train: int | None = None, n_test: int | None = None, salt: str = "fercourse") -> CourseData:
     """Prepare the course data for every assignment and pin the answer key.
@@ -383,7 +358,7 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     if dataset not in ("sample", "fer2013"):
         raise ValueError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
     with tempfile.TemporaryDirectory() as scratch:
-        data = _with_unique_ids(load(source, n_train=n_train, n_test=n_test, progress=None))
+        data = load(source, n_train=n_train, n_test=n_test, progress=None)
         release = prepare(data, scratch, salt=salt)
         data_dirs = []
         for assignment in assignments:

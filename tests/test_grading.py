@@ -255,17 +255,3 @@ def test_set_parameter_rewrites_only_the_parameters_cell(tmp_path):
     assert "num_epochs = 2" in parameters and "num_epochs = 15" not in parameters
     with pytest.raises(ValueError, match="the parameters cell has no 'epochs_total'"):
         set_parameter(copy, "epochs_total", 2)
-
-
-def test_repeated_ids_are_made_unique_before_prepare():
-    import numpy as np
-
-    from fercourse.data import Dataset, Split
-
-    images = np.zeros((4, 48, 48), dtype=np.uint8)
-    train = Split(images, np.array([0, 3, 3, 6]), np.array(["Training_1", "Training_2", "Training_1", "Training_1"]))
-    test = Split(images[:1], np.array([0]), np.array(["PublicTest_1"]))
-    fixed = grading._with_unique_ids(Dataset({"train": train, "test": test}, "folders"))
-    assert fixed.train.ids.tolist() == ["Training_1", "Training_2", "Training_1~2", "Training_1~3"]
-    assert fixed.test is test or fixed.test.ids.tolist() == ["PublicTest_1"]
-    assert fixed.train.labels.tolist() == [0, 3, 3, 6]
