@@ -27,6 +27,17 @@ COMMAND_MODULES = [
 ]
 
 
+def add_command_group(subparsers, name: str, *, help: str, description: str):
+    """Add ``fercourse NAME`` as a group of subcommands; returns the group's own subparsers.
+
+    Run without a subcommand, the group prints its help and exits with status 2.
+    """
+    parser = subparsers.add_parser(name, help=help, description=description)
+    commands = parser.add_subparsers(dest=f"{name}_command", metavar=f"{name.upper()}_COMMAND")
+    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+    return commands
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every registered subcommand."""
     from fercourse import __version__

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from fercourse.cli import add_command_group
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("bench", help="benchmarks (ratios against a baseline in the same run)",
-                                   description="Benchmarks that print figures and ratios against a "
+    commands = add_command_group(subparsers, "bench", help="benchmarks (ratios against a baseline in the same run)",
+                                 description="Benchmarks that print figures and ratios against a "
                                                "baseline measured in the same process.")
-    commands = parser.add_subparsers(dest="bench_command", metavar="BENCH_COMMAND")
-    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
     load = commands.add_parser("load", help="Kaggle CSV loading: seed parse vs fercourse, cold and cached",
                                description="Load a Kaggle fer2013.csv three ways in one process: the seed "
                                            "courses' per-row int() parse, fercourse's first load, and "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
+from fercourse.cli import add_command_group
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("book", help="run the lessons and build the course book",
-                                   description="Build the course book (HTML) from the executed lessons.")
-    commands = parser.add_subparsers(dest="book_command", metavar="BOOK_COMMAND")
-    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+    commands = add_command_group(subparsers, "book", help="run the lessons and build the course book",
+                                 description="Build the course book (HTML) from the executed lessons.")
 
     build = commands.add_parser(
         "build", help="execute the lessons, then build the book with warnings as errors",

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from fercourse.writers import FORMATS
+from fercourse.cli import add_command_group
 
 SOURCE_HELP = ("'sample' (the built-in synthetic faces), a Kaggle fer2013.csv, a course train CSV "
                "(id,emotion,pixels; its *test* twin is found by name), a folder with train.csv/test.csv, "
@@ -13,10 +14,8 @@ SOURCE_HELP = ("'sample' (the built-in synthetic faces), a Kaggle fer2013.csv, a
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("data", help="inspect, convert, prepare and generate datasets",
-                                   description="Inspect, convert, prepare and generate FER datasets.")
-    commands = parser.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
-    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+    commands = add_command_group(subparsers, "data", help="inspect, convert, prepare and generate datasets",
+                                 description="Inspect, convert, prepare and generate FER datasets.")
 
     info = commands.add_parser("info", help="counts per class and split, image shape, duplicates",
                                description="Show per split the counts per class (canonical names), the "

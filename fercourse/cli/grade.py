@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from fercourse.cli import add_command_group
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("grade", help="autograder tools: course data setup, autograde benchmark",
-                                   description="Tools for the nbgrader course in autograder/ (see "
+    commands = add_command_group(subparsers, "grade", help="autograder tools: course data setup, autograde benchmark",
+                                 description="Tools for the nbgrader course in autograder/ (see "
                                                "autograder/README.md, the instructor guide).")
-    commands = parser.add_subparsers(dest="grade_command", metavar="GRADE_COMMAND")
-    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
 
     setup = commands.add_parser(
         "setup", help="put train/test CSVs into every assignment and pin the answer key",

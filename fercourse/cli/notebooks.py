@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fercourse.cli import add_command_group
+
 DATA_HELP = ("data injected into every lesson: 'sample' (built-in synthetic faces), 'fer2013' "
              "($FERCOURSE_FER2013), or a path: a FER2013 image-folder root, a Kaggle fer2013.csv or a "
              "course train.csv (default: each lesson's own default, the sample)")
@@ -26,10 +28,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("notebooks", help="run the lessons headless with papermill",
-                                   description="Run the numbered lessons (notebooks/NN_*.ipynb).")
-    commands = parser.add_subparsers(dest="notebooks_command", metavar="NOTEBOOKS_COMMAND")
-    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+    commands = add_command_group(subparsers, "notebooks", help="run the lessons headless with papermill",
+                                 description="Run the numbered lessons (notebooks/NN_*.ipynb).")
 
     run = commands.add_parser(
         "run", help="execute the lessons and write executed copies",

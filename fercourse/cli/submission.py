@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from fercourse.cli import add_command_group
+
 CONTRACT = ("A submission is a UTF-8 CSV with the header 'id,emotion' and one row per test id; emotion is an "
             "integer 0-6 (0 angry, 1 disgust, 2 fear, 3 happy, 4 sad, 5 surprise, 6 neutral). Class names, "
             "a byte-order mark, other delimiters, extra columns and 3.0-style labels are rejected; spaces "
@@ -13,11 +15,9 @@ CONTRACT = ("A submission is a UTF-8 CSV with the header 'id,emotion' and one ro
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("submission", help="validate or score a submission CSV (id,emotion)",
-                                   description="Check a submission CSV against the course contract, or "
+    commands = add_command_group(subparsers, "submission", help="validate or score a submission CSV (id,emotion)",
+                                 description="Check a submission CSV against the course contract, or "
                                                "score it against an answer key. " + CONTRACT)
-    commands = parser.add_subparsers(dest="submission_command", metavar="SUBMISSION_COMMAND")
-    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
 
     validate = commands.add_parser(
         "validate", help="list every problem with a submission (exit 0 when valid, 1 otherwise)",
