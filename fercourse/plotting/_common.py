@@ -1,0 +1,91 @@
+"""Style, colours and the input checks and tile mosaics the plots share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fercourse.labels import NUM_CLASSES
+
+EMOTION_COLORS = ("#d62728", "#8c564b", "#9467bd", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f")
+
+PLOT_STYLE = {
+    "figure.figsize": (7.0, 4.5),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "savefig.bbox": "tight",
+    "axes.grid": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "font.size": 10,
+    "legend.frameon": False,
+    "image.cmap": "gray",
+}
+
+
+def use_plot_style() -> None:
+    """Apply the course's matplotlib style (larger labels, no top/right spines, gray images).
+
+    This is the only function in fercourse that changes matplotlib's global settings, and
+    only when called.
+    """
+    import matplotlib as mpl
+
+    mpl.rcParams.update(PLOT_STYLE)
+
+
+def _new_axes(ax=None, figsize: tuple[float, float] | None = None):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _check_images(images: Any, name: str = "images") -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim == 2 and images.shape[1] == 48 * 48:
+        images = images.reshape(-1, 48, 48)
+    if images.ndim != 3 or images.shape[1:] != (48, 48):
+        raise ValueError(f"{name}: expected images of shape (n, 48, 48), (n, 48, 48, 1) or (n, 2304); "
+                         f"got {images.shape}")
+    return images
+
+
+def _check_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray:
+    if labels is None:
+        raise ValueError(f"{name}: this plot needs labels, got None (an unlabelled split?)")
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != n:
+        raise ValueError(f"{name}: expected {n} integer labels in a 1-D array; got shape {labels.shape}")
+    if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+        raise ValueError(f"{name}: expected class indices 0-{NUM_CLASSES - 1}; got values "
+                         f"from {labels.min()} to {labels.max()}")
+    return labels.astype(np.int64)
+
+
+def _mosaic(tiles: list[np.ndarray], columns: int, pad: int = 2) -> np.ndarray:
+    """Lay out 48x48 tiles row by row on a white background (NaN: drawn as blank)."""
+    rows = max(1, -(-len(tiles) // columns))
+    size = 48 + pad
+    canvas = np.full((rows * size - pad, columns * size - pad), np.nan)
+    for k, tile in enumerate(tiles):
+        r, c = divmod(k, columns)
+        canvas[r * size:r * size + 48, c * size:c * size + 48] = tile
+    return canvas
+
+
+def _show_mosaic(ax, canvas: np.ndarray, vmin: float = 0.0, vmax: float = 255.0, cmap: str = "gray"):
+    import matplotlib as mpl
+
+    colormap = mpl.colormaps[cmap].with_extremes(bad="white")
+    ax.imshow(np.ma.masked_invalid(canvas), cmap=colormap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return ax

@@ -1,0 +1,266 @@
+"""Plots of trained models: training curves, confusion matrix, per-class metrics, importances, ROC, mistakes."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from fercourse.labels import EMOTIONS, NUM_CLASSES
+from fercourse.plotting._common import (EMOTION_COLORS, _check_images, _check_labels, _mosaic, _new_axes,
+                                        _show_mosaic)
+
+
+def _history_dict(history) -> dict[str, list[float]]:
+    values = getattr(history, "history", history)
+    if not isinstance(values, Mapping) or "loss" not in values:
+        raise ValueError("history: expected a keras History or a dict with at least a 'loss' list; got "
+                         f"{type(history).__name__}")
+    return {key: list(map(float, value)) for key, value in values.items()}
+
+
+def plot_training_curves(history, axes=None):
+    """Loss and accuracy per epoch, train against validation, side by side.
+
+    Parameters
+    ----------
+    history : keras.callbacks.History or dict
+        ``model.fit``'s return value or its ``.history`` dict (``loss``, ``accuracy``,
+        ``val_loss``, ``val_accuracy``; missing curves are skipped).
+    axes : pair of matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding both panels; the best validation epoch is marked.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    values = _history_dict(history)
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    else:
+        if len(axes) != 2:
+            raise ValueError(f"axes: expected two Axes (loss, accuracy); got {len(axes)}")
+        fig = axes[0].figure
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            series = values.get(prefix + metric)
+            if series:
+                ax.plot(np.arange(1, len(series) + 1), series, style, marker="o", markersize=3,
+                        label="validation" if prefix else "train")
+        if values.get("val_loss"):
+            best = int(np.argmin(values["val_loss"])) + 1
+            ax.axvline(best, color="#999999", linestyle=":", linewidth=1, label=f"best val loss (epoch {best})")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric.capitalize())
+        if ax.lines:
+            ax.legend()
+    return fig
+
+
+def plot_confusion_matrix(y_true, y_pred, normalize: bool = False, ax=None, *, title: str | None = None):
+    """Confusion matrix over the seven emotions, as counts or row-normalised (recall per class).
+
+    Parameters
+    ----------
+    y_true, y_pred : array of shape (n,)
+        Canonical class indices.
+    normalize : bool
+        Divide each row by its class's size, so the diagonal is each class's recall.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from sklearn.metrics import confusion_matrix
+
+    y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
+    y_pred = _check_labels(y_pred, len(y_true), "y_pred")
+    matrix = confusion_matrix(y_true, y_pred, labels=np.arange(NUM_CLASSES)).astype(float)
+    if normalize:
+        matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    ax = _new_axes(ax, (6.5, 5.5))
+    image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1 if normalize else max(1.0, matrix.max()))
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    threshold = (1 if normalize else max(1.0, matrix.max())) / 2
+    for i in range(NUM_CLASSES):
+        for j in range(NUM_CLASSES):
+            text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="white" if matrix[i, j] > threshold else "black")
+    ax.set_xticks(np.arange(NUM_CLASSES), EMOTIONS, rotation=45, ha="right")
+    ax.set_yticks(np.arange(NUM_CLASSES), EMOTIONS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or ("Confusion matrix (row-normalised: recall on the diagonal)" if normalize
+                           else "Confusion matrix (counts)"))
+    return ax
+
+
+def plot_per_class_metrics(y_true, y_pred=None, ax=None):
+    """Precision, recall and F1 per emotion as grouped bars.
+
+    Parameters
+    ----------
+    y_true : array of shape (n,), or a per-class DataFrame, or an ``evaluate()`` result
+        Either labels (then ``y_pred`` is required) or a table with columns
+        ``precision``, ``recall``, ``f1`` indexed by emotion (``evaluate(...)["per_class"]``).
+    y_pred : array of shape (n,), optional
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    table = y_true["per_class"] if isinstance(y_true, Mapping) and "per_class" in y_true else y_true
+    if hasattr(table, "columns"):
+        missing = {"precision", "recall", "f1"} - set(table.columns)
+        if missing:
+            raise ValueError(f"per-class table: missing column(s) {sorted(missing)}; expected precision, recall, f1")
+        names = [str(name) for name in table.index]
+        scores = {metric: np.asarray(table[metric], dtype=float) for metric in ("precision", "recall", "f1")}
+    else:
+        from sklearn.metrics import precision_recall_fscore_support
+
+        if y_pred is None:
+            raise ValueError("y_pred: needed when y_true is an array of labels")
+        y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
+        y_pred = _check_labels(y_pred, len(y_true), "y_pred")
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            y_true, y_pred, labels=np.arange(NUM_CLASSES), zero_division=0)
+        names, scores = list(EMOTIONS), {"precision": precision, "recall": recall, "f1": f1}
+    ax = _new_axes(ax, (9, 4))
+    positions = np.arange(len(names))
+    for k, (metric, values) in enumerate(scores.items()):
+        ax.bar(positions + (k - 1) * 0.27, values, 0.27, label=metric)
+    ax.set_xticks(positions, names)
+    ax.set_ylim(0, 1.2)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel("score")
+    ax.set_title("Per-class precision, recall and F1")
+    ax.legend(ncol=3, loc="upper center")
+    return ax
+
+
+def plot_rf_importance(model, ax=None):
+    """Random-forest feature importance as a heatmap on the 48x48 pixel grid.
+
+    Parameters
+    ----------
+    model : fitted estimator, pipeline or array
+        Anything with ``feature_importances_`` over 2304 pixels (a pipeline's last step or a
+        wrapper's fitted ``estimator_`` counts), or the 2304 importances themselves.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    estimator = model
+    while not hasattr(estimator, "feature_importances_"):  # unwrap pipelines and subsampling wrappers
+        inner = estimator.steps[-1][1] if hasattr(estimator, "steps") else getattr(estimator, "estimator_", None)
+        if inner is None:
+            break
+        estimator = inner
+    importances = np.asarray(getattr(estimator, "feature_importances_", estimator), dtype=float)
+    if importances.size != 48 * 48:
+        raise ValueError("model: expected a fitted random forest on 2304 flat pixels (no PCA step) or "
+                         f"2304 importances; got {importances.size} values")
+    ax = _new_axes(ax, (5, 4.5))
+    image = ax.imshow(importances.reshape(48, 48), cmap="hot", interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="importance")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title("Which pixels the forest splits on")
+    return ax
+
+
+def plot_roc_curves(y_true, proba, ax=None):
+    """One-vs-rest ROC curve per emotion, with its AUC in the legend.
+
+    Parameters
+    ----------
+    y_true : array of shape (n,)
+    proba : array of shape (n, 7)
+        Predicted class probabilities (``predict_proba``).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from sklearn.metrics import auc, roc_curve
+
+    y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
+    proba = np.asarray(proba, dtype=float)
+    if proba.shape != (len(y_true), NUM_CLASSES):
+        raise ValueError(f"proba: expected shape ({len(y_true)}, {NUM_CLASSES}); got {proba.shape}")
+    ax = _new_axes(ax, (6, 5.5))
+    for c, name in enumerate(EMOTIONS):
+        positives = y_true == c
+        if positives.all() or not positives.any():
+            continue  # a curve needs both positives and negatives
+        fpr, tpr, _ = roc_curve(positives, proba[:, c])
+        ax.plot(fpr, tpr, color=EMOTION_COLORS[c], label=f"{name} (AUC {auc(fpr, tpr):.2f})")
+    ax.plot([0, 1], [0, 1], ":", color="#999999", label="chance")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("One-vs-rest ROC curves")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_misclassified(images, y_true, y_pred, n: int = 16, ax=None, *, proba=None, columns: int = 8,
+                       seed: int = 0):
+    """A gallery of misclassified images, each captioned ``true -> predicted``.
+
+    Parameters
+    ----------
+    images : array of shape (n, 48, 48)
+    y_true, y_pred : array of shape (n,)
+    n : int
+        How many mistakes to show (fewer when there are fewer).
+    ax : matplotlib.axes.Axes, optional
+    proba : array of shape (n, 7), optional
+        When given, the most confident mistakes are shown (with the confidence).
+    columns : int
+    seed : int
+        Which mistakes are shown when ``proba`` is not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    images = _check_images(images)
+    y_true = _check_labels(y_true, len(images), "y_true")
+    y_pred = _check_labels(y_pred, len(images), "y_pred")
+    wrong = np.flatnonzero(y_true != y_pred)
+    if proba is not None:
+        proba = np.asarray(proba, dtype=float)
+        wrong = wrong[np.argsort(-proba[wrong, y_pred[wrong]])][:n]
+    else:
+        wrong = np.sort(np.random.default_rng(seed).permutation(wrong)[:n])
+    columns = max(1, min(columns, len(wrong)))
+    ax = _new_axes(ax, (columns * 1.2, max(1, -(-len(wrong) // columns)) * 1.45 + 0.3))
+    if not len(wrong):
+        ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    _show_mosaic(ax, _mosaic([images[i].astype(float) for i in wrong], columns, pad=14))
+    for k, i in enumerate(wrong):
+        r, c = divmod(k, columns)
+        caption = f"{EMOTIONS[y_true[i]][:4]}>{EMOTIONS[y_pred[i]][:4]}"
+        if proba is not None:
+            caption += f" {proba[i, y_pred[i]]:.0%}"
+        ax.text(c * 62 + 24, r * 62 + 48 + 1, caption, ha="center", va="top", fontsize=6.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"Misclassified: true>predicted ({len(wrong)} of {int((y_true != y_pred).sum())} mistakes)")
+    return ax
