@@ -6,16 +6,19 @@ import argparse
 import sys
 
 from fercourse.cli import add_command_group
+from fercourse.notebooks import QUICK_PARAMETERS
 
 DATA_HELP = ("data injected into every lesson: 'sample' (built-in synthetic faces), 'fer2013' "
              "($FERCOURSE_FER2013), or a path: a FER2013 image-folder root, a Kaggle fer2013.csv or a "
              "course train.csv (default: each lesson's own default, the sample)")
 
+QUICK_SETTINGS = ", ".join(f"{name}={value!r}" for name, value in QUICK_PARAMETERS.items())
+
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options ``notebooks run`` and ``book build`` share."""
     parser.add_argument("--quick", action="store_true",
-                        help="short CI run: quick=True, num_epochs=2, small data (all lessons in minutes)")
+                        help=f"short CI run: injects {QUICK_SETTINGS} and uses small data (all lessons in minutes)")
     parser.add_argument("--data", default=None, metavar="SOURCE", help=DATA_HELP)
     parser.add_argument("--only", nargs="+", default=None, metavar="NAME",
                         help="run only these lessons: names, stems or numbers (05_cnn, cnn, 05)")
