@@ -10,7 +10,7 @@ from fercourse.cli import add_command_group
 def register(subparsers) -> None:
     commands = add_command_group(subparsers, "bench", help="benchmarks (ratios against a baseline in the same run)",
                                  description="Benchmarks that print figures and ratios against a "
-                                               "baseline measured in the same process.")
+                                             "baseline measured in the same process.")
     load = commands.add_parser("load", help="Kaggle CSV loading: seed parse vs fercourse, cold and cached",
                                description="Load a Kaggle fer2013.csv three ways in one process: the seed "
                                            "courses' per-row int() parse, fercourse's first load, and "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from fercourse.writers import FORMATS
 from fercourse.cli import add_command_group
+from fercourse.writers import FORMATS
 
 SOURCE_HELP = ("'sample' (the built-in synthetic faces), a Kaggle fer2013.csv, a course train CSV "
                "(id,emotion,pixels; its *test* twin is found by name), a folder with train.csv/test.csv, "

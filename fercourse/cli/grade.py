@@ -11,7 +11,7 @@ from fercourse.cli import add_command_group
 def register(subparsers) -> None:
     commands = add_command_group(subparsers, "grade", help="autograder tools: course data setup, autograde benchmark",
                                  description="Tools for the nbgrader course in autograder/ (see "
-                                               "autograder/README.md, the instructor guide).")
+                                             "autograder/README.md, the instructor guide).")
 
     setup = commands.add_parser(
         "setup", help="put train/test CSVs into every assignment and pin the answer key",

@@ -116,7 +116,6 @@ def build_baseline(name: str, *, random_state: int = 0, **params):
     else:  # kmeans_logistic
         from sklearn.cluster import MiniBatchKMeans
         from sklearn.linear_model import LogisticRegression
-
         from sklearn.preprocessing import FunctionTransformer
 
         model = make_pipeline(

@@ -8,6 +8,7 @@ a 2-core CPU; the full budget is what the real-FER2013 table in ``docs/results.m
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -156,11 +157,8 @@ def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *
             model, extra = _fit_baseline(name, train, seed, quick)
             keras_name = name
         fit_seconds = time.perf_counter() - start
-        if name in _KERAS_ZOO:
+        with contextlib.nullcontext() if name in _KERAS_ZOO else _one_thread():
             y_pred = predict_proba(model, test.images, keras_name).argmax(axis=1)
-        else:
-            with _one_thread():
-                y_pred = predict_proba(model, test.images, keras_name).argmax(axis=1)
         scores = evaluate(test.labels, y_pred, split="test")
         result = {"model": name, "kind": "keras" if name in _KERAS_ZOO else "sklearn", "split": "test",
                   "accuracy": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
