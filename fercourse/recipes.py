@@ -157,7 +157,7 @@ RECIPES: dict[str, Recipe] = {
         description="the seed courses' 4-block CNN (batch norm, dropout) with augmentation, Adam 1e-3, "
                     "learning rate halved on a validation-loss plateau, early stopping"),
     "reference": Recipe(
-        name="reference", variant="reference", schedule="one_cycle", learning_rate=2e-3, epochs=60,
+        name="reference", variant="reference", schedule="one_cycle", learning_rate=2e-3, epochs=80,
         batch_size=64, width=24, label_smoothing=0.1, weight_decay=0.01, tta=True, bfloat16=True,
         augment=MappingProxyType({"flip": True, "rotation": 0.05, "translation": 0.1, "zoom": 0.1,
                                   "contrast": 0.2}),
