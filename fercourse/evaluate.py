@@ -109,7 +109,39 @@ def confusion(y_true, y_pred, normalize: bool = False) -> pd.DataFrame:
     return pd.DataFrame(values, index=index, columns=pd.Index(EMOTIONS, name="predicted"))
 
 
-def predict_proba(model, images_uint8: np.ndarray, name: str, tta: bool = False) -> np.ndarray:
+TTA_MODES = ("flip", "shift")
+TTA_SHIFT_PIXELS = 2
+
+
+def tta_views(images: np.ndarray, tta: bool | str) -> list[np.ndarray]:
+    """The copies of (n, 48, 48) faces that test-time augmentation ``tta`` averages over.
+
+    ``False``: the faces alone. ``True`` or ``"flip"``: the faces and their mirror images.
+    ``"shift"``: each of those two, also moved by :data:`TTA_SHIFT_PIXELS` pixels up, down, left
+    and right (edges repeated, as the training augmentation fills them): ten views.
+
+    Examples
+    --------
+    >>> faces = np.arange(2 * 48 * 48, dtype=np.uint8).reshape(2, 48, 48)
+    >>> [len(tta_views(faces, mode)) for mode in (False, "flip", "shift")]
+    [1, 2, 10]
+    >>> bool((tta_views(faces, "flip")[1][:, :, 0] == faces[:, :, 47]).all())
+    True
+    """
+    mode = "flip" if tta is True else (tta or False)
+    if mode is not False and mode not in TTA_MODES:
+        raise ValueError(f"tta is {tta!r}: expected False, True, 'flip' or 'shift'")
+    views = [images] if mode is False else [images, images[:, :, ::-1]]
+    if mode == "shift":
+        k = TTA_SHIFT_PIXELS
+        for view in list(views):
+            padded = np.pad(view, ((0, 0), (k, k), (k, k)), mode="edge")
+            for dy, dx in ((-k, 0), (k, 0), (0, -k), (0, k)):
+                views.append(padded[:, k + dy:k + dy + 48, k + dx:k + dx + 48])
+    return views
+
+
+def predict_proba(model, images_uint8: np.ndarray, name: str, tta: bool | str = False) -> np.ndarray:
     """Class probabilities (n, 7) for images, from a Keras model or a scikit-learn estimator.
 
     Parameters
@@ -122,9 +154,10 @@ def predict_proba(model, images_uint8: np.ndarray, name: str, tta: bool = False)
     name : str
         The model's name: a Keras name (``"mlp"``, ``"lstm"``, ``"gru_attention"``, ``"cnn"``) picks
         the input shape; any other name (a baseline) means flat pixels.
-    tta : bool
-        Test-time augmentation: average the probabilities of the images and their horizontal mirror
-        images.
+    tta : bool or str
+        Test-time augmentation: average the probabilities over the views of :func:`tta_views`:
+        ``True``/``"flip"`` the images and their mirror images, ``"shift"`` those two each also
+        shifted two pixels four ways (ten views, ten times the prediction time).
 
     Returns
     -------
@@ -154,10 +187,8 @@ def predict_proba(model, images_uint8: np.ndarray, name: str, tta: bool = False)
         full[:, np.asarray(model.classes_, dtype=np.int64)] = raw
         return full
 
-    proba = one_pass(images)
-    if tta:
-        proba = (proba + one_pass(images[:, :, ::-1])) / 2.0
-    return proba
+    views = tta_views(images, tta)
+    return sum(one_pass(view) for view in views) / len(views)
 
 
 def comparison_table(results: list[dict], metrics: tuple[str, ...] = ("accuracy", "macro_f1")) -> pd.DataFrame:

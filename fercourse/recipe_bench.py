@@ -18,7 +18,7 @@ DEFAULT_RECIPES = ("seed_cnn", "reference")
 
 def bench_recipes(source, *, out: str | os.PathLike, minutes: float | None = None, epochs: int | None = None,
                   seed: int = 0, quick: bool = False, names: tuple[str, ...] = DEFAULT_RECIPES,
-                  verbose: int = 2) -> dict:
+                  resume: bool = False, verbose: int = 2) -> dict:
     """Train each recipe in ``names`` under the same budget and score it on the test split.
 
     Parameters
@@ -37,6 +37,9 @@ def bench_recipes(source, *, out: str | os.PathLike, minutes: float | None = Non
         The recipes' quick settings (smoke runs).
     names : tuple of str
         Recipes to compare; the first is the baseline of the difference.
+    resume : bool
+        Continue each recipe from its checkpoint in ``out`` (see :func:`fercourse.recipes.train_recipe`):
+        a recipe that already used its budget there is scored without training again.
     verbose : int
         Passed to :func:`fercourse.recipes.train_recipe`.
 
@@ -64,7 +67,7 @@ def bench_recipes(source, *, out: str | os.PathLike, minutes: float | None = Non
     rows = []
     for recipe in recipes:
         record = train_recipe(recipe.name, dataset, out / f"{recipe.name}.keras", epochs=epochs, minutes=minutes,
-                              seed=seed, quick=quick, verbose=verbose)
+                              seed=seed, quick=quick, resume=resume, verbose=verbose)
         scored = evaluate_saved(record.model_path, dataset, split="test", tta=recipe.tta)
         plain = evaluate_saved(record.model_path, dataset, split="test", tta=False) if recipe.tta else scored
         rows.append({"recipe": recipe.name, "budget": record.budget, "epochs_run": record.epochs_run,
@@ -90,7 +93,7 @@ def bench_recipes(source, *, out: str | os.PathLike, minutes: float | None = Non
 def format_bench(result: dict) -> str:
     """The benchmark as an aligned text table plus the difference line."""
     header = (f"{'recipe':<10} {'epochs':>6} {'train min':>9} {'val acc':>7} {'test acc':>8} {'no TTA':>7} "
-              f"{'macro-F1':>8} {'disgust R':>9} {'TTA':>4} {'precision':>15}")
+              f"{'macro-F1':>8} {'disgust R':>9} {'TTA':>5} {'precision':>15}")
     budget = result["rows"][0]["budget"]  # with minutes only, each recipe keeps its own epoch cap
     budget_text = f"{budget['epochs']} epochs" if budget["minutes"] is None else f"{budget['minutes']:g} min"
     lines = [f"data {result['data']} (train {result['split_sizes']['train']}, val {result['split_sizes']['val']}, "
@@ -99,7 +102,7 @@ def format_bench(result: dict) -> str:
     for row in result["rows"]:
         lines.append(f"{row['recipe']:<10} {row['epochs_run']:>6} {row['train_minutes']:>9.1f} "
                      f"{row['best_val_accuracy']:>7.4f} {row['test_accuracy']:>8.4f} {row['test_accuracy_no_tta']:>7.4f} "
-                     f"{row['macro_f1']:>8.4f} {row['disgust_recall']:>9.4f} {'yes' if row['tta'] else 'no':>4} "
+                     f"{row['macro_f1']:>8.4f} {row['disgust_recall']:>9.4f} {row['tta'] or 'no':>5} "
                      f"{row['precision']:>15}")
     first, last = result["rows"][0], result["rows"][-1]
     machine = result["machine"]

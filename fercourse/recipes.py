@@ -7,10 +7,10 @@ optimizer, learning-rate schedule, batch size, epochs and whether evaluation mir
 - ``seed_cnn``: what the seed courses teach, kept for comparison: the 4-block CNN with batch norm
   and dropout (``build_model("cnn", variant="bn")``), augmentation, Adam at 1e-3, learning rate
   halved when validation loss stalls, early stopping on validation accuracy.
-- ``reference``: ours: the VGG-style CNN (``variant="reference"``, first block 24 filters),
-  augmentation, AdamW with decoupled weight decay, label smoothing 0.1, a one-cycle learning rate
-  spread over the whole budget (epochs *or* minutes), bfloat16 compute where the hardware has it,
-  flip TTA at evaluation.
+- ``reference``: ours: the VGG-style CNN (``variant="reference"``, first block one convolution of
+  24 filters, the others two), augmentation, AdamW with decoupled weight decay, label smoothing
+  0.1, a one-cycle learning rate spread over the whole budget (epochs *or* minutes), bfloat16
+  compute where the hardware has it, flip-and-shift TTA at evaluation (ten views).
 
 :func:`train_recipe` trains one on a dataset with an honest protocol: validation is carved from
 the training split (:func:`fercourse.data.train_val_split`, fixed seed), every choice (best epoch,
@@ -23,8 +23,8 @@ Examples
 --------
 >>> sorted(RECIPES)
 ['reference', 'seed_cnn']
->>> RECIPES["reference"].tta, RECIPES["seed_cnn"].schedule
-(True, 'plateau')
+>>> RECIPES["reference"].tta, RECIPES["seed_cnn"].tta, RECIPES["seed_cnn"].schedule
+('shift', False, 'plateau')
 >>> round(one_cycle_lr(0.0, 1e-3), 6), one_cycle_lr(0.25, 1e-3), one_cycle_lr(1.0, 1e-3) < 1e-6
 (4e-05, 0.001, True)
 """
@@ -70,12 +70,15 @@ class Recipe:
         The full recipe's default epoch budget and batch size.
     width : int
         Filters of the first convolution block (doubling per block).
+    stem_convs : int
+        Convolutions in the first (full-resolution) block of the ``reference`` variant.
     label_smoothing, weight_decay : float
         0 / None leave them off (plain Adam).
     patience : int or None
         Stop after this many epochs without a better validation accuracy; None: never.
-    tta : bool
-        Evaluate with flip test-time augmentation.
+    tta : bool or str
+        The test-time augmentation it is scored with (:func:`fercourse.evaluate.tta_views`):
+        False, ``"flip"`` or ``"shift"``.
     bfloat16 : bool
         Compute in bfloat16 (Keras ``mixed_bfloat16``; weights stay float32) where the hardware
         runs it natively: a GPU, or a CPU with AMX or AVX512-BF16 (about 1.9x faster for the
@@ -96,10 +99,11 @@ class Recipe:
     epochs: int
     batch_size: int
     width: int = 32
+    stem_convs: int = 2
     label_smoothing: float = 0.0
     weight_decay: float | None = None
     patience: int | None = None
-    tta: bool = False
+    tta: bool | str = False
     bfloat16: bool = False
     quick_epochs: int = 10
     quick_width: int = 16
@@ -117,6 +121,8 @@ class Recipe:
         options = {"width": self.width, "augment": dict(self.augment) or False}
         if quick:  # small data, few epochs: regularisation only slows the first epochs down
             options = {"width": self.quick_width, "augment": False, "dropout_rate": self.quick_dropout_rate}
+        if self.stem_convs != 2:
+            options["stem_convs"] = self.stem_convs
         with dtype_policy(self.precision()):
             return build_model("cnn", variant=self.variant, learning_rate=self.learning_rate, seed=seed,
                                label_smoothing=self.label_smoothing, weight_decay=self.weight_decay, **options)
@@ -158,12 +164,12 @@ RECIPES: dict[str, Recipe] = {
                     "learning rate halved on a validation-loss plateau, early stopping"),
     "reference": Recipe(
         name="reference", variant="reference", schedule="one_cycle", learning_rate=2e-3, epochs=80,
-        batch_size=64, width=24, label_smoothing=0.1, weight_decay=0.01, tta=True, bfloat16=True,
+        batch_size=64, width=24, stem_convs=1, label_smoothing=0.1, weight_decay=0.01, tta="shift", bfloat16=True,
         augment=MappingProxyType({"flip": True, "rotation": 0.05, "translation": 0.1, "zoom": 0.1,
                                   "contrast": 0.2}),
-        description="VGG-style double-convolution CNN (width 24) with augmentation, AdamW (weight decay "
-                    "0.01), label smoothing 0.1, one-cycle learning rate over the budget, bfloat16 where "
-                    "native, flip TTA"),
+        description="VGG-style CNN (width 24; one convolution at full resolution, then double "
+                    "convolutions) with augmentation, AdamW (weight decay 0.01), label smoothing 0.1, "
+                    "one-cycle learning rate over the budget, bfloat16 where native, flip-and-shift TTA"),
 }
 
 
@@ -376,7 +382,7 @@ def model_name(model) -> str:
     return names[shape]
 
 
-def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", tta: bool = False) -> dict:
+def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", tta: bool | str = False) -> dict:
     """Score a saved Keras model on one split: accuracy, macro-F1, per-class recall, confusion.
 
     Parameters
@@ -388,8 +394,9 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", 
     split : str
         ``"test"`` (the final, once-only score), ``"val"`` (the validation split :func:`train_recipe`
         carved from train) or ``"train"`` (the training images minus validation).
-    tta : bool
-        Average the predictions for each face and its mirror image.
+    tta : bool or str
+        Test-time augmentation (:func:`fercourse.evaluate.tta_views`): ``True``/``"flip"``
+        averages each face and its mirror image, ``"shift"`` also their two-pixel shifts.
 
     Returns
     -------
@@ -424,7 +431,8 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", 
     predicted = proba.argmax(axis=1)
     result = evaluate(chosen.labels, predicted, split=split)
     matrix = confusion(chosen.labels, predicted)
-    return {"model": str(model_path), "data": dataset.source, "split": split, "n": result["n"], "tta": bool(tta),
+    tta = "flip" if tta is True else (tta or False)
+    return {"model": str(model_path), "data": dataset.source, "split": split, "n": result["n"], "tta": tta,
             "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
             "per_class_recall": {emotion: float(value) for emotion, value in result["per_class"]["recall"].items()},
             "confusion": matrix.to_numpy().tolist(), "per_class": result["per_class"]}

@@ -40,7 +40,7 @@ class TrainRecord:
     resumed_from_epoch: int
     train_seconds: float
     wall_seconds: float
-    tta: bool
+    tta: bool | str
     precision: str
     width: int
     batch_size: int

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from fercourse.evaluate import comparison_table, confusion, evaluate, predict_proba
+from fercourse.evaluate import comparison_table, confusion, evaluate, predict_proba, tta_views
 from fercourse.labels import EMOTIONS
 
 Y_TRUE = np.array([0, 0, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5, 6, 6, 6, 1, 5])
@@ -101,6 +101,28 @@ def test_predict_proba_for_sklearn_fills_unseen_classes_and_averages_flips():
     flipped = predict_proba(_FixedEstimator(), images, "fixed", tta=True)
     np.testing.assert_allclose(flipped[:, 3], [0.5, 0.5])  # the mirror image votes the other way
     np.testing.assert_allclose(flipped.sum(axis=1), 1.0)
+
+
+class _TopLeftEstimator(_FixedEstimator):
+    """Scores an image as happy when its top-left pixel is bright."""
+
+    def predict_proba(self, X):  # noqa: N803
+        happy = (X.reshape(-1, 48, 48)[:, 0, 0] > 100).astype(float) * 0.8 + 0.1
+        return np.c_[happy, 1 - happy]
+
+
+def test_shift_tta_averages_ten_views_with_edges_repeated():
+    images = np.zeros((1, 48, 48), dtype=np.uint8)
+    images[0, :2, :] = 200  # the top two rows bright
+    views = tta_views(images, "shift")
+    assert len(views) == 10 and all(view.shape == (1, 48, 48) for view in views)
+    # Only the view shifted up by two pixels loses the bright top rows, once per mirror image: 8 of 10 views
+    # see a bright top-left pixel (the edge row repeats into the view shifted down).
+    assert [int(view[0, 0, 0]) for view in views] == [200, 200, 200, 0, 200, 200, 200, 0, 200, 200]
+    assert predict_proba(_TopLeftEstimator(), images, "fixed", tta="shift")[0, 3] == pytest.approx(0.74)
+    assert predict_proba(_TopLeftEstimator(), images, "fixed", tta="flip")[0, 3] == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="tta is 'crop': expected False, True, 'flip' or 'shift'"):
+        tta_views(images, "crop")
 
 
 def test_predict_proba_rejects_wrong_image_shape():

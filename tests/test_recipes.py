@@ -29,7 +29,8 @@ def test_the_two_recipes_are_what_their_descriptions_say():
         "bn", "plateau", False, 0.0, None)
     assert seed.augment["flip"] and seed.patience == 10 and seed.learning_rate == 1e-3
     assert (reference.variant, reference.schedule, reference.tta, reference.label_smoothing) == (
-        "reference", "one_cycle", True, 0.1)
+        "reference", "one_cycle", "shift", 0.1)
+    assert (reference.stem_convs, reference.width, seed.stem_convs) == (1, 24, 2)
     assert reference.weight_decay == 0.01 and reference.augment["flip"] and reference.patience is None
     with pytest.raises(ValueError, match="recipe 'vgg' is unknown: expected one of seed_cnn, reference"):
         get_recipe("vgg")
@@ -88,7 +89,7 @@ def test_the_record_is_complete_and_consistent(tiny, tmp_path):
     values = record.to_dict()
     assert set(values) == RECORD_FIELDS
     assert values["split_sizes"] == {"train": 180, "val": 20, "test": 40}
-    assert (record.recipe, record.data, record.seed, record.quick, record.tta) == ("reference", "sample", 3, True, True)
+    assert (record.recipe, record.data, record.seed, record.quick, record.tta) == ("reference", "sample", 3, True, "shift")
     assert (record.epochs_run, record.stopped_by, record.resumed, record.partial_last_epoch) == (2, "epochs", False,
                                                                                                   False)
     assert [row["epoch"] for row in record.history] == [1, 2]
@@ -134,8 +135,8 @@ def test_resume_refuses_a_different_run_and_starts_fresh_without_a_checkpoint(ti
 
 def test_evaluate_saved_reports_every_metric_and_refuses_bad_input(tiny, tmp_path):
     record = train_recipe("seed_cnn", tiny, tmp_path / "m.keras", epochs=1, quick=True)
-    result = evaluate_saved(record.model_path, tiny, split="test", tta=True)
-    assert (result["split"], result["n"], result["tta"]) == ("test", 40, True)
+    result = evaluate_saved(record.model_path, tiny, split="test", tta="shift")
+    assert (result["split"], result["n"], result["tta"]) == ("test", 40, "shift")
     assert np.asarray(result["confusion"]).shape == (7, 7) and np.asarray(result["confusion"]).sum() == 40
     diagonal = np.trace(np.asarray(result["confusion"]))
     assert result["accuracy"] == pytest.approx(diagonal / 40)

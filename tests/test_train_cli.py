@@ -45,7 +45,7 @@ def test_quick_recipe_beats_the_dummy_baseline_on_the_sample(trained, recipe, ca
     assert result["accuracy"] > dummy_accuracy + 0.05, (recipe, result["accuracy"], dummy_accuracy)
     assert result["macro_f1"] > 0.1  # the dummy's macro-F1 is below 0.07: one class predicted
     tta = _evaluate_json(capsys, trained[recipe], "--tta")
-    assert tta["tta"] is True and abs(tta["accuracy"] - result["accuracy"]) < 0.1
+    assert tta["tta"] == "flip" and abs(tta["accuracy"] - result["accuracy"]) < 0.1
 
 
 @pytest.mark.slow
@@ -67,7 +67,7 @@ def test_train_writes_a_complete_record_and_evaluate_prints_a_report(trained, ca
     assert [line.split()[0] for line in lines[4:11]] == ["angry", "disgust", "fear", "happy", "sad", "surprise",
                                                          "neutral"]
     assert "confusion matrix (rows true, columns predicted)" in captured.out
-    assert "says this recipe is scored with --tta" in captured.err
+    assert "says this recipe is scored with --tta shift" in captured.err
 
 
 def test_train_stops_at_the_time_budget_and_says_so(tmp_path, capsys):
@@ -122,7 +122,7 @@ def test_bench_recipes_prints_both_test_accuracies_and_the_difference(tmp_path, 
     result = json.loads((tmp_path / "bench.json").read_text())
     seed, reference = result["rows"]
     assert (seed["recipe"], reference["recipe"], seed["tta"], reference["tta"]) == ("seed_cnn", "reference", False,
-                                                                                  True)
+                                                                                  "shift")
     assert result["difference"] == pytest.approx(reference["test_accuracy"] - seed["test_accuracy"], abs=1e-4)
     assert f"difference (reference - seed_cnn) in test accuracy: {result['difference']:+.4f}" in out
     assert [line.split()[0] for line in out.splitlines()[3:5]] == ["seed_cnn", "reference"]

@@ -25,6 +25,9 @@ def register_subcommand(commands) -> None:
     parser.add_argument("--quick", action="store_true", help="the recipes' quick settings (a smoke run)")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="folder for the two models and their training records (keep it out of git)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue each recipe from its checkpoint in DIR (an interrupted bench, or a recipe "
+                             "trained there first with 'fercourse train'); one that used its budget is only scored")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
     add_sample_size_options(parser)
@@ -38,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
     if args.minutes is None and args.epochs is None:
         raise ValueError("give a budget: --minutes M, --epochs N or both (the same for both recipes)")
     result = bench_recipes(load_data(args), out=args.out, minutes=args.minutes, epochs=args.epochs,
-                           seed=args.seed, quick=args.quick, verbose=0 if args.quiet else 2)
+                           seed=args.seed, quick=args.quick, resume=args.resume, verbose=0 if args.quiet else 2)
     print(json.dumps(result, indent=2) if args.json else format_bench(result))
     return 0

@@ -14,14 +14,16 @@ def register(subparsers) -> None:
         description="Load MODEL (a .keras file, e.g. from 'fercourse train') and score it on one split of "
                     "SOURCE. Score the test split once, at the end: choose models and epochs on 'val' "
                     "(the 10% of train that 'fercourse train' held out).",
-        epilog="Example: fercourse evaluate artifacts/reference.keras --data ../shared/fer2013 --tta --json")
+        epilog="Example: fercourse evaluate artifacts/reference.keras --data ../shared/fer2013 --tta shift --json")
     parser.add_argument("model", metavar="MODEL", help="a saved Keras model (.keras)")
     parser.add_argument("--data", default="sample", metavar="SOURCE", help=SOURCE_HELP + " (default: sample)")
     parser.add_argument("--split", default="test", choices=("test", "val", "train"),
                         help="test (default), val (the validation images 'fercourse train' held out) or train "
                              "(the rest of train)")
-    parser.add_argument("--tta", action="store_true",
-                        help="test-time augmentation: average predictions for each face and its mirror image")
+    parser.add_argument("--tta", nargs="?", const="flip", default=False, choices=("flip", "shift"),
+                        help="test-time augmentation: 'flip' (the default when given alone) averages the "
+                             "predictions for each face and its mirror image; 'shift' also those two moved "
+                             "two pixels up, down, left and right (ten views)")
     parser.add_argument("--json", action="store_true",
                         help="print JSON: split, tta, n, accuracy, macro_f1, per_class_recall, confusion")
     add_sample_size_options(parser)
@@ -33,7 +35,7 @@ def format_report(result: dict) -> str:
     from fercourse.labels import EMOTIONS
 
     lines = [f"model {result['model']} on {result['data']}, split {result['split']} ({result['n']} images), "
-             f"TTA {'yes (flip)' if result['tta'] else 'no'}",
+             f"TTA {result['tta'] or 'no'}",
              f"accuracy {result['accuracy']:.4f}   macro-F1 {result['macro_f1']:.4f}", "",
              f"{'emotion':<10}{'recall':>8}{'support':>9}"]
     support = result["per_class"]["support"]
@@ -60,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(format_report(result))
     record = Path(args.model).with_suffix(".json")
-    if not args.tta and record.is_file():
+    if record.is_file():
         try:
-            trained_with_tta = json.loads(record.read_text()).get("tta") is True
+            recipe_tta = json.loads(record.read_text()).get("tta")
         except ValueError:
-            trained_with_tta = False
-        if trained_with_tta:
-            print(f"note: {record.name} says this recipe is scored with --tta", file=sys.stderr)
+            recipe_tta = None
+        recipe_tta = "flip" if recipe_tta is True else recipe_tta
+        if recipe_tta and recipe_tta != result["tta"]:
+            print(f"note: {record.name} says this recipe is scored with --tta {recipe_tta}", file=sys.stderr)
     return 0

@@ -39,7 +39,7 @@ def register(subparsers) -> None:
                     "checkpoint).",
         epilog=f"Recipes: {recipes}. Example: fercourse train --data ../shared/fer2013 --recipe reference "
                "--out artifacts/reference.keras --minutes 60; then fercourse evaluate "
-               "artifacts/reference.keras --data ../shared/fer2013 --tta")
+               "artifacts/reference.keras --data ../shared/fer2013 --tta shift")
     parser.add_argument("--data", default="sample", metavar="SOURCE", help=SOURCE_HELP + " (default: sample)")
     parser.add_argument("--recipe", required=True, choices=list(RECIPES), help="the recipe to train")
     parser.add_argument("--out", required=True, metavar="MODEL.keras", help="where to save the best model")
@@ -82,6 +82,6 @@ def run(args: argparse.Namespace) -> int:
           f"(validation: {record.split_sizes['val']} images carved from train)")
     print(f"model:  {paths['model']}")
     print(f"record: {paths['record']}")
-    tta = " --tta" if record.tta else ""
+    tta = f" --tta {'flip' if record.tta is True else record.tta}" if record.tta else ""
     print(f"next:   fercourse evaluate {paths['model']} --data {args.data}{tta}   (the test split, once)")
     return 0
