@@ -3,7 +3,7 @@
 One run, one machine, one budget, the same data and validation split for both recipes: the
 printed difference is the reference recipe's gain over what the seed courses teach. Training
 selects epochs on validation only; each model meets the test split once, at the end, with the
-recipe's own evaluation setting (flip TTA for ``reference``; its no-TTA score is shown beside it
+recipe's own evaluation setting (flip-and-shift TTA for ``reference``; its no-TTA score is shown beside it
 so the TTA share of the gain is visible).
 """
 

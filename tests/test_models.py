@@ -103,6 +103,22 @@ def test_build_model_rejects_bad_arguments():
         build_model("mlp", variant="bn")
     with pytest.raises(TypeError, match=r"build_model\('lstm'\).*hidden_sizes"):
         build_model("lstm", hidden_sizes=(3,))
+    with pytest.raises(TypeError, match="stem_convs applies to the 'reference' variant only, not 'bn'"):
+        build_model("cnn", variant="bn", stem_convs=1)
+    with pytest.raises(ValueError, match="stem_convs is 3: expected 1 or 2"):
+        build_model("cnn", variant="reference", stem_convs=3)
+
+
+def test_reference_cnn_stem_convs_sets_the_convolutions_at_full_resolution():
+    def full_resolution_convs(model):
+        return [layer for layer in model.layers
+                if layer.__class__.__name__ == "Conv2D" and layer.output.shape[1:3] == (48, 48)]
+
+    one = build_model("cnn", variant="reference", width=4, stem_convs=1)
+    two = build_model("cnn", variant="reference", width=4)
+    assert len(full_resolution_convs(one)) == 1 and len(full_resolution_convs(two)) == 2
+    conv_count = [sum(layer.__class__.__name__ == "Conv2D" for layer in model.layers) for model in (one, two)]
+    assert conv_count == [7, 8]  # the other three blocks keep their two convolutions
 
 
 def test_mlp_is_configurable():

@@ -46,6 +46,8 @@ def test_recipes_build_their_architecture_and_optimizer():
     assert type(seed.optimizer) is keras.optimizers.Adam
     assert isinstance(reference.optimizer, keras.optimizers.AdamW)
     assert reference.loss.label_smoothing == pytest.approx(0.1)
+    convs = [sum(layer.__class__.__name__ == "Conv2D" for layer in model.layers) for model in (seed, reference)]
+    assert convs == [4, 7]  # the reference keeps one convolution at full resolution, two in its other blocks
     assert keras.config.dtype_policy().name == "float32"  # the bfloat16 policy never leaks out of build()
     full = RECIPES["seed_cnn"].build(seed=0)
     assert "augmentation" in [layer.name for layer in full.layers]  # quick drops it, the full recipe keeps it
