@@ -326,7 +326,8 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
     else:
         model = keras.models.load_model(paths["last"])  # each layer keeps its saved dtype policy
         resumed_from = state["epochs_done"]
-    precision = model.dtype_policy.name
+    # A loaded model's own policy reads float32 even when its layers compute in bfloat16: ask a layer.
+    precision = next((layer.dtype_policy.name for layer in model.layers if layer.weights), model.dtype_policy.name)
     state["budget"] = {"epochs": int(epochs), "minutes": minutes}
 
     x_train, y_train = model_input("cnn", train.images), train.labels

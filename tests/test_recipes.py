@@ -105,13 +105,17 @@ def test_the_record_is_complete_and_consistent(tiny, tmp_path):
     assert scored["n"] == 20 and scored["accuracy"] == pytest.approx(record.best_val_accuracy, abs=1e-4)
 
 
-def test_resume_continues_the_epoch_count_optimizer_and_schedule(tiny, tmp_path):
+def test_resume_continues_the_epoch_count_optimizer_and_schedule(tiny, tmp_path, monkeypatch):
     import keras
 
+    import fercourse.recipes
+
+    monkeypatch.setattr(fercourse.recipes, "bfloat16_is_fast", lambda: True)  # bfloat16 layers on any CPU
     out = tmp_path / "resume.keras"
     first = train_recipe("reference", tiny, out, epochs=2, quick=True)
     second = train_recipe("reference", tiny, out, epochs=3, quick=True, resume=True)
     assert (second.resumed, second.resumed_from_epoch, second.epochs_run) == (True, 2, 3)
+    assert first.precision == second.precision == "mixed_bfloat16"  # the loaded layers still compute in bfloat16
     assert [row["epoch"] for row in second.history] == [1, 2, 3]
     assert second.history[:2] == first.history  # the earlier epochs are kept, not retrained
     assert second.train_seconds > first.train_seconds

@@ -126,3 +126,20 @@ def test_bench_recipes_prints_both_test_accuracies_and_the_difference(tmp_path, 
     assert result["difference"] == pytest.approx(reference["test_accuracy"] - seed["test_accuracy"], abs=1e-4)
     assert f"difference (reference - seed_cnn) in test accuracy: {result['difference']:+.4f}" in out
     assert [line.split()[0] for line in out.splitlines()[3:5]] == ["seed_cnn", "reference"]
+
+
+@pytest.mark.slow
+def test_bench_recipes_resume_scores_a_recipe_trained_beforehand_without_training_it_again(tmp_path, capsys):
+    reference = tmp_path / "reference.keras"
+    assert main(["train", *TINY, "--recipe", "reference", "--quick", "--epochs", "1", "--quiet",
+                 "--out", str(reference)]) == 0
+    trained_at = reference.stat().st_mtime_ns
+    assert main(["bench", "recipes", *TINY, "--quick", "--epochs", "1", "--quiet", "--resume",
+                 "--out", str(tmp_path)]) == 0
+    assert reference.stat().st_mtime_ns == trained_at  # scored as it was, not trained again
+    record = json.loads((tmp_path / "reference.json").read_text())
+    assert (record["epochs_run"], record["resumed_from_epoch"]) == (1, 1)
+    seed, scored = json.loads((tmp_path / "bench.json").read_text())["rows"]
+    assert (seed["recipe"], seed["epochs_run"], scored["recipe"], scored["epochs_run"]) == ("seed_cnn", 1,
+                                                                                            "reference", 1)
+    assert "difference (reference - seed_cnn) in test accuracy" in capsys.readouterr().out
