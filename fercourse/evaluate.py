@@ -113,6 +113,23 @@ TTA_MODES = ("flip", "shift")
 TTA_SHIFT_PIXELS = 2
 
 
+def tta_mode(tta: bool | str | None) -> bool | str:
+    """The name of a test-time augmentation setting: False, ``"flip"`` or ``"shift"``.
+
+    ``True`` (what records and callers before ``"shift"`` existed say) means ``"flip"``; any
+    false value means False; another name is a ValueError.
+
+    Examples
+    --------
+    >>> [tta_mode(value) for value in (None, False, True, "flip", "shift")]
+    [False, False, 'flip', 'flip', 'shift']
+    """
+    mode = "flip" if tta is True else (tta or False)
+    if mode is not False and mode not in TTA_MODES:
+        raise ValueError(f"tta is {tta!r}: expected False, True, 'flip' or 'shift'")
+    return mode
+
+
 def tta_views(images: np.ndarray, tta: bool | str) -> list[np.ndarray]:
     """The copies of (n, 48, 48) faces that test-time augmentation ``tta`` averages over.
 
@@ -128,9 +145,7 @@ def tta_views(images: np.ndarray, tta: bool | str) -> list[np.ndarray]:
     >>> bool((tta_views(faces, "flip")[1][:, :, 0] == faces[:, :, 47]).all())
     True
     """
-    mode = "flip" if tta is True else (tta or False)
-    if mode is not False and mode not in TTA_MODES:
-        raise ValueError(f"tta is {tta!r}: expected False, True, 'flip' or 'shift'")
+    mode = tta_mode(tta)
     views = [images] if mode is False else [images, images[:, :, ::-1]]
     if mode == "shift":
         k = TTA_SHIFT_PIXELS

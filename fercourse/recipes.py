@@ -121,8 +121,7 @@ class Recipe:
         options = {"width": self.width, "augment": dict(self.augment) or False}
         if quick:  # small data, few epochs: regularisation only slows the first epochs down
             options = {"width": self.quick_width, "augment": False, "dropout_rate": self.quick_dropout_rate}
-        if self.stem_convs != 2:
-            options["stem_convs"] = self.stem_convs
+        options["stem_convs"] = self.stem_convs
         with dtype_policy(self.precision()):
             return build_model("cnn", variant=self.variant, learning_rate=self.learning_rate, seed=seed,
                                label_smoothing=self.label_smoothing, weight_decay=self.weight_decay, **options)
@@ -411,7 +410,7 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", 
 
     import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
     from fercourse.data import load
-    from fercourse.evaluate import confusion, evaluate, predict_proba
+    from fercourse.evaluate import confusion, evaluate, predict_proba, tta_mode
 
     model_path = Path(model_path)
     if not model_path.is_file():
@@ -432,8 +431,7 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", 
     predicted = proba.argmax(axis=1)
     result = evaluate(chosen.labels, predicted, split=split)
     matrix = confusion(chosen.labels, predicted)
-    tta = "flip" if tta is True else (tta or False)
-    return {"model": str(model_path), "data": dataset.source, "split": split, "n": result["n"], "tta": tta,
+    return {"model": str(model_path), "data": dataset.source, "split": split, "n": result["n"], "tta": tta_mode(tta),
             "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
             "per_class_recall": {emotion: float(value) for emotion, value in result["per_class"]["recall"].items()},
             "confusion": matrix.to_numpy().tolist(), "per_class": result["per_class"]}

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from fercourse.evaluate import tta_mode
     from fercourse.recipes import evaluate_saved
 
     if not Path(args.model).is_file():
@@ -64,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
     record = Path(args.model).with_suffix(".json")
     if record.is_file():
         try:
-            recipe_tta = json.loads(record.read_text()).get("tta")
-        except ValueError:
-            recipe_tta = None
-        recipe_tta = "flip" if recipe_tta is True else recipe_tta
+            recipe_tta = tta_mode(json.loads(record.read_text()).get("tta"))
+        except ValueError:  # not JSON, or a TTA name this version does not know
+            recipe_tta = False
         if recipe_tta and recipe_tta != result["tta"]:
             print(f"note: {record.name} says this recipe is scored with --tta {recipe_tta}", file=sys.stderr)
     return 0

@@ -63,6 +63,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    from fercourse.evaluate import tta_mode
     from fercourse.recipes import artifact_paths, train_recipe
 
     paths = artifact_paths(args.out)  # a bad --out fails before the data loads
@@ -82,6 +83,6 @@ def run(args: argparse.Namespace) -> int:
           f"(validation: {record.split_sizes['val']} images carved from train)")
     print(f"model:  {paths['model']}")
     print(f"record: {paths['record']}")
-    tta = f" --tta {'flip' if record.tta is True else record.tta}" if record.tta else ""
+    tta = f" --tta {tta_mode(record.tta)}" if record.tta else ""
     print(f"next:   fercourse evaluate {paths['model']} --data {args.data}{tta}   (the test split, once)")
     return 0
