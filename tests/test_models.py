@@ -146,6 +146,53 @@ def test_augmentation_changes_images_in_training_only():
     np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+def test_random_crop_training_takes_one_window_per_image_in_training_and_the_centre_one_otherwise():
+    from fercourse.models.layers import RandomCropTraining
+
+    images = np.arange(6 * 48 * 48, dtype="float32").reshape(6, 48, 48, 1)
+    layer = RandomCropTraining(40, seed=3)
+    windows = np.asarray(layer(images, training=True))
+    assert windows.shape == (6, 40, 40, 1)
+    corners = set()
+    for image, window in zip(images[..., 0], windows[..., 0]):
+        top, left = np.argwhere(image == window[0, 0])[0]  # every pixel value occurs once in the batch
+        assert 0 <= top <= 8 and 0 <= left <= 8
+        np.testing.assert_array_equal(window, image[top:top + 40, left:left + 40])  # a window, not a resize
+        corners.add((int(top), int(left)))
+    assert len(corners) > 1  # each image gets its own window, not one per batch
+    np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images[:, 4:44, 4:44])
+    with pytest.raises(ValueError, match="crop size 50 is larger than the images"):
+        RandomCropTraining(50)(images)
+    with pytest.raises(ValueError, match="crop size is 0: expected a positive whole number"):
+        RandomCropTraining(0)
+
+
+def test_a_cnn_with_crop_augmentation_trains_and_predicts_on_windows_and_survives_saving(tmp_path):
+    import keras
+
+    block = make_augmentation(translation=0, crop=40, seed=0)
+    assert [layer.__class__.__name__ for layer in block.layers][-1] == "RandomCropTraining"
+    model = build_model("cnn", variant="reference", width=4, stem_convs=1, seed=0,
+                        augment={"translation": 0.0, "crop": 40})
+    rng = np.random.default_rng(0)
+    x = model_input("cnn", rng.integers(0, 256, (16, 48, 48), dtype=np.uint8))
+    augmented = keras.Model(model.input, model.get_layer("augmentation").output)
+    assert tuple(augmented(x, training=True).shape) == (16, 40, 40, 1)
+    np.testing.assert_array_equal(np.asarray(augmented(x, training=False)), x[:, 4:44, 4:44])
+    model.fit(x, np.arange(16) % 7, epochs=1, batch_size=8, verbose=0)
+    expected = model.predict(x, verbose=0)
+    border = x.copy()
+    border[:, :4] = rng.random(border[:, :4].shape)  # prediction looks at the centre window only
+    np.testing.assert_allclose(model.predict(border, verbose=0), expected, rtol=1e-5)
+    path = tmp_path / "crop.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5)
+    assert isinstance(loaded.get_layer("augmentation").layers[-1], type(block.layers[-1]))
+    seed_cnn = build_model("cnn", variant="bn", width=4, augment={"crop": 40})  # a Flatten head works too
+    assert seed_cnn.predict(x, verbose=0).shape == (16, 7)
+
+
 def test_additive_attention_weights_sum_to_one():
     from fercourse.models.layers import AdditiveAttention
 

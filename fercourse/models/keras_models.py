@@ -52,12 +52,12 @@ def model_input(name: str, images_uint8: np.ndarray) -> np.ndarray:
 
 
 def make_augmentation(*, flip: bool = True, rotation: float = 0.05, translation: float = 0.1,
-                      zoom: float = 0.1, contrast: float = 0.2, seed: int | None = None):
+                      zoom: float = 0.1, contrast: float = 0.2, crop: int = 0, seed: int | None = None):
     """Random training-time augmentation as a ``keras.Sequential`` of preprocessing layers.
 
-    Takes and returns images shaped (batch, 48, 48, 1). Each layer is active only in training
-    (``model.fit``); at inference it passes images through unchanged. Set an option to 0/False
-    to drop its layer.
+    Takes and returns images shaped (batch, 48, 48, 1) (``crop``: (batch, crop, crop, 1)). Each
+    layer but the crop is active only in training (``model.fit``); at inference they pass images
+    through unchanged. Set an option to 0/False to drop its layer.
 
     Parameters
     ----------
@@ -72,6 +72,11 @@ def make_augmentation(*, flip: bool = True, rotation: float = 0.05, translation:
     contrast : float
         Maximum contrast change as a fraction (pixels in [0, 1]). The models' per-image
         standardization undoes global contrast changes, so this mainly adds clipping effects.
+    crop : int
+        Train on a random ``crop`` x ``crop`` window of each face and predict on the centre window
+        (:class:`fercourse.models.layers.RandomCropTraining`, last in the block, so unlike the
+        other layers it is active at inference too and the block outputs ``crop`` x ``crop``
+        images). 0 leaves it out.
     seed : int, optional
         Seed for the random layers.
     """
@@ -88,6 +93,10 @@ def make_augmentation(*, flip: bool = True, rotation: float = 0.05, translation:
         layers.append(keras.layers.RandomZoom(zoom, fill_mode="nearest", seed=seed))
     if contrast:
         layers.append(keras.layers.RandomContrast(contrast, value_range=(0.0, 1.0), seed=seed))
+    if crop:
+        from fercourse.models.layers import RandomCropTraining
+
+        layers.append(RandomCropTraining(crop, seed=seed, name="random_crop"))
     return keras.Sequential(layers, name="augmentation")
 
 

