@@ -9,9 +9,10 @@ optimizer, learning-rate schedule, batch size, epochs and whether evaluation mir
   halved when validation loss stalls, early stopping on validation accuracy.
 - ``reference``: ours: the VGG-style CNN (``variant="reference"``, first block one convolution of
   32 filters, the others two), trained on random 40x40 windows of the faces (about 0.7x the
-  convolutions of the whole face; evaluation takes the centre window), augmentation, AdamW with decoupled weight decay, label smoothing
-  0.1, a one-cycle learning rate spread over the whole budget (epochs *or* minutes), bfloat16
-  compute where the hardware has it, flip-and-shift TTA at evaluation (ten views).
+  convolutions of the whole face; evaluation takes the centre window), augmentation, AdamW with
+  decoupled weight decay, label smoothing 0.1, a one-cycle learning rate spread over the whole
+  budget (epochs *or* minutes), bfloat16 compute where the hardware has it, flip-and-shift TTA at
+  evaluation (ten views).
 
 :func:`train_recipe` trains one on a dataset with an honest protocol: validation is carved from
 the training split (:func:`fercourse.data.train_val_split`, fixed seed), every choice (best epoch,

@@ -1,4 +1,4 @@
-"""Custom Keras pieces: a random crop for training (centre crop at inference), per-image standardization, additive attention, a one-cycle schedule, a smoothed loss, a time limit.
+"""Custom Keras pieces: a training crop, per-image standardization, additive attention, a one-cycle schedule, a smoothed loss, a time limit.
 
 This module imports Keras at the top, so only the builders import it (inside functions);
 ``import fercourse.models`` stays light. Every class is registered under the ``fercourse``
