@@ -8,7 +8,7 @@ optimizer, learning-rate schedule, batch size, epochs and whether evaluation mir
   and dropout (``build_model("cnn", variant="bn")``), augmentation, Adam at 1e-3, learning rate
   halved when validation loss stalls, early stopping on validation accuracy.
 - ``reference``: ours: the VGG-style CNN (``variant="reference"``, first block one convolution of
-  32 filters, the others two), trained on random 40x40 windows of the faces (about 0.7x the
+  40 filters, the others two), trained on random 40x40 windows of the faces (about 0.7x the
   convolutions of the whole face; evaluation takes the centre window), augmentation, AdamW with
   decoupled weight decay, label smoothing 0.1, a one-cycle learning rate spread over the whole
   budget (epochs *or* minutes), bfloat16 compute where the hardware has it, flip-and-shift TTA at
@@ -165,10 +165,10 @@ RECIPES: dict[str, Recipe] = {
                     "learning rate halved on a validation-loss plateau, early stopping"),
     "reference": Recipe(
         name="reference", variant="reference", schedule="one_cycle", learning_rate=2e-3, epochs=80,
-        batch_size=64, width=32, stem_convs=1, label_smoothing=0.1, weight_decay=0.01, tta="shift", bfloat16=True,
+        batch_size=64, width=40, stem_convs=1, label_smoothing=0.1, weight_decay=0.01, tta="shift", bfloat16=True,
         augment=MappingProxyType({"flip": True, "rotation": 0.05, "translation": 0.0, "zoom": 0.1,
                                   "contrast": 0.2, "crop": 40}),
-        description="VGG-style CNN (width 32; one convolution at full resolution, then double "
+        description="VGG-style CNN (width 40; one convolution at full resolution, then double "
                     "convolutions) trained on random 40x40 windows of the faces with augmentation, AdamW "
                     "(weight decay 0.01), label smoothing 0.1, one-cycle learning rate over the budget, "
                     "bfloat16 where native, centre window and flip-and-shift TTA at evaluation"),

@@ -30,7 +30,7 @@ def test_the_two_recipes_are_what_their_descriptions_say():
     assert seed.augment["flip"] and seed.patience == 10 and seed.learning_rate == 1e-3
     assert (reference.variant, reference.schedule, reference.tta, reference.label_smoothing) == (
         "reference", "one_cycle", "shift", 0.1)
-    assert (reference.stem_convs, reference.width, seed.stem_convs) == (1, 32, 2)
+    assert (reference.stem_convs, reference.width, seed.stem_convs) == (1, 40, 2)
     assert (reference.augment["crop"], reference.augment["translation"]) == (40, 0.0)  # crops do the shifting
     assert "crop" not in seed.augment  # the seed courses train on whole faces
     assert reference.weight_decay == 0.01 and reference.augment["flip"] and reference.patience is None

@@ -95,15 +95,15 @@ class RandomCropTraining(keras.layers.Layer):
             raise ValueError(f"crop size {self.size} is larger than the images ({height}x{width})")
 
     def call(self, inputs, training=None):
-        batch, height, width, channels = (ops.shape(inputs)[i] for i in range(4))
+        batch, height, width, channels = ops.shape(inputs)
         if not training:
             top, left = (height - self.size) // 2, (width - self.size) // 2
             return inputs[:, top:top + self.size, left:left + self.size, :]
         top = keras.random.randint((batch,), 0, height - self.size + 1, seed=self.seed_generator)
         left = keras.random.randint((batch,), 0, width - self.size + 1, seed=self.seed_generator)
         steps = ops.arange(self.size, dtype="int32")
-        rows = ops.expand_dims(ops.cast(top, "int32"), 1) + steps  # (batch, size)
-        columns = ops.expand_dims(ops.cast(left, "int32"), 1) + steps
+        rows = ops.expand_dims(top, 1) + steps  # (batch, size); randint gives int32
+        columns = ops.expand_dims(left, 1) + steps
         rows = ops.broadcast_to(ops.reshape(rows, (batch, self.size, 1, 1)), (batch, self.size, width, channels))
         images = ops.take_along_axis(inputs, rows, axis=1)
         columns = ops.broadcast_to(ops.reshape(columns, (batch, 1, self.size, 1)),
