@@ -33,11 +33,11 @@ def executed_lessons(tmp_path_factory):
     asserts on the lesson it needs.
 
     Returns a namespace: ``out`` (executed copies), ``artifacts`` (model and submission folder),
-    ``results`` (lesson name -> :class:`fercourse.notebooks.LessonResult`), ``seconds`` (total).
+    ``results`` (lesson name -> :class:`fercourse.course.runner.LessonResult`), ``seconds`` (total).
     """
     from types import SimpleNamespace
 
-    from fercourse.notebooks import artefact_folder, run_lessons
+    from fercourse.course.runner import artefact_folder, run_lessons
 
     root = tmp_path_factory.mktemp("lessons")
     results = run_lessons(out=root / "executed", data="sample", quick=True, artifacts=root / "artifacts",
@@ -55,7 +55,7 @@ def built_book(executed_lessons, tmp_path_factory):
     """
     import shutil
 
-    from fercourse.book import build_book
+    from fercourse.course.book import build_book
 
     failed = [result.error for result in executed_lessons.results.values() if not result.ok]
     if failed:

@@ -113,7 +113,7 @@ def cell_text(course, student: str, assignment: str, grade_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    from fercourse.bench_autograde import make_course, nbgrader
+    from fercourse.bench.grade import make_course, nbgrader
 
     course = make_course(tmp_path_factory.mktemp("e2e"), n_train=N_TRAIN, n_test=N_TEST)
     nbgrader(course, "generate_assignment", A1)
@@ -132,7 +132,7 @@ def test_release_has_no_solutions_hidden_tests_or_instructor_files(course):
 
 
 def test_autograde_scores_every_scenario_exactly(course):
-    from fercourse.bench_autograde import baseline_submission, nbgrader, submit
+    from fercourse.bench.grade import baseline_submission, nbgrader, submit
 
     # what the reference notebook writes: at this size its validation split picks sgd (checked below)
     reference = baseline_submission(course, A1, "sgd")
@@ -250,7 +250,7 @@ def cell_text_any(course, student: str, assignment: str) -> str:
 
 
 def test_a2_cnn_autogrades_with_the_saved_model_without_training(course, tmp_path):
-    from fercourse.bench_autograde import nbgrader, submit, train_reference_cnn
+    from fercourse.bench.grade import nbgrader, submit, train_reference_cnn
 
     nbgrader(course, "generate_assignment", "a2_cnn")
     model_file = tmp_path / "cnn.keras"

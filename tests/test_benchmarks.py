@@ -1,8 +1,8 @@
 """The load benchmark runs end to end and checks its own arrays (timings are printed, not asserted)."""
 
-from fercourse.benchmarks import bench_load, seed_parse
+from fercourse.bench.load import bench_load, seed_parse
 from fercourse.data import load
-from fercourse.writers import save
+from fercourse.data.writers import save
 
 
 def test_bench_load_reports_ratios_on_identical_arrays(tmp_path, capsys):

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from fercourse import book
+from fercourse.course import book
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fercourse.data import (Split, as_flat, as_image, as_sequence, class_weights, find_duplicates, load,
-                            train_val_split)
+from fercourse.data import Split, as_flat, as_image, as_sequence, class_weights, find_duplicates, load, train_val_split
 from fercourse.errors import DataError
 from fercourse.labels import EMOTIONS
 
@@ -113,7 +112,7 @@ def test_folder_images_of_other_size_and_mode_are_converted_and_counted(tmp_path
 def test_second_load_comes_from_the_cache(tmp_path, monkeypatch):
     path = write_kaggle(tmp_path / "fer2013.csv")
     first = load(path)
-    import fercourse.data as data_module
+    import fercourse.data.sources as data_module
 
     monkeypatch.setattr(data_module, "read_csv", lambda *a, **k: pytest.fail("read the CSV again"))
     second = load(path)
@@ -276,7 +275,7 @@ def test_parallel_parse_works_from_a_script_without_a_main_guard(tmp_path):
     path = write_kaggle(tmp_path / "fer2013.csv", rows)
     script = tmp_path / "student_script.py"
     script.write_text(
-        "from fercourse import readers\n"
+        "from fercourse.data import readers\n"
         "readers.CHUNK_BYTES = 20_000  # several chunks from a small file\n"
         f"raw = readers.read_csv({str(path)!r}, workers=2)\n"
         "print(len(raw.images), raw.labels[:8].tolist())\n")

@@ -9,8 +9,16 @@ import zlib
 import numpy as np
 import pytest
 
-from fercourse.demo import (Detection, DetectionSettings, EmotionDetector, annotate, crop_face, detect_faces,
-                            non_max_suppression, read_image)
+from fercourse.demo import (
+    Detection,
+    DetectionSettings,
+    EmotionDetector,
+    annotate,
+    crop_face,
+    detect_faces,
+    non_max_suppression,
+    read_image,
+)
 from fercourse.demo.images import to_gray
 from fercourse.labels import EMOTIONS
 

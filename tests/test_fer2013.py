@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from fercourse.data import find_duplicates, load
+from fercourse.data.writers import save
 from fercourse.labels import EMOTIONS
-from fercourse.writers import save
 
 pytestmark = pytest.mark.fer2013
 

@@ -13,9 +13,16 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.utils import determine_grade
 from traitlets.config import Config
 
-from fercourse import grading
-from fercourse.grading import (KEY_ENV, ApplyScores, SnapshotSubmission, grade_submission_bytes, load_thresholds,
-                               tiers_cleared)
+from fercourse.grading import (
+    KEY_ENV,
+    ApplyScores,
+    SnapshotSubmission,
+    grade_submission_bytes,
+    load_thresholds,
+    setup_course,
+    tiers_cleared,
+)
+from fercourse.grading import preprocessors as grading
 from fercourse.submission import AnswerKey
 
 REPO = Path(__file__).resolve().parents[1]
@@ -236,13 +243,13 @@ def test_setup_course_writes_data_key_and_pin(tmp_path):
         (course / "source" / "a2" / "data" / "test.csv").read_bytes()
     assert len(key.read_text().splitlines()) == 15
     with pytest.raises(ValueError, match="is inside the course folder"):
-        grading.setup_course("sample", course, course / "key.csv", n_train=35, n_test=14)
+        setup_course("sample", course, course / "key.csv", n_train=35, n_test=14)
 
 
 def test_set_parameter_rewrites_only_the_parameters_cell(tmp_path):
     import nbformat
 
-    from fercourse.bench_autograde import set_parameter
+    from fercourse.bench.grade import set_parameter
 
     source = REPO / "autograder" / "source" / "a2_cnn" / "a2_cnn.ipynb"
     copy = tmp_path / "a2.ipynb"

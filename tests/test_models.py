@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 
 from fercourse.data import as_flat, load
-from fercourse.models import (BASELINES, KERAS_MODELS, build_baseline, build_model, cross_validate, fit_or_load,
-                              make_augmentation, model_input, one_cycle, training_callbacks, tune)
+from fercourse.models import (
+    BASELINES,
+    build_baseline,
+    build_model,
+    cross_validate,
+    fit_or_load,
+    make_augmentation,
+    model_input,
+    one_cycle,
+    training_callbacks,
+    tune,
+)
 
 FAST_OPTIONS = {  # the same algorithms at toy sizes, so the suite stays quick
     "random_forest": {"n_estimators": 10},

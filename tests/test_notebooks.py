@@ -12,7 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fercourse import notebooks
+from fercourse.course import runner as notebooks
+from fercourse.data import lesson_data
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LESSONS = [path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) if notebooks.LESSON_PATTERN.match(path.name)]
@@ -98,7 +99,7 @@ def test_artefact_folder_separates_data_and_mode(tmp_path):
 
 
 def test_lesson_data_quick_sample_sizes():
-    dataset, train, val, test = notebooks.lesson_data("sample", quick=True, seed=0)
+    dataset, train, val, test = lesson_data("sample", quick=True, seed=0)
     assert (len(train), len(val), len(test)) == (1800, 200, 400)
     assert not set(train.ids) & set(val.ids)
     assert test is dataset.test
@@ -106,14 +107,14 @@ def test_lesson_data_quick_sample_sizes():
 
 def test_lesson_data_unlabelled_test_holds_out_train(tmp_path, capsys):
     from fercourse.data import load
-    from fercourse.writers import prepare
+    from fercourse.data.writers import prepare
 
     release = prepare(load("sample", n_train=300, n_test=60), tmp_path)
-    dataset, train, val, test = notebooks.lesson_data(str(release.train_csv))
+    dataset, train, val, test = lesson_data(str(release.train_csv))
     assert dataset.test.labels is None and test.labels is not None
     assert len(train) + len(val) + len(test) == 300
     assert "has no labels" in capsys.readouterr().out
-    quick, train, val, test = notebooks.lesson_data(str(release.train_csv), quick=True)
+    quick, train, val, test = lesson_data(str(release.train_csv), quick=True)
     assert len(quick.test) == 60  # quick mode never drops test ids: the submission needs them all
     assert len(train) + len(val) + len(test) == 300  # below the quick size: nothing subsampled
 
@@ -209,7 +210,7 @@ def test_cnn_lesson_saves_a_loadable_model(executed_lessons):
 def test_augmentation_lesson_writes_a_valid_submission(executed_lessons):
     import pandas as pd
 
-    from fercourse.notebooks import lesson_data
+    from fercourse.data import lesson_data
     from fercourse.submission import validate_submission
 
     assert executed_lessons.results["06_augmentation"].ok, executed_lessons.results["06_augmentation"].error

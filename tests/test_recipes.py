@@ -1,4 +1,4 @@
-"""Tests for fercourse.recipes: the recipes, the schedule, the budget, checkpoints, resume and the record."""
+"""Tests for fercourse.training.recipes: the recipes, the schedule, the budget, checkpoints, resume and the record."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from fercourse.recipes import (RECIPES, TrainRecord, artifact_paths, evaluate_saved, get_recipe, one_cycle_lr,
-                               train_recipe)
+from fercourse.training.recipes import (
+    RECIPES,
+    TrainRecord,
+    artifact_paths,
+    evaluate_saved,
+    get_recipe,
+    one_cycle_lr,
+    train_recipe,
+)
 
 RECORD_FIELDS = {"recipe", "quick", "data", "seed", "split_sizes", "validation", "budget", "epochs_run", "best_epoch",
                  "best_val_accuracy", "final_val_accuracy", "stopped_by", "partial_last_epoch", "resumed",
@@ -110,9 +117,9 @@ def test_the_record_is_complete_and_consistent(tiny, tmp_path):
 def test_resume_continues_the_epoch_count_optimizer_and_schedule(tiny, tmp_path, monkeypatch):
     import keras
 
-    import fercourse.recipes
+    import fercourse.training.recipes
 
-    monkeypatch.setattr(fercourse.recipes, "bfloat16_is_fast", lambda: True)  # bfloat16 layers on any CPU
+    monkeypatch.setattr(fercourse.training.recipes, "bfloat16_is_fast", lambda: True)  # bfloat16 layers on any CPU
     out = tmp_path / "resume.keras"
     first = train_recipe("reference", tiny, out, epochs=2, quick=True)
     second = train_recipe("reference", tiny, out, epochs=3, quick=True, resume=True)

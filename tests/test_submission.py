@@ -8,8 +8,17 @@ import numpy as np
 import pytest
 
 from fercourse.cli import main
-from fercourse.submission import (MAX_BYTES, AnswerKey, SubmissionError, check_submission_bytes, read_ids,
-                                  score_predictions, score_submission, validate_submission, write_submission)
+from fercourse.submission import (
+    MAX_BYTES,
+    AnswerKey,
+    SubmissionError,
+    check_submission_bytes,
+    read_ids,
+    score_predictions,
+    score_submission,
+    validate_submission,
+    write_submission,
+)
 
 IDS = ["a1", "b2", "c3", "d4"]
 

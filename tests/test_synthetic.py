@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from fercourse import synthetic
-from fercourse.data import find_duplicates, load
+from fercourse.data import find_duplicates, load, synthetic
 
 
 def test_same_seed_gives_byte_identical_images_and_labels():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fercourse.data import Dataset, Split, load
-from fercourse.writers import prepare, save
+from fercourse.data.writers import prepare, save
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from fercourse.cli import add_command_group
 
@@ -28,16 +29,27 @@ def register(subparsers) -> None:
     detect.add_argument("--batch", type=int, default=16, help="photos in the batch run (default 16)")
     detect.add_argument("--json", action="store_true", help="print the figures as JSON")
     detect.set_defaults(handler=run_detect)
+    grade = commands.add_parser(
+        "grade", help="seconds per a2_cnn submission: fit-or-load vs retraining (same run)",
+        description="Build a temporary copy of the course on a small built-in sample, autograde a batch "
+                    "of generated a2_cnn submissions with the real nbgrader twice (saved model submitted: "
+                    "fit_or_load loads it; model missing: fit_or_load trains) and print seconds per "
+                    "submission and their ratio.")
+    grade.add_argument("--submissions", type=int, default=3, help="submissions per flow (default 3)")
+    grade.add_argument("--epochs", type=int, default=3, help="epochs of the submitted model (default 3)")
+    grade.add_argument("--n-train", type=int, default=1400, help="sample training images (default 1400)")
+    grade.add_argument("--n-test", type=int, default=280, help="sample test images (default 280)")
+    grade.add_argument("--retrain-epochs", type=int, default=None,
+                       help="epochs the retraining flow trains (default: the notebook's num_epochs, 15)")
+    grade.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    grade.set_defaults(handler=run_grade)
     from fercourse.cli.bench_recipes import register_subcommand as register_recipes
 
     register_recipes(commands)
 
 
 def run_load(args: argparse.Namespace) -> int:
-    import json
-
-    from fercourse.benchmarks import bench_load
-
+    from fercourse.bench.load import bench_load
     result = bench_load(args.csv)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -45,11 +57,20 @@ def run_load(args: argparse.Namespace) -> int:
 
 
 def run_detect(args: argparse.Namespace) -> int:
-    import json
 
-    from fercourse.demo.bench import bench_detect
+    from fercourse.bench.detect import bench_detect
 
     result = bench_detect(args.model, repeats=args.repeats, batch=args.batch)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from fercourse.bench.grade import bench_autograde
+
+    result = bench_autograde(submissions=args.submissions, epochs=args.epochs, n_train=args.n_train,
+                             n_test=args.n_test, retrain_epochs=args.retrain_epochs)
     if args.json:
         print(json.dumps(result, indent=2))
     return 0

@@ -35,8 +35,8 @@ def register_subcommand(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fercourse.bench.recipes import bench_recipes, format_bench
     from fercourse.cli.train import load_data
-    from fercourse.recipe_bench import bench_recipes, format_bench
 
     if args.minutes is None and args.epochs is None:
         raise ValueError("give a budget: --minutes M, --epochs N or both (the same for both recipes)")

@@ -28,8 +28,8 @@ def register(subparsers) -> None:
 
 
 def run_build(args) -> int:
-    from fercourse import book
     from fercourse.cli.notebooks import execute
+    from fercourse.course import book
 
     lessons_dir = book.BOOK_DIR / "lessons"
     if not args.no_run:

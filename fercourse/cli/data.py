@@ -6,7 +6,7 @@ import argparse
 import json
 
 from fercourse.cli import add_command_group
-from fercourse.writers import FORMATS
+from fercourse.data.writers import FORMATS
 
 SOURCE_HELP = ("'sample' (the built-in synthetic faces), a Kaggle fer2013.csv, a course train CSV "
                "(id,emotion,pixels; its *test* twin is found by name), a folder with train.csv/test.csv, "
@@ -106,7 +106,7 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from fercourse.writers import save
+    from fercourse.data.writers import save
 
     dataset = _load(args.source)
     written = save(dataset, args.out, args.format)
@@ -116,7 +116,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_prepare(args: argparse.Namespace) -> int:
-    from fercourse.writers import prepare
+    from fercourse.data.writers import prepare
 
     release = prepare(_load(args.source), args.out, salt=args.salt)
     print(f"release for students:  {release.train_csv} ({release.n_train} labelled rows)")
@@ -128,7 +128,7 @@ def run_prepare(args: argparse.Namespace) -> int:
 
 def run_sample(args: argparse.Namespace) -> int:
     from fercourse.data import load
-    from fercourse.writers import save
+    from fercourse.data.writers import save
 
     dataset = load("sample", n_train=args.n_train, n_test=args.n_test, seed=args.seed)
     written = save(dataset, args.out, args.format)

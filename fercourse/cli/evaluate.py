@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from fercourse.evaluate import tta_mode
-    from fercourse.recipes import evaluate_saved
+    from fercourse.training.recipes import evaluate_saved
 
     if not Path(args.model).is_file():
         raise FileNotFoundError(f"{args.model}: no such model file (expected a .keras file from fercourse train)")

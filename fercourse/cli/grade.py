@@ -1,15 +1,14 @@
-"""``fercourse grade``: set up the nbgrader course's data and key pin; benchmark autograding."""
+"""``fercourse grade``: set up the nbgrader course's data and key pin."""
 
 from __future__ import annotations
 
 import argparse
-import json
 
 from fercourse.cli import add_command_group
 
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "grade", help="autograder tools: course data setup, autograde benchmark",
+    commands = add_command_group(subparsers, "grade", help="autograder tools: course data setup",
                                  description="Tools for the nbgrader course in autograder/ (see "
                                              "autograder/README.md, the instructor guide).")
 
@@ -30,21 +29,6 @@ def register(subparsers) -> None:
     setup.add_argument("--salt", default="fercourse", help="secret mixed into the ids (change per offering)")
     setup.set_defaults(handler=run_setup)
 
-    bench = commands.add_parser(
-        "bench", help="seconds per a2_cnn submission: fit-or-load vs retraining (same run)",
-        description="Build a temporary copy of the course on a small built-in sample, autograde a batch "
-                    "of generated a2_cnn submissions with the real nbgrader twice (saved model submitted: "
-                    "fit_or_load loads it; model missing: fit_or_load trains) and print seconds per "
-                    "submission and their ratio.")
-    bench.add_argument("--submissions", type=int, default=3, help="submissions per flow (default 3)")
-    bench.add_argument("--epochs", type=int, default=3, help="epochs of the submitted model (default 3)")
-    bench.add_argument("--n-train", type=int, default=1400, help="sample training images (default 1400)")
-    bench.add_argument("--n-test", type=int, default=280, help="sample test images (default 280)")
-    bench.add_argument("--retrain-epochs", type=int, default=None,
-                       help="epochs the retraining flow trains (default: the notebook's num_epochs, 15)")
-    bench.add_argument("--json", action="store_true", help="also print the figures as JSON")
-    bench.set_defaults(handler=run_bench)
-
 
 def run_setup(args: argparse.Namespace) -> int:
     from fercourse.grading import setup_course
@@ -56,14 +40,4 @@ def run_setup(args: argparse.Namespace) -> int:
     print(f"answer key:  {done.answer_key} (instructor-only; never inside the course folder)")
     print(f"pinned:      sha256 {done.sha256}, thresholds set '{done.dataset}'")
     print(f"autograde:   cd {args.course} && FERCOURSE_ANSWER_KEY={done.answer_key} nbgrader autograde ASSIGNMENT")
-    return 0
-
-
-def run_bench(args: argparse.Namespace) -> int:
-    from fercourse.bench_autograde import bench_autograde
-
-    result = bench_autograde(submissions=args.submissions, epochs=args.epochs, n_train=args.n_train,
-                             n_test=args.n_test, retrain_epochs=args.retrain_epochs)
-    if args.json:
-        print(json.dumps(result, indent=2))
     return 0

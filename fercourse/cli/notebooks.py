@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from fercourse.cli import add_command_group
-from fercourse.notebooks import QUICK_PARAMETERS
+from fercourse.course.runner import QUICK_PARAMETERS
 
 DATA_HELP = ("data injected into every lesson: 'sample' (built-in synthetic faces), 'fer2013' "
              "($FERCOURSE_FER2013), or a path: a FER2013 image-folder root, a Kaggle fer2013.csv or a "
@@ -72,7 +72,7 @@ def parse_parameters(pairs: list[list[str]]) -> dict[str, object]:
 
 def execute(args, out) -> int:
     """Run the lessons for ``args`` (shared with ``book build``); returns the exit status."""
-    from fercourse import notebooks
+    from fercourse.course import runner as notebooks
 
     options = {"quick": args.quick, "data": args.data, "only": args.only, "out": out,
                "parameters": parse_parameters(args.parameter),
@@ -92,13 +92,13 @@ def execute(args, out) -> int:
 
 
 def run_notebooks(args) -> int:
-    from fercourse.notebooks import DEFAULT_OUT
+    from fercourse.course.runner import DEFAULT_OUT
 
     return execute(args, args.out or DEFAULT_OUT)
 
 
 def list_notebooks(args) -> int:
-    from fercourse import notebooks
+    from fercourse.course import runner as notebooks
 
     for lesson in notebooks.discover_lessons(args.notebooks or notebooks.NOTEBOOK_DIR):
         values = notebooks.lesson_parameters(lesson)

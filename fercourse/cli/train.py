@@ -27,7 +27,7 @@ def load_data(args: argparse.Namespace):
 
 
 def register(subparsers) -> None:
-    from fercourse.recipes import RECIPES
+    from fercourse.training.recipes import RECIPES
 
     recipes = "; ".join(f"{name}: {recipe.description}" for name, recipe in RECIPES.items())
     parser = subparsers.add_parser(
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from fercourse.evaluate import tta_mode
-    from fercourse.recipes import artifact_paths, train_recipe
+    from fercourse.training.recipes import artifact_paths, train_recipe
 
     paths = artifact_paths(args.out)  # a bad --out fails before the data loads
     dataset = load_data(args)

@@ -7,7 +7,7 @@ Pieces, one job each:
 - :mod:`fercourse.demo.detector`: :class:`EmotionDetector`, :class:`Detection`, :func:`annotate`,
   :func:`plot_probabilities`.
 - :mod:`fercourse.demo.app`: :func:`upload_app`, the ipywidgets app (imported on first use).
-- :mod:`fercourse.demo.bench`: the ``fercourse bench detect`` speed benchmark.
+- :mod:`fercourse.bench.detect`: the ``fercourse bench detect`` speed benchmark.
 
 OpenCV, PIL, Keras and ipywidgets are imported inside functions, so importing this package is cheap.
 

@@ -5,7 +5,7 @@ The package re-exports its public API from four modules, one job each:
 - :mod:`fercourse.models.baselines`: :data:`BASELINES`, :func:`build_baseline`, :func:`cross_validate`.
 - :mod:`fercourse.models.keras_models`: :data:`KERAS_MODELS`, :func:`build_model`,
   :func:`model_input`, :func:`make_augmentation`.
-- :mod:`fercourse.models.training`: :func:`training_callbacks`, :func:`exponential_decay`,
+- :mod:`fercourse.models.fit`: :func:`training_callbacks`, :func:`exponential_decay`,
   :func:`one_cycle`, :func:`fit_or_load`, :func:`tune`.
 - :mod:`fercourse.models.zoo`: :data:`ZOO`, :func:`run_comparison`, the engine of ``fercourse compare``.
 
@@ -20,9 +20,8 @@ Examples
 """
 
 from fercourse.models.baselines import BASELINES, build_baseline, cross_validate
+from fercourse.models.fit import exponential_decay, fit_or_load, one_cycle, steps_per_epoch, training_callbacks, tune
 from fercourse.models.keras_models import CNN_VARIANTS, KERAS_MODELS, build_model, make_augmentation, model_input
-from fercourse.models.training import (exponential_decay, fit_or_load, one_cycle, steps_per_epoch,
-                                       training_callbacks, tune)
 
 __all__ = ["BASELINES", "CNN_VARIANTS", "KERAS_MODELS", "Subsampled", "build_baseline", "build_model",
            "cross_validate", "exponential_decay", "fit_or_load", "make_augmentation", "model_input", "one_cycle",

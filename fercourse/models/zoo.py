@@ -81,8 +81,8 @@ def _fit_baseline(name: str, train, seed: int, quick: bool) -> tuple[object, dic
 def _fit_keras(name: str, train, seed: int, quick: bool, verbose: int) -> tuple[object, dict]:
     from fercourse import set_seed
     from fercourse.data import train_val_split
+    from fercourse.models.fit import training_callbacks
     from fercourse.models.keras_models import build_model, model_input
-    from fercourse.models.training import training_callbacks
 
     keras_name, variant, augment, quick_budget, full_budget = _KERAS_ZOO[name]
     budget = quick_budget if quick else full_budget

@@ -22,10 +22,21 @@ Examples
 from __future__ import annotations
 
 from fercourse.plotting._common import EMOTION_COLORS, PLOT_STYLE, use_plot_style
-from fercourse.plotting.data_plots import (plot_class_distribution, plot_mean_faces, plot_pca_variance,
-                                           plot_pixel_histogram, plot_sample_grid)
-from fercourse.plotting.model_plots import (plot_confusion_matrix, plot_misclassified, plot_per_class_metrics,
-                                            plot_rf_importance, plot_roc_curves, plot_training_curves)
+from fercourse.plotting.data_plots import (
+                                           plot_class_distribution,
+                                           plot_mean_faces,
+                                           plot_pca_variance,
+                                           plot_pixel_histogram,
+                                           plot_sample_grid,
+)
+from fercourse.plotting.model_plots import (
+                                           plot_confusion_matrix,
+                                           plot_misclassified,
+                                           plot_per_class_metrics,
+                                           plot_rf_importance,
+                                           plot_roc_curves,
+                                           plot_training_curves,
+)
 from fercourse.plotting.saliency import plot_saliency, saliency_map
 
 __all__ = [

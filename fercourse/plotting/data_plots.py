@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fercourse.labels import EMOTIONS, NUM_CLASSES
-from fercourse.plotting._common import (EMOTION_COLORS, _check_images, _check_labels, _mosaic, _new_axes,
-                                        _show_mosaic)
+from fercourse.plotting._common import EMOTION_COLORS, _check_images, _check_labels, _mosaic, _new_axes, _show_mosaic
 
 
 def plot_class_distribution(dataset, ax=None):

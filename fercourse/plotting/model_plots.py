@@ -7,8 +7,7 @@ from typing import Mapping
 import numpy as np
 
 from fercourse.labels import EMOTIONS, NUM_CLASSES
-from fercourse.plotting._common import (EMOTION_COLORS, _check_images, _check_labels, _mosaic, _new_axes,
-                                        _show_mosaic)
+from fercourse.plotting._common import EMOTION_COLORS, _check_images, _check_labels, _mosaic, _new_axes, _show_mosaic
 
 
 def _history_dict(history) -> dict[str, list[float]]:

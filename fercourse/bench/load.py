@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_FER2013 = Path(__file__).resolve().parents[1].parent / "shared" / "fer2013"
+DEFAULT_FER2013 = Path(__file__).resolve().parents[2].parent / "shared" / "fer2013"
 
 
 def seed_parse(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +32,7 @@ def bench_load(csv_path: str | Path | None = None) -> dict:
     import os
 
     from fercourse.data import load
-    from fercourse.writers import save
+    from fercourse.data.writers import save
 
     with tempfile.TemporaryDirectory() as scratch:
         if csv_path is None:

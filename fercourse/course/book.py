@@ -1,7 +1,7 @@
 """Build the course book (Jupyter Book 1.x) from the executed lessons.
 
 The book never executes a notebook: its chapters are the executed copies that
-:func:`fercourse.notebooks.run_lessons` writes to ``book/lessons/``. :func:`build_book`
+:func:`fercourse.course.runner.run_lessons` writes to ``book/lessons/``. :func:`build_book`
 checks that they are there and error-free, writes the generated fragments the results and
 instructor pages include (``docs/results.md`` and ``autograder/README.md`` when they exist),
 then runs ``jupyter-book build`` with warnings as errors.
@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fercourse.notebooks import LESSON_PATTERN, REPO_ROOT
+from fercourse.course.runner import LESSON_PATTERN, REPO_ROOT
 
 BOOK_DIR = REPO_ROOT / "book"
 RESULTS_SOURCE = REPO_ROOT / "docs" / "results.md"

@@ -38,10 +38,10 @@ def bench_recipes(source, *, out: str | os.PathLike, minutes: float | None = Non
     names : tuple of str
         Recipes to compare; the first is the baseline of the difference.
     resume : bool
-        Continue each recipe from its checkpoint in ``out`` (see :func:`fercourse.recipes.train_recipe`):
+        Continue each recipe from its checkpoint in ``out`` (see :func:`fercourse.training.recipes.train_recipe`):
         a recipe that already used its budget there is scored without training again.
     verbose : int
-        Passed to :func:`fercourse.recipes.train_recipe`.
+        Passed to :func:`fercourse.training.recipes.train_recipe`.
 
     Returns
     -------
@@ -52,7 +52,7 @@ def bench_recipes(source, *, out: str | os.PathLike, minutes: float | None = Non
         ``versions`` and ``data``.
     """
     from fercourse.data import load
-    from fercourse.recipes import evaluate_saved, get_recipe, library_versions, machine_info, train_recipe
+    from fercourse.training.recipes import evaluate_saved, get_recipe, library_versions, machine_info, train_recipe
 
     if minutes is None and epochs is None:
         raise ValueError("bench recipes needs a budget: pass minutes, epochs or both")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fercourse.data import Dataset, Split
+from fercourse.data.dataset import Dataset, Split
 from fercourse.labels import EMOTIONS
 
 FORMATS = ("kaggle-csv", "course-csv", "folders")

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fercourse.data.cache import cached_dataset
+from fercourse.data.dataset import Dataset, Split
 from fercourse.labels import EMOTIONS
 
 GENERATOR_VERSION = "1"
@@ -235,8 +237,6 @@ def load_sample(n_train: int | None = None, n_test: int | None = None, seed: int
     seed : int
         Train uses ``seed``, test ``seed + 1_000_003``, so the splits never share a face.
     """
-    from fercourse.data import Dataset, Split, _cached
-
     n_train = DEFAULT_TRAIN if n_train is None else int(n_train)
     n_test = DEFAULT_TEST if n_test is None else int(n_test)
 
@@ -249,4 +249,4 @@ def load_sample(n_train: int | None = None, n_test: int | None = None, seed: int
         return Dataset(splits, "sample")
 
     signature = f"synthetic|{GENERATOR_VERSION}|{n_train}|{n_test}|{seed}"
-    return _cached(signature, "sample", cache, build)
+    return cached_dataset(signature, "sample", cache, build)

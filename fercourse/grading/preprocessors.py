@@ -315,70 +315,6 @@ class FeedbackHtmlOnly(NbGraderPreprocessor):
         return nb, resources
 
 
-PIN_FILE = "answer_key.pin.json"
-
-
-@dataclass(frozen=True)
-class CourseData:
-    """What :func:`setup_course` wrote."""
-
-    data_dirs: tuple[Path, ...]
-    answer_key: Path
-    sha256: str
-    dataset: str
-    n_train: int
-    n_test: int
-
-
-def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
-                 n_train: int | None = None, n_test: int | None = None, salt: str = "fercourse") -> CourseData:
-    """Prepare the course data for every assignment and pin the answer key.
-
-    Runs :func:`fercourse.writers.prepare` on ``source``, copies ``train.csv`` and ``test.csv``
-    into ``course/source/<assignment>/data/`` for each assignment, writes the answer key to
-    ``key_out`` (which must lie outside ``course``; mode 0600) and writes ``course/answer_key.pin.json``
-    with its SHA-256 and the thresholds set to use (``dataset``: ``sample`` when ``source`` is
-    ``"sample"``, else ``fer2013``).
-    """
-    import shutil
-    import tempfile
-
-    from fercourse.data import load
-    from fercourse.writers import prepare
-
-    course, key_out = Path(course).resolve(), Path(key_out).expanduser().resolve()
-    assignments = sorted(p for p in (course / "source").glob("*") if p.is_dir() and list(p.glob("*.ipynb")))
-    if not assignments:
-        raise FileNotFoundError(f"{course / 'source'}: no assignment folders with a notebook: expected the "
-                                "nbgrader course (autograder/)")
-    if course in key_out.parents:
-        raise ValueError(f"--key-out {key_out} is inside the course folder {course}: keep the answer key "
-                         "outside it, where nothing released, submitted or autograded can reach it")
-    dataset = dataset or ("sample" if source == "sample" else "fer2013")
-    if dataset not in ("sample", "fer2013"):
-        raise ValueError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
-    with tempfile.TemporaryDirectory() as scratch:
-        data = load(source, n_train=n_train, n_test=n_test, progress=None)
-        release = prepare(data, scratch, salt=salt)
-        data_dirs = []
-        for assignment in assignments:
-            data_dir = assignment / "data"
-            data_dir.mkdir(exist_ok=True)
-            shutil.copyfile(release.train_csv, data_dir / "train.csv")
-            shutil.copyfile(release.test_csv, data_dir / "test.csv")
-            data_dirs.append(data_dir)
-        key_out.parent.mkdir(parents=True, exist_ok=True)
-        if key_out.exists():
-            key_out.chmod(0o600)
-        shutil.copyfile(release.answer_key, key_out)
-        key_out.chmod(0o600)
-    pin = {"sha256": release.answer_key_sha256, "dataset": dataset, "source": str(source),
-           "n_train": release.n_train, "n_test": release.n_test}
-    (course / PIN_FILE).write_text(json.dumps(pin, indent=2) + "\n", encoding="utf-8")
-    return CourseData(tuple(data_dirs), key_out, release.answer_key_sha256, dataset, release.n_train,
-                      release.n_test)
-
-
 def scored_outside_kernel(cell: str = ACCURACY_CELL) -> str:
     """What a hidden score cell prints when run in the notebook; at autograde its output is replaced.
 
@@ -388,8 +324,3 @@ def scored_outside_kernel(cell: str = ACCURACY_CELL) -> str:
     'accuracy_tiers: scored by the autograder from the submission.csv you submit'
     """
     return f"{cell}: scored by the autograder from the submission.csv you submit"
-
-
-__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "PIN_FILE", "ApplyScores", "CourseData", "FeedbackHtmlOnly",
-           "FercourseGrader", "SnapshotSubmission", "Verdict", "grade_submission_bytes", "load_thresholds",
-           "scored_outside_kernel", "setup_course", "take_key_path", "tiers_cleared"]

@@ -1,6 +1,6 @@
 """Build throw-away copies of the nbgrader course, fake student submissions, and time autograding.
 
-Used by ``fercourse grade bench`` (fit-or-load against retraining, same run) and by the
+Used by ``fercourse bench grade`` (fit-or-load against retraining, same run) and by the
 end-to-end tests. Everything happens in a temporary folder with the real ``nbgrader``
 command line and a real sqlite gradebook.
 """
@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-COURSE_TEMPLATE = Path(__file__).resolve().parents[1] / "autograder"
+COURSE_TEMPLATE = Path(__file__).resolve().parents[2] / "autograder"
 _SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 

@@ -1,4 +1,4 @@
-"""The Keras callback behind :func:`fercourse.recipes.train_recipe`.
+"""The Keras callback behind :func:`fercourse.training.recipes.train_recipe`.
 
 One callback does the bookkeeping that must agree with itself across a resumed run: the wall-time
 budget (checked after every batch), the learning rate by budget progress, early stopping, the best
@@ -41,7 +41,7 @@ class RecipeMonitor(keras.callbacks.Callback):
     Parameters
     ----------
     paths : dict
-        From :func:`fercourse.recipes.artifact_paths`: ``model`` (best), ``last``, ``state``.
+        From :func:`fercourse.training.recipes.artifact_paths`: ``model`` (best), ``last``, ``state``.
     state : dict
         The run's state, updated in place and saved to ``paths["state"]`` after every epoch:
         ``epochs_done``, ``train_seconds`` (all sessions), ``best_val_accuracy``, ``best_epoch``

@@ -46,7 +46,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from fercourse.training_record import TrainRecord, artifact_paths, library_versions, machine_info
+from fercourse.training.record import TrainRecord, artifact_paths, library_versions, machine_info
 
 VAL_FRACTION = 0.1
 VAL_SEED = 0  # one validation split for every recipe and seed, so runs are comparable
@@ -314,7 +314,7 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
     import keras
 
     import fercourse.models.layers  # noqa: F401 - registers the custom loss for loading checkpoints
-    from fercourse.recipe_monitor import RecipeMonitor
+    from fercourse.training.monitor import RecipeMonitor
 
     set_seed(seed + (state["epochs_done"] if state else 0))  # a resumed session draws new batches
     if state is None:

@@ -1,6 +1,6 @@
 """The record of a training run: the files a run writes and the JSON it leaves beside the model.
 
-:func:`fercourse.recipes.train_recipe` fills a :class:`TrainRecord`; anyone can read one back
+:func:`fercourse.training.recipes.train_recipe` fills a :class:`TrainRecord`; anyone can read one back
 with :meth:`TrainRecord.load` to see how a saved model was made (recipe, data, split sizes,
 budget, epochs, wall time, validation accuracy, library versions, machine and its load).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 @dataclass
 class TrainRecord:
-    """What one :func:`fercourse.recipes.train_recipe` run did; saved as JSON next to the model.
+    """What one :func:`fercourse.training.recipes.train_recipe` run did; saved as JSON next to the model.
 
     ``epochs_run`` and ``train_seconds`` count every session of a resumed run; ``wall_seconds``
     is this call alone (data preparation, training, validation, checkpoints). ``stopped_by`` is

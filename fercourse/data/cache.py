@@ -1,0 +1,91 @@
+"""The on-disk dataset cache: keyed on a source's path, size and modification time."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from fercourse.data.dataset import Dataset, Split
+
+CACHE_VERSION = "2"  # bump whenever what a loader returns changes (v2: folder ids are class/stem)
+
+
+def cache_dir() -> Path:
+    """Where loaded datasets are cached: ``$FERCOURSE_CACHE_DIR`` or the user's cache folder."""
+    explicit = os.environ.get("FERCOURSE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fercourse"
+
+
+def file_signature(path: Path) -> str:
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def folder_signature(root: Path) -> str:
+    parts = []
+    for directory, subdirs, files in os.walk(root):
+        subdirs.sort()
+        for name in sorted(files):
+            stat = os.stat(os.path.join(directory, name))
+            parts.append(f"{directory}/{name}|{stat.st_size}|{stat.st_mtime_ns}")
+    return f"{root.resolve()}|" + "\n".join(parts)
+
+
+def _cache_path(signature: str) -> Path:
+    digest = hashlib.sha256(f"{CACHE_VERSION}|{signature}".encode()).hexdigest()[:24]
+    return cache_dir() / f"dataset-{digest}.npz"
+
+
+def _save_cache(path: Path, dataset: Dataset) -> None:
+    arrays = {}
+    for name, split in dataset.splits.items():
+        arrays[f"{name}__images"] = split.images
+        arrays[f"{name}__ids"] = split.ids
+        if split.labels is not None:
+            arrays[f"{name}__labels"] = split.labels
+    arrays["__converted"] = np.array(dataset.converted)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".tmp{os.getpid()}.npz")
+    np.savez(temporary, **arrays)
+    os.replace(temporary, path)
+
+
+def _load_cache(path: Path, source: str) -> Dataset | None:
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            names = sorted({key.split("__")[0] for key in stored.files if not key.startswith("__")})
+            splits = {
+                name: Split(stored[f"{name}__images"],
+                            stored[f"{name}__labels"] if f"{name}__labels" in stored.files else None,
+                            stored[f"{name}__ids"])
+                for name in names
+            }
+            converted = int(stored["__converted"])
+    except (OSError, ValueError, KeyError):
+        return None  # a damaged cache entry is rebuilt, never trusted
+    ordered = {name: splits[name] for name in ("train", "val", "test") if name in splits}
+    return Dataset(ordered, source, converted=converted)
+
+
+
+def cached_dataset(signature: str, source: str, use_cache: bool, read) -> Dataset:
+    path = _cache_path(signature)
+    if use_cache and path.is_file():
+        cached = _load_cache(path, source)
+        if cached is not None:
+            return cached
+    dataset = read()
+    # Datasets with skipped rows are not cached so the skip report is never lost.
+    if use_cache and not dataset.skipped:
+        try:
+            _save_cache(path, dataset)
+        except OSError as error:
+            print(f"warning: could not write the cache {path}: {error}", file=sys.stderr)
+    return dataset

@@ -1,0 +1,74 @@
+"""The data a lesson uses: train, validation and test, small in quick mode."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fercourse.data.dataset import Dataset
+from fercourse.data.sources import load
+from fercourse.data.splits import train_val_split
+
+#: Sizes of the data the lessons use in quick mode: the built-in sample's size, or the size of
+#: a random subsample of real data's training (and validation) split.
+QUICK_SIZES = {"n_train": 2000, "n_test": 400}
+
+
+def lesson_data(data: str = "sample", *, quick: bool = False, seed: int = 0, val_fraction: float = 0.1):
+    """Load the data a lesson uses: train, validation (carved from train) and test.
+
+    In quick mode the built-in sample is small (:data:`QUICK_SIZES`) and the training split of
+    real data is randomly subsampled to the same size (the test split stays whole, so a
+    submission still covers every test id), so every lesson runs in seconds to minutes.
+    The test split is never used to choose anything: the validation split is for that.
+
+    Parameters
+    ----------
+    data : str
+        ``"sample"``, ``"fer2013"`` or a path (see :func:`fercourse.data.load`).
+    quick : bool
+    seed : int
+        Seeds the sample, the subsample and the validation split.
+    val_fraction : float
+        Share of train held out for validation (when the source has no validation split).
+
+    Returns
+    -------
+    dataset : fercourse.data.Dataset
+        As loaded (or subsampled in quick mode); ``dataset.test`` is the split to submit for.
+    train, val, test : fercourse.data.Split
+        Labelled splits. When the source's test split is unlabelled (a course release), ``test``
+        is a further held-out part of train.
+
+    Examples
+    --------
+    >>> dataset, train, val, test = lesson_data("sample", quick=True)
+    >>> len(train) + len(val), len(test)
+    (2000, 400)
+    """
+    if data == "sample":
+        sizes = QUICK_SIZES if quick else {}
+        dataset = load("sample", seed=seed, progress=False, **sizes)
+    else:
+        dataset = load(data, progress=False)
+        if quick:
+            # Only training is subsampled: predicting the whole test split is cheap, and a
+            # submission must cover every test id.
+            rng = np.random.default_rng(seed)
+            splits = dict(dataset.splits)
+            for name in ("train", "val"):
+                if name in splits:
+                    size = QUICK_SIZES["n_train"] if name == "train" else QUICK_SIZES["n_test"]
+                    splits[name] = splits[name].subset(np.sort(rng.permutation(len(splits[name]))[:size]))
+            dataset = Dataset(splits, dataset.source)
+    train, test = dataset.train, dataset.test
+    if test.labels is None:
+        # A course release: its test labels are the instructor's. Hold out labelled faces instead.
+        train, test = train_val_split(train, val_fraction=val_fraction, seed=seed + 1)
+        print(f"{dataset.source}: the test split has no labels; scoring on {len(test)} held-out training "
+              "faces instead (dataset.test is still the split to submit predictions for)")
+    if dataset.val is not None:
+        val = dataset.val
+    else:
+        train, val = train_val_split(train, val_fraction=val_fraction, seed=seed)
+    return dataset, train, val, test
+

@@ -1,0 +1,31 @@
+"""Grading: tamper-resistant scoring for the nbgrader course, and course setup.
+
+- :mod:`~fercourse.grading.preprocessors`: the nbgrader preprocessors that score ``submission.csv``
+  outside the student's kernel (:class:`SnapshotSubmission`, :class:`ApplyScores`,
+  :class:`FeedbackHtmlOnly`), the tiers and the key handling.
+- :mod:`~fercourse.grading.setup`: :func:`setup_course`, which releases the data to every assignment
+  and pins the answer key.
+
+``autograder/nbgrader_config.py`` and the assignments import from here.
+"""
+
+from fercourse.grading.preprocessors import (
+                                             ACCURACY_CELL,
+                                             FORMAT_CELL,
+                                             KEY_ENV,
+                                             ApplyScores,
+                                             FeedbackHtmlOnly,
+                                             FercourseGrader,
+                                             SnapshotSubmission,
+                                             Verdict,
+                                             grade_submission_bytes,
+                                             load_thresholds,
+                                             scored_outside_kernel,
+                                             take_key_path,
+                                             tiers_cleared,
+)
+from fercourse.grading.setup import PIN_FILE, CourseData, setup_course
+
+__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "PIN_FILE", "ApplyScores", "CourseData", "FeedbackHtmlOnly",
+           "FercourseGrader", "SnapshotSubmission", "Verdict", "grade_submission_bytes", "load_thresholds",
+           "scored_outside_kernel", "setup_course", "take_key_path", "tiers_cleared"]
