@@ -3,6 +3,28 @@
 Importing the package is cheap and changes nothing global: TensorFlow, OpenCV and
 matplotlib are imported only by the modules that need them.
 
+The folders are the subsystems (each package's docstring lists its modules):
+
+=======================  =====================================================================
+``labels``               the canonical emotion order (Kaggle CSV), aliases, one colour per emotion
+``errors``               :class:`~fercourse.errors.FercourseError` and the errors under it
+``config``               every environment variable fercourse reads, FER2013's location, quick mode
+``files``                atomic file writes
+``data/``                :func:`~fercourse.data.load` for every source into one dataset type; cache,
+                         readers, writers, the synthetic sample, input shapes, splits, subsampling
+``models/``              scikit-learn baselines, Keras builders and layers, schedules, fit-or-load,
+                         prediction with test-time augmentation, the model zoo
+``training/``            named recipes, the training loop, its monitor and record, resume
+``evaluate``             metrics in one result shape
+``plotting/``            every figure the lessons show
+``submission``           write, validate and score the ``id,emotion`` submission CSV
+``grading/``             the nbgrader preprocessors that score outside the kernel; course setup
+``course/``              the lesson runner and the book builder (the only code that knows a checkout)
+``demo/``                face detection, :class:`~fercourse.demo.EmotionDetector`, the upload app
+``bench/``               every benchmark, run as ``fercourse bench NAME``
+``cli/``                 the ``fercourse`` command, one module per command group
+=======================  =====================================================================
+
 Examples
 --------
 >>> import fercourse

@@ -12,7 +12,8 @@ from __future__ import annotations
 def _key(script) -> tuple:
     attributes = getattr(script, "attributes", {}) or {}
     # The two copies differ only in filename: None for one, "" for the other.
-    return (getattr(script, "filename", script) or None, tuple(sorted((k, str(v)) for k, v in attributes.items())))
+    filename = getattr(script, "filename", script) or None
+    return (filename, tuple(sorted((k, str(v)) for k, v in attributes.items())))
 
 
 def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:

@@ -26,11 +26,13 @@ def register(subparsers) -> None:
                     "trained Keras model, and print boxes, emotions and probabilities. Unreadable files "
                     "are reported one by one; the other photos still run.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, BMP, GIF, TIFF, WebP)")
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, BMP, GIF, TIFF, "
+                                                                   "WebP)")
     parser.add_argument("--model", required=True, metavar="PATH",
                         help="a saved seven-class Keras model, e.g. artifacts/cnn.keras from lesson 05")
     parser.add_argument("--json", action="store_true", help="print one JSON list (format below)")
-    parser.add_argument("--out", metavar="DIR", help="write each photo with boxes and labels to DIR/<name>.png")
+    parser.add_argument("--out", metavar="DIR", help="write each photo with boxes and labels to "
+                                                     "DIR/<name>.png")
     parser.add_argument("--profile", action="store_true", help="also look for faces in profile (slower)")
     parser.add_argument("--min-neighbors", type=int, default=4, metavar="N",
                         help="raw hits a face needs: lower finds more faces and more false ones (default 4)")

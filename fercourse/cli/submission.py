@@ -15,16 +15,19 @@ CONTRACT = ("A submission is a UTF-8 CSV with the header 'id,emotion' and one ro
 
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "submission", help="validate or score a submission CSV (id,emotion)",
+    commands = add_command_group(subparsers, "submission", help="validate or score a submission CSV "
+                                                                "(id,emotion)",
                                  description="Check a submission CSV against the course contract, or "
                                              "score it against an answer key. " + CONTRACT)
 
     validate = commands.add_parser(
         "validate", help="list every problem with a submission (exit 0 when valid, 1 otherwise)",
         description="Check SUBMISSION against the contract and the ids of --test. Prints 'valid' and exits "
-                    "0, or prints every problem (one line per kind, with line numbers) and exits 1. " + CONTRACT)
+                    "0, or prints every problem (one line per kind, with line numbers) and exits 1. "
+                    + CONTRACT)
     validate.add_argument("submission", help="the submission CSV, e.g. submission.csv")
-    validate.add_argument("--test", required=True, help="the released test.csv (id,pixels) whose ids must appear")
+    validate.add_argument("--test", required=True, help="the released test.csv (id,pixels) whose ids must "
+                                                        "appear")
     validate.set_defaults(handler=run_validate)
 
     score = commands.add_parser(

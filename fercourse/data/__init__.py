@@ -30,5 +30,6 @@ from fercourse.data.shapes import as_flat, as_image, as_sequence, to_float
 from fercourse.data.sources import FER2013_ENV, load
 from fercourse.data.splits import class_weights, train_val_split
 
-__all__ = ["FER2013_ENV", "QUICK_SIZES", "Dataset", "DuplicateReport", "Split", "as_flat", "as_image", "as_sequence",
-           "cache_dir", "class_weights", "find_duplicates", "lesson_data", "load", "to_float", "train_val_split"]
+__all__ = ["FER2013_ENV", "QUICK_SIZES", "Dataset", "DuplicateReport", "Split", "as_flat", "as_image",
+           "as_sequence", "cache_dir", "class_weights", "find_duplicates", "lesson_data", "load", "to_float",
+           "train_val_split"]

@@ -142,9 +142,12 @@ def read_csv(path: str | Path, *, skip_bad_rows: bool = False, progress: bool = 
     chunks = [(str(path), start, stop, layout) for start, stop in zip(bounds[:-1], bounds[1:])]
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if size > PARALLEL_BYTES else 1
-    results = _parse_in_workers(chunks, workers, path.name, progress) if workers > 1 and len(chunks) > 1 else None
+    results = None
+    if workers > 1 and len(chunks) > 1:
+        results = _parse_in_workers(chunks, workers, path.name, progress)
     if results is None:
-        results = [_parse_chunk(chunk) for chunk in _progress(chunks, len(chunks), path.name, progress, "chunk")]
+        chunk_bar = _progress(chunks, len(chunks), path.name, progress, "chunk")
+        results = [_parse_chunk(chunk) for chunk in chunk_bar]
     line_offset = 1  # the header is line 1
     images, labels, ids, usage = [], [], [], []
     for result in results:
@@ -240,8 +243,9 @@ def _parse_chunk(chunk) -> dict:
                 continue  # blank line
             row = text.split(",") if '"' not in text else next(csv.reader([text]))
             try:
-                image, label, row_id, row_usage = _parse_row(path, lines, row, layout.width, layout.pixel_col,
-                                                             layout.label_col, layout.id_col, layout.usage_col)
+                image, label, row_id, row_usage = _parse_row(
+                    path, lines, row, layout.width, layout.pixel_col, layout.label_col, layout.id_col,
+                    layout.usage_col)
             except DataError as error:
                 errors.append((lines, error.reason))
                 continue
@@ -304,7 +308,8 @@ def find_split_folders(root: Path) -> dict[str, Path]:
         if child.is_dir() and child.name.lower() in SPLIT_FOLDERS:
             split = SPLIT_FOLDERS[child.name.lower()]
             if split in found:
-                raise DataError(root, f"two folders for the {split} split ({found[split].name}, {child.name}): "
+                raise DataError(root, f"two folders for the {split} split ({found[split].name}, "
+                                      f"{child.name}): "
                                       "expected one")
             found[split] = child
     return found
@@ -324,8 +329,9 @@ def list_image_folder(folder: Path) -> list[tuple[Path, int]]:
         try:
             label = EMOTIONS.index(canonical_name(class_dir.name))
         except ValueError:
+            known = ", ".join(sorted(EMOTIONS))
             raise DataError(class_dir, f"unknown class folder {class_dir.name!r}: expected one of "
-                                       f"{', '.join(sorted(EMOTIONS))} (or disgusted, fearful, surprised)") from None
+                                       f"{known} (or disgusted, fearful, surprised)") from None
         files.extend((item, label) for item in class_dir.iterdir() if not item.name.startswith("."))
     if not files:
         raise DataError(folder, "no images in any class folder: expected JPEG or PNG files")
@@ -354,7 +360,8 @@ def read_image_file(path: Path, report: ReadReport) -> np.ndarray:
 
 def read_image_folder(folder: Path, *, skip_bad_rows: bool = False, progress: bool = False,
                       report: ReadReport | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read one split folder (``<split>/<emotion>/*``) into images, canonical labels and ids (``folder/stem``)."""
+    """Read one split folder (``<split>/<emotion>/*``) into images, canonical labels and ids
+    (``folder/stem``)."""
     report = report if report is not None else ReadReport()
     files = list_image_folder(folder)
     images, labels, ids = [], [], []

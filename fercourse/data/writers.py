@@ -148,8 +148,10 @@ def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse") -> Relea
     test = dataset.test
     _require_labels("test", test, "answer key")
     train_parts = [dataset.train] + ([dataset.val] if dataset.val is not None else [])
-    train = Split(np.concatenate([s.images for s in train_parts]), np.concatenate([s.labels for s in train_parts]),
-                  np.concatenate([np.char.add(f"{i}:", s.ids.astype(str)) for i, s in enumerate(train_parts)]))
+    train = Split(np.concatenate([s.images for s in train_parts]),
+                  np.concatenate([s.labels for s in train_parts]),
+                  np.concatenate([np.char.add(f"{i}:", part.ids.astype(str))
+                                  for i, part in enumerate(train_parts)]))
     release, instructor = out / "release", out / "instructor"
     release.mkdir(parents=True, exist_ok=True)
     instructor.mkdir(parents=True, exist_ok=True)
@@ -157,7 +159,8 @@ def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse") -> Relea
     for name, split in (("train", train), ("test", test)):
         new_ids = _stable_ids(salt, name, split.ids)
         if len(set(new_ids.tolist())) != len(new_ids):
-            raise ValueError(f"the {name} split has repeated ids: expected unique ids to derive release ids from")
+            raise ValueError(f"the {name} split has repeated ids: expected unique ids to derive release ids "
+                             "from")
         order = np.argsort(new_ids, kind="stable")
         shuffled = Split(split.images[order], split.labels[order], new_ids[order])
         paths[name] = write_course_csv(release / f"{name}.csv", shuffled, include_labels=(name == "train"))

@@ -26,6 +26,6 @@ from fercourse.grading.preprocessors import (
 )
 from fercourse.grading.setup import PIN_FILE, CourseData, setup_course
 
-__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "PIN_FILE", "ApplyScores", "CourseData", "FeedbackHtmlOnly",
-           "FercourseGrader", "SnapshotSubmission", "Verdict", "grade_submission_bytes", "load_thresholds",
-           "scored_outside_kernel", "setup_course", "take_key_path", "tiers_cleared"]
+__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "PIN_FILE", "ApplyScores", "CourseData",
+           "FeedbackHtmlOnly", "FercourseGrader", "SnapshotSubmission", "Verdict", "grade_submission_bytes",
+           "load_thresholds", "scored_outside_kernel", "setup_course", "take_key_path", "tiers_cleared"]

@@ -85,7 +85,8 @@ def load_thresholds(path: str | Path, assignment: str, dataset: str) -> list[flo
         raise ValueError(f"{path}: no thresholds for assignment {assignment!r} and dataset {dataset!r}: "
                          f"expected {{\"{assignment}\": {{\"{dataset}\": [t1, t2, t3]}}}}") from None
     if not tiers or not all(isinstance(t, (int, float)) and 0 < t <= 1 for t in tiers):
-        raise ValueError(f"{path}: thresholds for {assignment}/{dataset} are {tiers!r}: expected accuracies in (0, 1]")
+        raise ValueError(f"{path}: thresholds for {assignment}/{dataset} are {tiers!r}: expected accuracies "
+                         "in (0, 1]")
     return [float(t) for t in tiers]
 
 
@@ -108,8 +109,9 @@ def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[
     checked = check_submission_bytes(data, key.ids, name)
     if checked.problems:
         problems = "\n".join(f"- {p}" for p in checked.problems)
+        not_scored = f"not scored: {name} is not valid (see the submission_format cell)"
         return {"format": Verdict(None, f"{name} is not valid:\n{problems}"),
-                "accuracy": Verdict(None, f"not scored: {name} is not valid (see the submission_format cell)")}
+                "accuracy": Verdict(None, not_scored)}
     result = score_checked(checked, key)
     digest = hashlib.sha256(data).hexdigest()[:16]
     cleared = tiers_cleared(result["accuracy"], thresholds)
@@ -146,17 +148,18 @@ def take_key_path() -> Path:
         _KEY.clear()
         _KEY["path"] = Path(value).expanduser().resolve()
     if "path" not in _KEY:
-        raise ValueError(f"no answer key: run autograde as `{KEY_ENV}=/instructor/only/answer_key.csv nbgrader "
-                         "autograde ASSIGNMENT` (the path is read from the environment and removed before any "
-                         "student kernel starts)")
+        raise ValueError(f"no answer key: run autograde as `{KEY_ENV}=/instructor/only/answer_key.csv "
+                         "nbgrader autograde ASSIGNMENT` (the path is read from the environment and removed "
+                         "before any student kernel starts)")
     return _KEY["path"]
 
 
 class FercourseGrader(NbGraderPreprocessor):
     """Options shared by :class:`SnapshotSubmission` and :class:`ApplyScores` (``c.FercourseGrader.*``)."""
 
-    answer_key_sha256 = Unicode("", help="SHA-256 of the answer key file (printed by `fercourse data prepare` "
-                                         "and written by `fercourse grade setup`); grading refuses any other key."
+    answer_key_sha256 = Unicode("", help="SHA-256 of the answer key file (printed by `fercourse data "
+                                         "prepare` and written by `fercourse grade setup`); grading refuses "
+                                         "any other key."
                                 ).tag(config=True)
     dataset = Unicode("sample", help="Which thresholds to use: 'sample' or 'fer2013'.").tag(config=True)
     thresholds_file = Unicode("thresholds.json", help="Tier thresholds, relative to the course root; "
@@ -182,13 +185,14 @@ class FercourseGrader(NbGraderPreprocessor):
                              "nbgrader_config.py (or run `fercourse grade setup`)")
         root = self.course_root()
         if path == root or root in path.parents:
-            raise ValueError(f"the answer key {path} is inside the course folder {root}: keep it outside, where "
-                             "no release, submission or autograded folder can reach it")
+            raise ValueError(f"the answer key {path} is inside the course folder {root}: keep it outside, "
+                             "where no release, submission or autograded folder can reach it")
         if "key" not in _KEY:
             key = AnswerKey.read(path)
             if key.sha256 != self.answer_key_sha256:
-                raise ValueError(f"the answer key {path} has SHA-256 {key.sha256}, but nbgrader_config.py pins "
-                                 f"{self.answer_key_sha256}: the key was edited or is the wrong file; not grading")
+                raise ValueError(f"the answer key {path} has SHA-256 {key.sha256}, but nbgrader_config.py "
+                                 f"pins {self.answer_key_sha256}: the key was edited or is the wrong file; "
+                                 "not grading")
             _KEY["key"] = key
         return _KEY["key"]  # type: ignore[return-value]
 
@@ -221,7 +225,8 @@ class SnapshotSubmission(FercourseGrader):
         elif not path.is_file():
             verdicts = grade_submission_bytes(None, key, thresholds, name)
         elif path.stat().st_size > self.max_bytes:
-            message = f"{name} is {path.stat().st_size / 1e6:.1f} MB, over the {self.max_bytes / 1e6:.0f} MB limit"
+            megabytes = path.stat().st_size / 1e6
+            message = f"{name} is {megabytes:.1f} MB, over the {self.max_bytes / 1e6:.0f} MB limit"
             verdicts = {"format": Verdict(None, message), "accuracy": Verdict(None, f"not scored: {message}")}
         else:
             with path.open("rb") as handle:
@@ -253,7 +258,8 @@ def _outputs(verdict: Verdict, max_points: float) -> list:
                            traceback=[f"SubmissionNotScored: {verdict.message}"])]
     outputs = [new_output("stream", name="stdout", text=verdict.message + "\n")]
     if max_points != 1 or verdict.points != 1:
-        outputs.append(new_output("execute_result", data={"text/plain": str(verdict.points)}, execution_count=None))
+        outputs.append(new_output("execute_result", data={"text/plain": str(verdict.points)},
+                                  execution_count=None))
     return outputs
 
 
@@ -265,8 +271,8 @@ class ApplyScores(FercourseGrader):
         student, assignment, notebook = _where(resources)
         verdicts = _VERDICTS.pop((student, assignment, notebook), None)
         if cells and verdicts is None:
-            raise ValueError("ApplyScores found no verdicts: add fercourse.grading.SnapshotSubmission at the end "
-                             "of c.Autograde.sanitize_preprocessors")
+            raise ValueError("ApplyScores found no verdicts: add fercourse.grading.SnapshotSubmission at "
+                             "the end of c.Autograde.sanitize_preprocessors")
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             grade_id = meta.get("grade_id")
@@ -289,8 +295,9 @@ class ApplyScores(FercourseGrader):
         except OSError as error:
             digest = f"unreadable ({error})"
         if digest != self.answer_key_sha256:
-            raise ValueError(f"the answer key {path} changed on disk while {student}'s notebook ran (SHA-256 now "
-                             f"{digest}): this submission is not graded. Restore the key and inspect the notebook")
+            raise ValueError(f"the answer key {path} changed on disk while {student}'s notebook ran "
+                             f"(SHA-256 now {digest}): this submission is not graded. Restore the key and "
+                             "inspect the notebook")
 
 
 class FeedbackHtmlOnly(NbGraderPreprocessor):

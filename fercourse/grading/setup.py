@@ -22,7 +22,8 @@ class CourseData:
 
 
 def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
-                 n_train: int | None = None, n_test: int | None = None, salt: str = "fercourse") -> CourseData:
+                 n_train: int | None = None, n_test: int | None = None,
+                 salt: str = "fercourse") -> CourseData:
     """Prepare the course data for every assignment and pin the answer key.
 
     Runs :func:`fercourse.data.writers.prepare` on ``source``, copies ``train.csv`` and ``test.csv``
