@@ -31,7 +31,7 @@ class Split:
         return len(self.images)
 
     @property
-    def X(self) -> np.ndarray:  # noqa: N802 - the course's shared vocabulary
+    def X(self) -> np.ndarray:
         """The images, as stored (uint8, (n, 48, 48))."""
         return self.images
 

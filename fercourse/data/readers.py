@@ -25,7 +25,6 @@ from fercourse.labels import EMOTIONS, canonical_name, to_index
 IMAGE_SIZE = 48
 NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 KAGGLE_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 SPLIT_FOLDERS = {"train": "train", "training": "train", "test": "test", "testing": "test",
                  "val": "val", "valid": "val", "validation": "val"}
 

@@ -95,8 +95,12 @@ def _segment_distance(u, v, ax, ay, bx, by):
 
 def _draw(n: int, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Render ``n`` faces for the given labels; returns float32 (n, 48, 48) in [0, 1]."""
-    col = lambda values: np.asarray(values, dtype=np.float32).reshape(n, 1, 1)  # noqa: E731
-    uniform = lambda low, high: col(rng.uniform(low, high, n))  # noqa: E731
+    def col(values) -> np.ndarray:
+        """One value per face, shaped to broadcast over (n, 48, 48)."""
+        return np.asarray(values, dtype=np.float32).reshape(n, 1, 1)
+
+    def uniform(low, high) -> np.ndarray:
+        return col(rng.uniform(low, high, n))
 
     # Expression: class geometry, blended toward neutral by a random strength, plus jitter.
     strength = rng.uniform(0.35, 1.0, n).astype(np.float32)[:, None]
@@ -137,7 +141,8 @@ def _draw(n: int, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     hair = face * _sigmoid((hairline - v + 0.08 * np.cos(3 * u)) * edge)
     image = image * (1 - hair * uniform(0.0, 0.8))
 
-    dark = lambda mask, amount: mask * face * amount  # noqa: E731
+    def dark(mask, amount):
+        return mask * face * amount
     eye_x, eye_y, eye_w = uniform(0.30, 0.38), uniform(-0.22, -0.12), uniform(0.11, 0.15)
     shade = np.zeros_like(u)
     for side in (-1.0, 1.0):
@@ -159,7 +164,7 @@ def _draw(n: int, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     mouth_y = uniform(0.48, 0.56)
     x_rel = u / mouth_w
     inside = np.clip(1 - x_rel ** 2, 0.0, 1.0)
-    centre = mouth_y - curve * x_rel ** 2 * 2.0 + asym * x_rel - 0.5 * asym * np.abs(asym) * 0
+    centre = mouth_y - curve * x_rel ** 2 * 2.0 + asym * x_rel
     half_open = mouth_open * np.sqrt(inside)
     along = _sigmoid((1 - np.abs(x_rel)) * mouth_w * edge)
     lips = _sigmoid((0.028 + half_open - np.abs(v - centre)) * edge) * along
