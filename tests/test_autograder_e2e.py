@@ -106,7 +106,8 @@ def cell_text(course, student: str, assignment: str, grade_id: str) -> str:
     notebook = nbformat.read(course.root / "autograded" / student / assignment / f"{assignment}.ipynb", 4)
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return "\n".join(str(o.get("text", "")) + str(o.get("evalue", "")) + "".join(o.get("traceback", []))
+            return "\n".join(str(o.get("text", "")) + str(o.get("evalue", ""))
+                             + "".join(o.get("traceback", []))
                              + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
     raise KeyError(grade_id)
 
@@ -145,29 +146,33 @@ def test_autograde_scores_every_scenario_exactly(course):
     scenarios = {  # student: (submit kwargs, expected points per cell)
         "reference": (dict(files={"submission.csv": reference}), (1, 1, 1, 3)),
         "weak": (dict(files={"submission.csv": weak},
-                      replace=quick(predict_test_set='predictions = build_baseline("random_forest", n_estimators=30)'
-                                                     '.fit(X_train, y_train)'
+                      replace=quick(predict_test_set='predictions = build_baseline("random_forest", '
+                                                     'n_estimators=30).fit(X_train, y_train)'
                                                      '.predict(X_test)\nwrite_submission("submission.csv", '
                                                      'test_ids, predictions)')), (1, 1, 1, 1)),
         "dummy": (dict(files={"submission.csv": dummy}, replace=quick()), (1, 1, 1, 0)),
         "malformed": (dict(files={"submission.csv": semicolons}, replace=quick()), (1, 1, 0, 0)),
         "raises_halfway": (dict(files={"submission.csv": reference},
-                                replace={**QUICK, "compare_baselines": 'def compare_baselines(names, X, y, seed=0):\n'
+                                replace={**QUICK, "compare_baselines": 'def compare_baselines(names, X, y, '
+                                                                       'seed=0):\n'
                                                               '    raise RuntimeError("not finished")'}),
                            (1, 0, 1, 3)),
         "missing_csv": (dict(replace=quick()), (1, 1, 0, 0)),
-        "cheat_patch": (dict(files={"submission.csv": with_names}, insert_after={"a1_imports": PATCH_EVERYTHING},
-                             replace=quick()), (1, 1, 0, 0)),
-        "cheat_eq": (dict(files={"submission.csv": with_names}, insert_after={"a1_imports": ALWAYS_EQUAL},
-                          replace=quick()), (1, 1, 0, 0)),
+        "cheat_patch": (dict(files={"submission.csv": with_names},
+                             insert_after={"a1_imports": PATCH_EVERYTHING}, replace=quick()), (1, 1, 0, 0)),
+        "cheat_eq": (dict(files={"submission.csv": with_names},
+                          insert_after={"a1_imports": ALWAYS_EQUAL}, replace=quick()), (1, 1, 0, 0)),
         "cheat_key": (dict(files={"submission.csv": dummy}, replace=quick(),
-                           insert_after={"a1_imports": PROBE_FOR_KEY + COPY_KEY_IN.format(key=str(course.key))}),
+                           insert_after={"a1_imports": PROBE_FOR_KEY
+                                                       + COPY_KEY_IN.format(key=str(course.key))}),
                       (1, 1, 1, 0)),
         # In-kernel tests CAN be gamed (documented): no solution at all, yet the two in-kernel
         # test cells pass; the points computed outside the kernel stay at zero.
-        "cheat_transformer": (dict(files={"submission.csv": with_names}, insert_after={"a1_imports": INPUT_TRANSFORMER},
+        "cheat_transformer": (dict(files={"submission.csv": with_names},
+                                   insert_after={"a1_imports": INPUT_TRANSFORMER},
                                    replace={"load_course_data": "raise NotImplementedError()",
-                                            "compare_baselines": "raise NotImplementedError()"}), (1, 1, 0, 0)),
+                                            "compare_baselines": "raise NotImplementedError()"}),
+                              (1, 1, 0, 0)),
     }
     for student, (kwargs, _) in scenarios.items():
         submit(course, student, A1, **kwargs)

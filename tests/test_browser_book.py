@@ -60,21 +60,26 @@ def test_book_pages_render_with_images_and_no_console_errors(book_url):
             page.on("console", lambda message: message.type == "error" and problems.append(
                 f"{page.url}: console error: {message.text}"))
             page.on("pageerror", lambda error: problems.append(f"{page.url}: page error: {error}"))
-            page.on("requestfailed", lambda request: problems.append(f"{page.url}: failed request {request.url}"))
+            page.on("requestfailed", lambda request: problems.append(f"{page.url}: failed request "
+                                                                     f"{request.url}"))
             page.on("response", lambda response: response.status >= 400 and problems.append(
                 f"{page.url}: HTTP {response.status} for {response.url}"))
             for path in PAGES:
                 response = page.goto(f"{book_url}/{path}", wait_until="load")
-                assert response is not None and response.status == 200, f"{path}: HTTP {response and response.status}"
+                status = response and response.status
+                assert response is not None and response.status == 200, f"{path}: HTTP {status}"
                 page.wait_for_load_state("networkidle")
                 images = page.eval_on_selector_all(
-                    "main img", "images => images.map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
+                    "main img", "images => images.map(i => [i.getAttribute('src'), i.complete, "
+                                "i.naturalWidth])")
                 if path.startswith("lessons/"):
-                    assert len(images) >= 3, f"{path}: expected the lesson's figures, found {len(images)} images"
+                    assert len(images) >= 3, (f"{path}: expected the lesson's figures, "
+                                              f"found {len(images)} images")
                 broken = [source for source, complete, width in images if not complete or width == 0]
                 assert not broken, f"{path}: images that did not load: {broken}"
                 title = page.title()
-                assert "Facial emotion recognition" in title or "CNN" in title or "convolutional" in title.lower()
+                assert ("Facial emotion recognition" in title or "CNN" in title
+                        or "convolutional" in title.lower())
                 screenshot = artifacts_dir() / f"book_{Path(path).stem}.png"
                 page.screenshot(path=str(screenshot), full_page=False)
                 assert screenshot.stat().st_size > 20_000

@@ -75,9 +75,11 @@ FRONTENDS = {
     # name: (server command after `python -m`, page to open for demo.ipynb)
     "voila": (["voila", "demo.ipynb", "--no-browser", "--Voila.ip=127.0.0.1"], ""),
     "jupyterlab": (["jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
-                    "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=None", "--allow-root"], "lab/tree/demo.ipynb"),
-    "notebook7": (["jupyter", "notebook", "--no-browser", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
-                   "--ServerApp.disable_check_xsrf=True", "--allow-root"], "notebooks/demo.ipynb"),
+                    "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=None", "--allow-root"],
+                   "lab/tree/demo.ipynb"),
+    "notebook7": (["jupyter", "notebook", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                   "--IdentityProvider.token=", "--ServerApp.disable_check_xsrf=True", "--allow-root"],
+                  "notebooks/demo.ipynb"),
 }
 
 
@@ -85,7 +87,8 @@ FRONTENDS = {
 def served(request, tmp_path):
     """(frontend, URL of the demo notebook) with a server running in ``tmp_path``; stopped afterwards."""
     frontend = request.param
-    pytest.importorskip("voila" if frontend == "voila" else "jupyterlab" if frontend == "jupyterlab" else "notebook")
+    pytest.importorskip("voila" if frontend == "voila"
+                        else "jupyterlab" if frontend == "jupyterlab" else "notebook")
     from fercourse.models import build_model
 
     model_path = tmp_path / "cnn.keras"
@@ -96,7 +99,8 @@ def served(request, tmp_path):
     log_path = tmp_path / "server.log"
     log = log_path.open("w")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO_ROOT),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     env.pop("MPLBACKEND", None)
     process = subprocess.Popen([sys.executable, "-m", *arguments, f"--port={port}"], cwd=tmp_path, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -184,7 +188,8 @@ def test_upload_a_photo_and_see_the_emotion_in_chromium(served, tmp_path):
                 page.screenshot(path=str(screenshot), full_page=True)
                 box = annotated.bounding_box()
             except Exception:
-                page.screenshot(path=str(screenshot.with_name(screenshot.stem + "_failed.png")), full_page=True)
+                failed = screenshot.with_name(screenshot.stem + "_failed.png")
+                page.screenshot(path=str(failed), full_page=True)
                 raise
         finally:
             browser.close()

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fercourse.data import Split, as_flat, as_image, as_sequence, class_weights, find_duplicates, load, train_val_split
+from fercourse.data import (
+    Split,
+    as_flat,
+    as_image,
+    as_sequence,
+    class_weights,
+    find_duplicates,
+    load,
+    train_val_split,
+)
 from fercourse.errors import DataError
 from fercourse.labels import EMOTIONS
 
@@ -142,7 +151,8 @@ def test_changed_file_is_read_again(tmp_path):
     ("emotion,pixels,Usage\n0,{big},Training\n", "line 2: pixel 2 is 256: expected an integer 0-255"),
     ("emotion,pixels,Usage\n0,,Training\n", "line 2: the pixels field is empty"),
     ("emotion,pixels,Usage\n7,{good},Training\n", "line 2: field 'emotion' is 7: expected an integer 0-6"),
-    ("emotion,pixels,Usage\ncontempt,{good},Training\n", "line 2: field 'emotion': unknown emotion name 'contempt'"),
+    ("emotion,pixels,Usage\ncontempt,{good},Training\n", "line 2: field 'emotion': unknown emotion name "
+                                                         "'contempt'"),
     ("emotion,pixels,Usage\n0,{good},Train\n", "line 2: field 'Usage' is 'Train'"),
     ("emotion,pixels,Usage\n0,{good}\n", "line 2: found 2 fields: expected 3"),
 ])
@@ -175,7 +185,8 @@ def test_not_utf8_file(tmp_path):
 
 def test_skip_bad_rows_is_opt_in_and_reports_each_row(tmp_path, capsys):
     good = pixels(IMAGES[0])
-    rows = [(0, good, "Training"), (9, good, "Training"), (1, "1 2 3", "PrivateTest"), (2, good, "PrivateTest")]
+    rows = [(0, good, "Training"), (9, good, "Training"), (1, "1 2 3", "PrivateTest"),
+            (2, good, "PrivateTest")]
     path = write_kaggle(tmp_path / "fer2013.csv", rows)
     with pytest.raises(DataError):
         load(path, cache=False)
@@ -262,7 +273,7 @@ def test_duplicates_within_and_across_splits():
 def test_unlabelled_split_has_no_y():
     split = Split(IMAGES[:2], None, np.array(["a", "b"]))
     with pytest.raises(ValueError, match="no labels"):
-        split.y
+        _ = split.y
     assert split.counts() == {}
 
 

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.fer2013
 
 README_TRAIN = {"angry": 3995, "disgust": 436, "fear": 4097, "happy": 7215, "neutral": 4965, "sad": 4830,
                 "surprise": 3171}
-README_TEST = {"angry": 467, "disgust": 56, "fear": 496, "happy": 895, "neutral": 607, "sad": 653, "surprise": 415}
+README_TEST = {"angry": 467, "disgust": 56, "fear": 496, "happy": 895, "neutral": 607, "sad": 653,
+               "surprise": 415}
 
 
 @pytest.fixture(scope="module")

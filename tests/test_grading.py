@@ -65,7 +65,8 @@ def graded_notebook():
         cell.outputs = [new_output("stream", name="stdout", text="the kernel said it passed\n")]
         return cell
 
-    hidden = graded("hidden_checks", 1, "x = 1\n### BEGIN HIDDEN TESTS\nassert x == 2, 'secret'\n### END HIDDEN TESTS")
+    hidden = graded("hidden_checks", 1, "x = 1\n### BEGIN HIDDEN TESTS\nassert x == 2, 'secret'\n### END "
+                                        "HIDDEN TESTS")
     hidden.outputs = [new_output("error", ename="AssertionError", evalue="secret",
                                  traceback=["----> 3 assert x == 2, 'secret'", "AssertionError: secret"])]
     return new_notebook(cells=[graded("submission_format", 1), graded("accuracy_tiers", 3), hidden])
@@ -127,7 +128,8 @@ def test_preprocessors_replace_kernel_outputs_with_outside_scores(course):
     assert points == {"submission_format": 1, "accuracy_tiers": 2, "hidden_checks": 0}
     cells = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells}
     assert "the kernel said" not in outputs_text(cells["submission_format"])
-    assert "accuracy 0.80 on the hidden test labels, 2 of 3 tiers cleared" in outputs_text(cells["accuracy_tiers"])
+    assert ("accuracy 0.80 on the hidden test labels, 2 of 3 tiers cleared"
+            in outputs_text(cells["accuracy_tiers"]))
     # a failing hidden test keeps its error but not the traceback lines that quote hidden code
     assert cells["hidden_checks"].outputs[0].traceback == ["AssertionError: secret"]
 
@@ -170,7 +172,8 @@ def test_key_is_checked_against_the_pin(course):
     root, submitted, key, config = course
     key.write_bytes(KEY.replace(b"a,3", b"a,4"))
     (submitted / "submission.csv").write_bytes(KEY)
-    with pytest.raises(ValueError, match="but nbgrader_config.py pins .*: the key was edited or is the wrong file"):
+    with pytest.raises(ValueError, match="but nbgrader_config.py pins .*: the key was edited or is the "
+                                         "wrong file"):
         run(config, submitted)
 
 
@@ -208,7 +211,8 @@ def test_key_edited_while_the_kernel_ran_fails_the_submission(course):
 
 def test_apply_scores_without_snapshot_is_a_configuration_error(course):
     root, submitted, key, config = course
-    resources = {"nbgrader": {"student": "ann", "assignment": "a1", "notebook": "a1"}, "metadata": {"path": "."}}
+    resources = {"nbgrader": {"student": "ann", "assignment": "a1", "notebook": "a1"},
+                 "metadata": {"path": "."}}
     with pytest.raises(ValueError, match="add fercourse.grading.SnapshotSubmission"):
         ApplyScores(config=config).preprocess(graded_notebook(), resources)
 
@@ -222,7 +226,8 @@ def test_key_path_leaves_no_trace_for_child_processes(tmp_path):
         "print('child', subprocess.run([sys.executable, '-c', 'import os; print(os.environ.get(\"%s\"))'],"
         " capture_output=True, text=True).stdout.strip())\n" % KEY_ENV)
     env = {"PATH": "/usr/bin:/bin", KEY_ENV: str(tmp_path / "secret_key_name.csv")}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                         check=True).stdout
     assert out.splitlines() == [str(tmp_path / "secret_key_name.csv"), "environ False", "child None"]
 
 
@@ -234,8 +239,8 @@ def test_setup_course_writes_data_key_and_pin(tmp_path):
         (course / "source" / name).mkdir(parents=True)
         (course / "source" / name / f"{name}.ipynb").write_text("{}")
     key = tmp_path / "private" / "key.csv"
-    assert main(["grade", "setup", "sample", "--course", str(course), "--key-out", str(key), "--n-train", "35",
-                 "--n-test", "14"]) == 0
+    assert main(["grade", "setup", "sample", "--course", str(course), "--key-out", str(key),
+                 "--n-train", "35", "--n-test", "14"]) == 0
     pin = json.loads((course / "answer_key.pin.json").read_text())
     assert pin["sha256"] == hashlib.sha256(key.read_bytes()).hexdigest() and pin["dataset"] == "sample"
     assert oct(key.stat().st_mode & 0o777) == "0o600"
