@@ -1,7 +1,10 @@
-"""Metrics, confusion matrices, predictions with test-time augmentation, and comparison tables.
+"""Metrics: accuracy, macro-F1, per-class precision/recall/F1, confusion matrices, comparison tables.
 
-Every result says which split it was measured on (``split``), so a validation score is never
-reported as a test score by accident. Labels are canonical integers 0-6 (``fercourse.labels``).
+This is the one place the course computes them: lessons, ``fercourse compare``/``evaluate``,
+the per-class plot and the submission grader all call :func:`evaluate`. Every result says which
+split it was measured on (``split``), so a validation score is never reported as a test score by
+accident. Labels are canonical integers 0-6 (``fercourse.labels``). Model predictions (with
+test-time augmentation) live in :mod:`fercourse.models.predict`.
 
 Examples
 --------
@@ -12,6 +15,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+
 import numpy as np
 import pandas as pd
 
@@ -21,7 +27,8 @@ from fercourse.labels import EMOTIONS, NUM_CLASSES
 def _labels(values, field: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1:
-        raise ValueError(f"{field} has shape {array.shape}: expected a 1-D array of labels 0-{NUM_CLASSES - 1}")
+        raise ValueError(f"{field} has shape {array.shape}: "
+                         f"expected a 1-D array of labels 0-{NUM_CLASSES - 1}")
     if array.size and not np.issubdtype(array.dtype, np.integer):
         if not np.issubdtype(array.dtype, np.floating) or not np.all(array == np.round(array)):
             raise TypeError(f"{field} has dtype {array.dtype}: expected integer labels 0-{NUM_CLASSES - 1}")
@@ -36,14 +43,73 @@ def _labels(values, field: str) -> np.ndarray:
 def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: expected the same length")
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: "
+                         "expected the same length")
     if len(y_true) == 0:
         raise ValueError("y_true is empty: expected at least one label")
     return y_true, y_pred
 
 
-def evaluate(y_true, y_pred, *, split: str) -> dict:
-    """Accuracy, macro-F1 and per-class precision/recall/F1 of predicted labels.
+def _counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """The 7x7 confusion counts (int64): rows true labels, columns predicted ones."""
+    counts = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts
+
+
+def _confusion_frame(values: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(values, index=pd.Index(EMOTIONS, name="true"),
+                        columns=pd.Index(EMOTIONS, name="predicted"))
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation(Mapping):
+    """What :func:`evaluate` measured; read it as attributes or as a dict (``result["accuracy"]``).
+
+    Attributes
+    ----------
+    split : str
+        The split the labels came from.
+    n : int
+        How many labels were scored.
+    accuracy, macro_f1 : float
+        Fraction right; mean F1 over the classes present in ``y_true`` or ``y_pred``.
+    per_class : pandas.DataFrame
+        Indexed by :data:`~fercourse.labels.EMOTIONS`, columns ``precision``, ``recall``, ``f1``
+        (floats; 0 where undefined) and ``support`` (int: true labels of the class).
+    confusion : pandas.DataFrame
+        7x7 int counts, rows true emotions (``true``), columns predicted ones (``predicted``).
+    """
+
+    split: str
+    n: int
+    accuracy: float
+    macro_f1: float
+    per_class: pd.DataFrame
+    confusion: pd.DataFrame
+
+    def __getitem__(self, key: str):
+        if key not in self._keys():
+            raise KeyError(f"{key!r}: an evaluation holds {', '.join(self._keys())}")
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    @classmethod
+    def _keys(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in fields(cls))
+
+    def __repr__(self) -> str:
+        return (f"Evaluation(split={self.split!r}, n={self.n}, accuracy={self.accuracy:.4f}, "
+                f"macro_f1={self.macro_f1:.4f})")
+
+
+def evaluate(y_true, y_pred, *, split: str) -> Evaluation:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix.
 
     Parameters
     ----------
@@ -54,10 +120,11 @@ def evaluate(y_true, y_pred, *, split: str) -> dict:
 
     Returns
     -------
-    dict
-        ``split``, ``n``, ``accuracy``, ``macro_f1`` (floats) and ``per_class``: a DataFrame indexed
-        by :data:`~fercourse.labels.EMOTIONS` with columns ``precision``, ``recall``, ``f1``,
-        ``support``. A class never predicted has precision 0. The macro average runs over the
+    Evaluation
+        ``split``, ``n``, ``accuracy``, ``macro_f1``, ``per_class`` (a DataFrame indexed by
+        emotion: ``precision``, ``recall``, ``f1``, ``support``) and ``confusion`` (7x7 counts),
+        readable as ``result.accuracy`` or ``result["accuracy"]``. A class never predicted has
+        precision 0; a class absent from ``y_true`` has recall 0. The macro average runs over the
         classes that occur in ``y_true`` or ``y_pred``, as ``sklearn.metrics.f1_score(...,
         average="macro")`` does; on a real test split that is all seven.
 
@@ -66,21 +133,24 @@ def evaluate(y_true, y_pred, *, split: str) -> dict:
     >>> result = evaluate([1, 1, 0, 3], [1, 0, 0, 3], split="test")
     >>> result["per_class"].loc["disgust", ["precision", "recall", "support"]].tolist()
     [1.0, 0.5, 2.0]
+    >>> int(result.confusion.loc["disgust", "angry"]), round(result.macro_f1, 4)
+    (1, 0.7778)
     """
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-
     if not isinstance(split, str) or not split:
         raise TypeError(f"split is {split!r}: expected the split's name, e.g. 'test' or 'val'")
     y_true, y_pred = _pair(y_true, y_pred)
-    labels = list(range(NUM_CLASSES))
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels,
-                                                                     zero_division=0)
+    counts = _counts(y_true, y_pred)
+    hits, support, predicted = np.diag(counts), counts.sum(axis=1), counts.sum(axis=0)
+    precision = np.divide(hits, predicted, out=np.zeros(NUM_CLASSES), where=predicted > 0)
+    recall = np.divide(hits, support, out=np.zeros(NUM_CLASSES), where=support > 0)
+    # F1 = 2 tp / (true + predicted): the same value as 2PR / (P + R), without a 0/0 for unseen classes.
+    present = (support + predicted) > 0
+    f1 = np.divide(2 * hits, support + predicted, out=np.zeros(NUM_CLASSES), where=present)
     per_class = pd.DataFrame({"precision": precision, "recall": recall, "f1": f1, "support": support},
                              index=pd.Index(EMOTIONS, name="emotion"))
-    present = support > 0
-    macro_f1 = float(np.mean(f1[present | (np.bincount(y_pred, minlength=NUM_CLASSES) > 0)]))
-    return {"split": split, "n": int(len(y_true)), "accuracy": float(accuracy_score(y_true, y_pred)),
-            "macro_f1": macro_f1, "per_class": per_class}
+    return Evaluation(split=split, n=int(len(y_true)), accuracy=float(hits.sum() / len(y_true)),
+                      macro_f1=float(f1[present].mean()), per_class=per_class,
+                      confusion=_confusion_frame(counts))
 
 
 def confusion(y_true, y_pred, normalize: bool = False) -> pd.DataFrame:
@@ -98,115 +168,25 @@ def confusion(y_true, y_pred, normalize: bool = False) -> pd.DataFrame:
     >>> matrix.loc["happy", ["happy", "neutral"]].tolist()
     [0.5, 0.5]
     """
-    y_true, y_pred = _pair(y_true, y_pred)
-    counts = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
-    np.add.at(counts, (y_true, y_pred), 1)
-    values = counts
-    if normalize:
-        totals = counts.sum(axis=1, keepdims=True)
-        values = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    index = pd.Index(EMOTIONS, name="true")
-    return pd.DataFrame(values, index=index, columns=pd.Index(EMOTIONS, name="predicted"))
+    counts = _counts(*_pair(y_true, y_pred))
+    if not normalize:
+        return _confusion_frame(counts)
+    totals = counts.sum(axis=1, keepdims=True)
+    return _confusion_frame(np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0))
 
 
-TTA_MODES = ("flip", "shift")
-TTA_SHIFT_PIXELS = 2
+def __getattr__(name: str):
+    # Lessons 05 and 06 import predict_proba from here; it moved to fercourse.models.predict
+    # (it runs models), and importing it lazily keeps this module free of fercourse.models.
+    if name == "predict_proba":
+        from fercourse.models.predict import predict_proba
+
+        return predict_proba
+    raise AttributeError(f"module 'fercourse.evaluate' has no attribute {name!r}")
 
 
-def tta_mode(tta: bool | str | None) -> bool | str:
-    """The name of a test-time augmentation setting: False, ``"flip"`` or ``"shift"``.
-
-    ``True`` (what records and callers before ``"shift"`` existed say) means ``"flip"``; any
-    false value means False; another name is a ValueError.
-
-    Examples
-    --------
-    >>> [tta_mode(value) for value in (None, False, True, "flip", "shift")]
-    [False, False, 'flip', 'flip', 'shift']
-    """
-    mode = "flip" if tta is True else (tta or False)
-    if mode is not False and mode not in TTA_MODES:
-        raise ValueError(f"tta is {tta!r}: expected False, True, 'flip' or 'shift'")
-    return mode
-
-
-def tta_views(images: np.ndarray, tta: bool | str) -> list[np.ndarray]:
-    """The copies of (n, 48, 48) faces that test-time augmentation ``tta`` averages over.
-
-    ``False``: the faces alone. ``True`` or ``"flip"``: the faces and their mirror images.
-    ``"shift"``: each of those two, also moved by :data:`TTA_SHIFT_PIXELS` pixels up, down, left
-    and right (edges repeated, as the training augmentation fills them): ten views.
-
-    Examples
-    --------
-    >>> faces = np.arange(2 * 48 * 48, dtype=np.uint8).reshape(2, 48, 48)
-    >>> [len(tta_views(faces, mode)) for mode in (False, "flip", "shift")]
-    [1, 2, 10]
-    >>> bool((tta_views(faces, "flip")[1][:, :, 0] == faces[:, :, 47]).all())
-    True
-    """
-    mode = tta_mode(tta)
-    views = [images] if mode is False else [images, images[:, :, ::-1]]
-    if mode == "shift":
-        k = TTA_SHIFT_PIXELS
-        for view in list(views):
-            padded = np.pad(view, ((0, 0), (k, k), (k, k)), mode="edge")
-            for dy, dx in ((-k, 0), (k, 0), (0, -k), (0, k)):
-                views.append(padded[:, k + dy:k + dy + 48, k + dx:k + dx + 48])
-    return views
-
-
-def predict_proba(model, images_uint8: np.ndarray, name: str, tta: bool | str = False) -> np.ndarray:
-    """Class probabilities (n, 7) for images, from a Keras model or a scikit-learn estimator.
-
-    Parameters
-    ----------
-    model : keras.Model or scikit-learn estimator
-        A Keras model from :func:`fercourse.models.build_model`, or a fitted baseline that takes
-        flat pixels.
-    images_uint8 : np.ndarray
-        (n, 48, 48) uint8 faces.
-    name : str
-        The model's name: a Keras name (``"mlp"``, ``"lstm"``, ``"gru_attention"``, ``"cnn"``) picks
-        the input shape; any other name (a baseline) means flat pixels.
-    tta : bool or str
-        Test-time augmentation: average the probabilities over the views of :func:`tta_views`:
-        ``True``/``"flip"`` the images and their mirror images, ``"shift"`` those two each also
-        shifted two pixels four ways (ten views, ten times the prediction time).
-
-    Returns
-    -------
-    np.ndarray
-        float (n, 7); columns in canonical order even when the estimator never saw a class.
-        Estimators without ``predict_proba`` (e.g. a plain SVM) get a softmax of their decision
-        function.
-    """
-    from fercourse.data import as_flat
-    from fercourse.models.keras_models import KERAS_MODELS, model_input
-
-    images = np.asarray(images_uint8)
-    if images.ndim != 3 or images.shape[1:] != (48, 48):
-        raise ValueError(f"images have shape {images.shape}: expected (n, 48, 48) uint8 faces")
-
-    def one_pass(batch):
-        if name in KERAS_MODELS:
-            return np.asarray(model.predict(model_input(name, batch), verbose=0, batch_size=256), dtype=np.float64)
-        flat = as_flat(batch)
-        if hasattr(model, "predict_proba"):
-            raw = np.asarray(model.predict_proba(flat), dtype=np.float64)
-        else:
-            scores = np.asarray(model.decision_function(flat), dtype=np.float64)
-            scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-            raw = scores / scores.sum(axis=1, keepdims=True)
-        full = np.zeros((len(batch), NUM_CLASSES))
-        full[:, np.asarray(model.classes_, dtype=np.int64)] = raw
-        return full
-
-    views = tta_views(images, tta)
-    return sum(one_pass(view) for view in views) / len(views)
-
-
-def comparison_table(results: list[dict], metrics: tuple[str, ...] = ("accuracy", "macro_f1")) -> pd.DataFrame:
+def comparison_table(results: list[dict],
+                     metrics: tuple[str, ...] = ("accuracy", "macro_f1")) -> pd.DataFrame:
     """One row per model: the mean and standard deviation of each metric over runs (seeds).
 
     Parameters
@@ -236,13 +216,18 @@ def comparison_table(results: list[dict], metrics: tuple[str, ...] = ("accuracy"
     for position, row in enumerate(results):
         missing = [key for key in ("model", *metrics) if key not in row]
         if missing:
-            raise ValueError(f"results[{position}] lacks {', '.join(missing)}: expected model and {', '.join(metrics)}")
+            raise ValueError(f"results[{position}] lacks {', '.join(missing)}: "
+                             f"expected model and {', '.join(metrics)}")
     frame = pd.DataFrame([{key: row[key] for key in ("model", *metrics)} for row in results])
     grouped = frame.groupby("model", sort=False)
     table = pd.DataFrame({"runs": grouped.size()})
     for metric in metrics:
         table[f"{metric}_mean"] = grouped[metric].mean()
         table[f"{metric}_std"] = grouped[metric].std(ddof=0)
-        table[metric] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(table[f"{metric}_mean"], table[f"{metric}_std"])]
+        means, stds = table[f"{metric}_mean"], table[f"{metric}_std"]
+        table[metric] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(means, stds)]
     table.attrs["split"] = splits.pop()
     return table
+
+
+__all__ = ["Evaluation", "comparison_table", "confusion", "evaluate"]

@@ -53,6 +53,43 @@ ALIASES: dict[str, str] = {
 """Spellings seen in the wild, lower case, mapped to canonical names."""
 
 
+EMOTION_COLORS: tuple[str, ...] = ("#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#1f77b4", "#e377c2",
+                                   "#7f7f7f")
+"""One colour per emotion, in canonical order (``EMOTION_COLORS[label]``): red angry, green disgust,
+purple fear, orange happy, blue sad, pink surprise, gray neutral, from matplotlib's tab10. Every
+plot and the demo's boxes use these, so an emotion looks the same everywhere in the course."""
+
+
+def emotion_color(label: str | int) -> str:
+    """The hex colour (``"#rrggbb"``) of an emotion, for matplotlib.
+
+    Parameters
+    ----------
+    label : str or int
+        An emotion name (any spelling :func:`canonical_name` knows) or an integer label 0-6.
+
+    Examples
+    --------
+    >>> emotion_color("happy"), emotion_color(1)
+    ('#ff7f0e', '#2ca02c')
+    """
+    return EMOTION_COLORS[to_index(label)]
+
+
+def emotion_rgb(label: str | int) -> tuple[int, int, int]:
+    """The colour of an emotion as an (R, G, B) tuple of ints 0-255, for drawing with OpenCV.
+
+    The demo draws on RGB arrays, so the tuple is in RGB order (not OpenCV's usual BGR).
+
+    Examples
+    --------
+    >>> emotion_rgb("happy")
+    (255, 127, 14)
+    """
+    code = emotion_color(label)
+    return tuple(int(code[i:i + 2], 16) for i in (1, 3, 5))
+
+
 def canonical_name(name: str) -> str:
     """Return the canonical emotion name for any known spelling.
 
@@ -99,7 +136,8 @@ def to_index(label: str | int) -> int:
         return int(label)
     if isinstance(label, str):
         return EMOTIONS.index(canonical_name(label))
-    raise TypeError(f"label {label!r} has type {type(label).__name__}: expected an emotion name or an integer")
+    raise TypeError(f"label {label!r} has type {type(label).__name__}: "
+                    "expected an emotion name or an integer")
 
 
 def to_names(labels: Iterable[int]) -> list[str]:

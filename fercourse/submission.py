@@ -259,12 +259,14 @@ def read_ids(path: str | Path) -> list[str]:
     """The ``id`` column of a test CSV (``id,pixels``) or an answer key (``id,emotion``), in file order."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file (expected test.csv or an answer key with an id column)")
+        raise FileNotFoundError(f"{path}: no such file "
+                                "(expected test.csv or an answer key with an id column)")
     ids = []
     with path.open(newline="", encoding="utf-8") as handle:
         header = handle.readline().lstrip("\ufeff").strip().split(",")
         if not header or header[0].strip() != "id":
-            raise DataError(path, f"header starts with {header[0]!r}: expected a first column named 'id'", line=1)
+            raise DataError(path, f"header starts with {header[0]!r}: expected a first column named 'id'",
+                            line=1)
         for number, line in enumerate(handle, start=2):
             value = line.split(",", 1)[0].strip()
             if value:
@@ -301,7 +303,14 @@ class AnswerKey:
 
 
 def score_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    """Accuracy, macro-F1 (over the classes present in either array) and per-class recall.
+    """The grader's score of predicted labels, as :func:`fercourse.evaluate.evaluate` measures it.
+
+    Returns
+    -------
+    dict
+        ``n``, ``accuracy``, ``macro_f1`` (over the classes present in either array),
+        ``per_class_recall`` (emotion -> recall, None for a class absent from ``y_true``) and
+        ``per_class_support`` (emotion -> count in ``y_true``): plain types, ready for JSON.
 
     Examples
     --------
@@ -309,19 +318,13 @@ def score_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     >>> result["accuracy"], round(result["macro_f1"], 4), result["per_class_recall"]["angry"]
     (0.75, 0.7333, 0.5)
     """
-    y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
-    if y_true.shape != y_pred.shape or y_true.ndim != 1 or len(y_true) == 0:
-        raise ValueError(f"expected two non-empty 1-d label arrays of one length, got shapes {y_true.shape} "
-                         f"and {y_pred.shape}")
-    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
-    np.add.at(matrix, (y_true, y_pred), 1)
-    true_count, pred_count, hits = matrix.sum(axis=1), matrix.sum(axis=0), np.diag(matrix)
-    present = (true_count + pred_count) > 0
-    f1 = np.divide(2 * hits, true_count + pred_count, out=np.zeros(NUM_CLASSES), where=present)
-    recall = {name: (float(hits[i] / true_count[i]) if true_count[i] else None) for i, name in enumerate(EMOTIONS)}
-    return {"n": int(len(y_true)), "accuracy": float(hits.sum() / len(y_true)),
-            "macro_f1": float(f1[present].mean()), "per_class_recall": recall,
-            "per_class_support": {name: int(true_count[i]) for i, name in enumerate(EMOTIONS)}}
+    from fercourse.evaluate import evaluate
+
+    result = evaluate(y_true, y_pred, split="test")
+    recall, support = result.per_class["recall"], result.per_class["support"]
+    return {"n": result.n, "accuracy": result.accuracy, "macro_f1": result.macro_f1,
+            "per_class_recall": {name: float(recall[name]) if support[name] else None for name in EMOTIONS},
+            "per_class_support": {name: int(support[name]) for name in EMOTIONS}}
 
 
 def score_checked(checked: Checked, key: AnswerKey) -> dict:
@@ -439,5 +442,5 @@ def format_score(result: dict) -> str:
 
 
 __all__ = ["HEADER", "MAX_BYTES", "AnswerKey", "Checked", "SubmissionError", "check_submission_bytes",
-           "format_score", "read_bounded", "read_ids", "score_checked", "score_predictions", "score_submission",
-           "validate_submission", "write_submission"]
+           "format_score", "read_bounded", "read_ids", "score_checked", "score_predictions",
+           "score_submission", "validate_submission", "write_submission"]

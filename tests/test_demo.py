@@ -92,7 +92,8 @@ def test_haar_finds_upscaled_fer2013_faces(fer2013_root):
     assert len(files) == 70
     found = false_boxes = 0
     for path in files:
-        gray = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (192, 192), interpolation=cv2.INTER_CUBIC)
+        gray = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (192, 192),
+                          interpolation=cv2.INTER_CUBIC)
         # FER2013 crops end at the face's edge; a border gives the cascade the context it needs.
         photo = cv2.copyMakeBorder(gray, 48, 48, 48, 48, cv2.BORDER_REPLICATE)
         boxes = detect_faces(photo)
@@ -235,7 +236,8 @@ def test_decompression_bomb_is_rejected_before_decoding(tmp_path):
                                          r"64,000,000 allowed \(a decompression bomb\?\)"):
         read_image(bomb)
     # Far beyond PIL's own limit PIL refuses at open; the message still names the file.
-    with pytest.raises(ValueError, match=r"<\d+ bytes>: image too large to decode safely.*decompression bomb"):
+    with pytest.raises(ValueError,
+                       match=r"<\d+ bytes>: image too large to decode safely.*decompression bomb"):
         read_image(huge_png(30_000, 30_000))
     with pytest.raises(ValueError, match="more than the 1,000 allowed"):
         read_image(png_bytes(np.zeros((40, 40), dtype=np.uint8)), max_pixels=1000)
@@ -284,9 +286,10 @@ def test_every_model_input_layout(astronaut):
 
     from fercourse.models import build_model
 
-    for name, layout in (("mlp", (2304,)), ("lstm", (48, 48)), ("cnn", (48, 48, 1))):
+    for name, layout, shape in (("mlp", "flat", (2304,)), ("lstm", "sequence", (48, 48)),
+                                ("cnn", "image", (48, 48, 1))):
         detector = EmotionDetector(build_model(name) if name != "cnn" else build_model("cnn", width=8))
-        assert detector.input_shape == layout
+        assert (detector.layout, detector.input_shape) == (layout, shape)
         [face] = detector.detect(astronaut)
         assert sum(face.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
     wrong = keras.Sequential([keras.Input((64, 64, 1)), keras.layers.Flatten(), keras.layers.Dense(7)])
@@ -313,8 +316,8 @@ def test_model_from_a_saved_path(cnn, tmp_path, astronaut):
     path = tmp_path / "cnn.keras"
     cnn.save(path)
     loaded = EmotionDetector(path)
-    assert loaded.detect(astronaut)[0].probabilities == pytest.approx(EmotionDetector(cnn).detect(astronaut)[0]
-                                                                       .probabilities, abs=1e-6)
+    expected = EmotionDetector(cnn).detect(astronaut)[0].probabilities
+    assert loaded.detect(astronaut)[0].probabilities == pytest.approx(expected, abs=1e-6)
     with pytest.raises(FileNotFoundError, match=r"nope\.keras: no saved model here; train one first"):
         EmotionDetector(tmp_path / "nope.keras")
     (tmp_path / "junk.keras").write_text("junk")
@@ -359,6 +362,28 @@ def test_plot_probabilities_draws_seven_bars_in_order():
     assert ax.get_title() == "happy 60%"
 
 
+def test_plots_and_demo_draw_each_emotion_in_one_colour():
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+
+    from fercourse import plotting
+    from fercourse.demo import plot_probabilities
+    from fercourse.labels import emotion_rgb
+
+    as_rgb = [tuple(round(255 * channel) for channel in to_rgb(color)) for color in plotting.EMOTION_COLORS]
+    assert as_rgb == [emotion_rgb(name) for name in EMOTIONS]
+    boxes = [annotate(np.zeros((100, 100, 3), dtype=np.uint8), [Detection((20, 20, 40, 40), name, 0.5, {})])
+             [40, 20] for name in EMOTIONS]  # a pixel on each box's left edge
+    assert [tuple(pixel.tolist()) for pixel in boxes] == as_rgb
+    face = Detection((0, 0, 10, 10), "happy", 0.6, dict(zip(EMOTIONS, [0.1] * 7)))
+    bars = plot_probabilities(face, ax=Figure().add_subplot()).patches
+    y_true = np.repeat(np.arange(7), 2)
+    roc = plotting.plot_roc_curves(y_true, np.eye(7)[y_true] * 0.5 + 0.05, ax=Figure().add_subplot())
+    palette = [to_rgb(color) for color in plotting.EMOTION_COLORS]
+    assert [to_rgb(bar.get_facecolor()) for bar in bars] == palette
+    assert [to_rgb(line.get_color()) for line in roc.lines[:7]] == palette
+
+
 # --- the app, driven from Python --------------------------------------------------------------------
 
 def upload(app, name: str, content: bytes) -> None:
@@ -376,8 +401,8 @@ def test_app_shows_the_annotated_photo_and_a_chart_per_face(detector, astronaut)
 
     app = upload_app(detector)
     assert isinstance(app, widgets.VBox) and "image" in app.upload.accept
-    assert app._repr_mimebundle_()["text/plain"] == ("Upload-and-detect app: run this notebook in JupyterLab, "
-                                                     "Notebook 7 or Voila to use it")
+    assert app._repr_mimebundle_()["text/plain"] == (
+        "Upload-and-detect app: run this notebook in JupyterLab, Notebook 7 or Voila to use it")
     app.button.click()
     assert "No photo yet" in app.output.children[0].value
     upload(app, "astronaut.png", png_bytes(astronaut))

@@ -1,4 +1,4 @@
-"""Tests for fercourse.evaluate: metrics agree with scikit-learn, confusion, TTA, comparison tables."""
+"""Tests for fercourse.evaluate: metrics agree with scikit-learn, one result shape, confusion, comparisons."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from fercourse.evaluate import comparison_table, confusion, evaluate, predict_proba, tta_views
+from fercourse.evaluate import Evaluation, comparison_table, confusion, evaluate
 from fercourse.labels import EMOTIONS
 
 Y_TRUE = np.array([0, 0, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5, 6, 6, 6, 1, 5])
@@ -77,57 +77,39 @@ def test_confusion_row_without_images_stays_zero():
     assert normalised.loc["happy", "happy"] == 0.5
 
 
-class _FixedEstimator:
-    """A fitted 'estimator' that saw only classes 3 and 6 and scores left-bright images as happy."""
-
-    classes_ = np.array([3, 6])
-
-    def predict_proba(self, X):  # noqa: N803
-        images = X.reshape(-1, 48, 48)
-        left = images[:, :, :24].mean(axis=(1, 2))
-        right = images[:, :, 24:].mean(axis=(1, 2))
-        happy = (left > right).astype(float) * 0.8 + 0.1
-        return np.c_[happy, 1 - happy]
-
-
-def test_predict_proba_for_sklearn_fills_unseen_classes_and_averages_flips():
-    images = np.zeros((2, 48, 48), dtype=np.uint8)
-    images[0, :, :24] = 200  # bright on the left
-    images[1, :, 24:] = 200  # bright on the right
-    proba = predict_proba(_FixedEstimator(), images, "fixed")
-    assert proba.shape == (2, 7)
-    np.testing.assert_allclose(proba[:, 3], [0.9, 0.1])
-    np.testing.assert_allclose(proba[:, [0, 1, 2, 4, 5]], 0.0)
-    flipped = predict_proba(_FixedEstimator(), images, "fixed", tta=True)
-    np.testing.assert_allclose(flipped[:, 3], [0.5, 0.5])  # the mirror image votes the other way
-    np.testing.assert_allclose(flipped.sum(axis=1), 1.0)
+def test_evaluation_reads_as_attributes_and_as_the_dict_lessons_use():
+    result = evaluate(Y_TRUE, Y_PRED, split="test")
+    assert isinstance(result, Evaluation)
+    assert list(result) == ["split", "n", "accuracy", "macro_f1", "per_class", "confusion"]
+    assert result["accuracy"] == result.accuracy == 12 / 18
+    assert result.get("macro_f1") == result.macro_f1 and "per_class" in result and "recall" not in result
+    assert {**result}["n"] == 18  # unpacks like a dict
+    with pytest.raises(KeyError, match="'recall': an evaluation holds split, n, accuracy"):
+        result["recall"]
+    assert repr(result) == "Evaluation(split='test', n=18, accuracy=0.6667, macro_f1=0.6653)"
 
 
-class _TopLeftEstimator(_FixedEstimator):
-    """Scores an image as happy when its top-left pixel is bright."""
-
-    def predict_proba(self, X):  # noqa: N803
-        happy = (X.reshape(-1, 48, 48)[:, 0, 0] > 0.5).astype(float) * 0.8 + 0.1
-        return np.c_[happy, 1 - happy]
-
-
-def test_shift_tta_averages_ten_views_with_edges_repeated():
-    images = np.zeros((1, 48, 48), dtype=np.uint8)
-    images[0, :2, :] = 200  # the top two rows bright
-    views = tta_views(images, "shift")
-    assert len(views) == 10 and all(view.shape == (1, 48, 48) for view in views)
-    # Only the view shifted up by two pixels loses the bright top rows, once per mirror image: 8 of 10 views
-    # see a bright top-left pixel (the edge row repeats into the view shifted down).
-    assert [int(view[0, 0, 0]) for view in views] == [200, 200, 200, 0, 200, 200, 200, 0, 200, 200]
-    assert predict_proba(_TopLeftEstimator(), images, "fixed", tta="shift")[0, 3] == pytest.approx(0.74)
-    assert predict_proba(_TopLeftEstimator(), images, "fixed", tta="flip")[0, 3] == pytest.approx(0.9)
-    with pytest.raises(ValueError, match="tta is 'crop': expected False, True, 'flip' or 'shift'"):
-        tta_views(images, "crop")
+def test_evaluation_carries_the_confusion_counts():
+    result = evaluate(Y_TRUE, Y_PRED, split="test")
+    assert result.confusion.equals(confusion(Y_TRUE, Y_PRED))
+    assert result.confusion.loc["fear", "sad"] == 1 and int(result.confusion.to_numpy().sum()) == 18
+    # The per-class table is the confusion matrix read along its rows and columns.
+    np.testing.assert_array_equal(result.per_class["support"], result.confusion.sum(axis=1))
 
 
-def test_predict_proba_rejects_wrong_image_shape():
-    with pytest.raises(ValueError, match=r"shape \(2, 2304\): expected \(n, 48, 48\)"):
-        predict_proba(_FixedEstimator(), np.zeros((2, 2304)), "fixed")
+def test_evaluate_module_does_not_import_models_but_still_offers_predict_proba():
+    import subprocess
+    import sys
+
+    code = ("import sys, fercourse.evaluate; print('fercourse.models' in sys.modules); "
+            "from fercourse.evaluate import predict_proba; "
+            "from fercourse.models.predict import predict_proba as moved; print(predict_proba is moved)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+    import fercourse.evaluate
+
+    with pytest.raises(AttributeError, match="has no attribute 'tta_views'"):
+        fercourse.evaluate.tta_views  # noqa: B018 - moved to fercourse.models.predict, not re-exported
 
 
 def test_comparison_table_mean_and_std_over_seeds():

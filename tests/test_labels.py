@@ -37,3 +37,13 @@ def test_folder_order_maps_back_to_canonical():
     canonical = labels.folder_to_canonical(folder_labels)
     assert [labels.EMOTIONS[i] for i in canonical] == list(labels.FOLDER_ORDER)
     assert canonical.tolist() == [0, 1, 2, 3, 6, 4, 5]
+
+
+def test_one_colour_per_emotion_as_hex_and_rgb():
+    assert len(set(labels.EMOTION_COLORS)) == labels.NUM_CLASSES
+    assert labels.emotion_color("Happiness") == labels.emotion_color(3) == labels.EMOTION_COLORS[3]
+    assert labels.EMOTION_COLORS[3] == "#ff7f0e"
+    assert labels.emotion_rgb("disgusted") == (44, 160, 44)
+    assert labels.emotion_rgb(6) == (127, 127, 127)
+    with pytest.raises(ValueError, match="'contempt'"):
+        labels.emotion_rgb("contempt")

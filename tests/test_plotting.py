@@ -73,7 +73,8 @@ def test_sample_grid_rows_per_class(data, tmp_path):
 
 
 def test_sample_grid_bad_shapes():
-    with pytest.raises(ValueError, match=r"images: expected images of shape \(n, 48, 48\)"):
+    with pytest.raises(ValueError, match=r"images have shape \(3, 32, 32\): expected \(n, 48, 48\), "
+                                         r"\(n, 48, 48, 1\) or \(n, 2304\) faces"):
         plotting.plot_sample_grid(np.zeros((3, 32, 32)), np.zeros(3, int))
     with pytest.raises(ValueError, match="labels: expected 3 integer labels"):
         plotting.plot_sample_grid(np.zeros((3, 48, 48)), np.zeros(4, int))
@@ -140,11 +141,24 @@ def test_per_class_metrics_from_labels_and_table(tmp_path):
     recall_bars = [p.get_height() for p in ax.patches[7:14]]
     np.testing.assert_allclose(recall_bars, recall_score(y_true, y_pred, average=None))
     _save(ax.figure, tmp_path, "per_class")
-    table = pd.DataFrame({"precision": np.ones(7), "recall": np.full(7, 0.5), "f1": np.zeros(7)}, index=EMOTIONS)
+    table = pd.DataFrame({"precision": np.ones(7), "recall": np.full(7, 0.5), "f1": np.zeros(7)},
+                         index=EMOTIONS)
     ax2 = plotting.plot_per_class_metrics({"per_class": table})
     assert [p.get_height() for p in ax2.patches[7:14]] == [0.5] * 7
     with pytest.raises(ValueError, match="y_pred: needed"):
         plotting.plot_per_class_metrics(y_true)
+
+
+def test_per_class_metrics_plots_what_evaluate_measured():
+    from fercourse.evaluate import evaluate
+
+    y_true, y_pred = np.array([0, 0, 1, 3, 3, 3, 6]), np.array([0, 3, 1, 3, 3, 6, 6])
+    result = evaluate(y_true, y_pred, split="test")
+    for source in ((y_true, y_pred), (result,), (result.per_class,)):
+        ax = plotting.plot_per_class_metrics(*source)
+        heights = np.array([bar.get_height() for bar in ax.patches]).reshape(3, 7)
+        np.testing.assert_array_equal(heights, result.per_class[["precision", "recall", "f1"]].to_numpy().T)
+        plt.close(ax.figure)
 
 
 def test_rf_importance_heatmap(data, tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fercourse.cli import main
+from fercourse.labels import EMOTIONS
 from fercourse.submission import (
     MAX_BYTES,
     AnswerKey,
@@ -97,7 +98,8 @@ def test_many_bad_rows_give_one_bounded_message():
                            "(header 'id,emotion'; in pandas to_csv(path, index=False))"),
     ("id\temotion\na1\t3\n", "s.csv, line 1: values are separated by tabs: expected commas "
                              "(header 'id,emotion'; in pandas to_csv(path, index=False))"),
-    ("ID,Emotion\na1,3\nb2,6\nc3,0\nd4,3\n", "s.csv, line 1: header is 'ID,Emotion': expected exactly 'id,emotion'"),
+    ("ID,Emotion\na1,3\nb2,6\nc3,0\nd4,3\n",
+     "s.csv, line 1: header is 'ID,Emotion': expected exactly 'id,emotion'"),
     ("image,label\na1,3\n", "s.csv, line 1: header is 'image,label': expected exactly 'id,emotion'"),
     ("a1,3\nb2,6\nc3,0\nd4,3\n", "s.csv, line 1: no header: expected the first line to be 'id,emotion'"),
 ])
@@ -106,7 +108,8 @@ def test_file_level_problems(text, expected):
 
 
 def test_missing_header_still_checks_rows():
-    assert check("a1,3\nb2,6\nc3,0\nd4,3\n") == ["s.csv, line 1: no header: expected the first line to be 'id,emotion'"]
+    assert check("a1,3\nb2,6\nc3,0\nd4,3\n") == [
+        "s.csv, line 1: no header: expected the first line to be 'id,emotion'"]
 
 
 def test_pandas_index_column_and_extra_columns():
@@ -119,8 +122,8 @@ def test_pandas_index_column_and_extra_columns():
 
 def test_bom_and_encodings():
     assert check(b"\xef\xbb\xbfid,emotion\na1,3\nb2,6\nc3,0\nd4,3\n") == [
-        "s.csv: the file starts with a byte-order mark (BOM): expected plain UTF-8 without one (in pandas drop "
-        "encoding='utf-8-sig'; in Excel save as 'CSV', not 'CSV UTF-8')"]
+        "s.csv: the file starts with a byte-order mark (BOM): expected plain UTF-8 without one "
+        "(in pandas drop encoding='utf-8-sig'; in Excel save as 'CSV', not 'CSV UTF-8')"]
     utf16 = "id,emotion\na1,3\n".encode("utf-16")
     assert check(utf16) == ["s.csv: the file is UTF-16 text: expected UTF-8 or plain ASCII (in pandas: "
                             "to_csv(path, index=False))"]
@@ -144,13 +147,14 @@ def test_huge_file_is_not_read(tmp_path, test_csv):
         handle.seek(MAX_BYTES + 10)
         handle.write(b"\n")
     assert validate_submission(path, test_csv) == [
-        f"{path}: the file is {(MAX_BYTES + 11) / 1e6:.1f} MB, over the 17 MB limit: a submission has one short "
-        "line per test id (a FER2013 one is about 60 kB)"]
+        f"{path}: the file is {(MAX_BYTES + 11) / 1e6:.1f} MB, over the 17 MB limit: "
+        "a submission has one short line per test id (a FER2013 one is about 60 kB)"]
 
 
 def test_missing_file_is_one_problem(tmp_path, test_csv):
     assert validate_submission(tmp_path / "nope.csv", test_csv) == [
-        f"{tmp_path / 'nope.csv'}: no such file: expected the submission CSV (id,emotion) written by your notebook"]
+        f"{tmp_path / 'nope.csv'}: no such file: "
+        "expected the submission CSV (id,emotion) written by your notebook"]
 
 
 def test_read_ids_accepts_test_csv_and_key(test_csv, key_csv, tmp_path):
@@ -171,7 +175,23 @@ def test_score_predictions_matches_sklearn():
     assert result["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
     assert result["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
     recalls = recall_score(y_true, y_pred, average=None, labels=range(7))
-    assert [result["per_class_recall"][name] for name in result["per_class_recall"]] == pytest.approx(list(recalls))
+    assert list(result["per_class_recall"].values()) == pytest.approx(list(recalls))
+
+
+def test_score_predictions_is_evaluate_in_plain_types():
+    from fercourse.evaluate import evaluate
+
+    y_true, y_pred = np.array([0, 0, 3, 3, 6, 6, 6]), np.array([0, 3, 3, 3, 6, 6, 0])
+    result, measured = score_predictions(y_true, y_pred), evaluate(y_true, y_pred, split="test")
+    assert (result["n"], result["accuracy"], result["macro_f1"]) == (measured.n, measured.accuracy,
+                                                                     measured.macro_f1)
+    assert result["accuracy"] == 5 / 7 and result["macro_f1"] == (0.5 + 0.8 + 0.8) / 3
+    assert result["per_class_recall"] == {"angry": 0.5, "disgust": None, "fear": None, "happy": 1.0,
+                                          "sad": None, "surprise": None, "neutral": 2 / 3}
+    assert result["per_class_support"] == dict(zip(EMOTIONS, [2, 0, 0, 2, 0, 0, 3]))
+    assert all(type(value) is float for value in result["per_class_recall"].values() if value is not None)
+    with pytest.raises(ValueError, match=r"y_pred\[1\] is 7: expected a label 0-6"):
+        score_predictions(np.array([0, 1]), np.array([0, 7]))
 
 
 def test_score_submission(tmp_path, key_csv):
@@ -179,8 +199,8 @@ def test_score_submission(tmp_path, key_csv):
     path.write_text("id,emotion\nd4,3\nc3,0\nb2,3\na1,3\n")
     result = score_submission(path, key_csv)
     assert result["accuracy"] == 0.75
-    assert result["per_class_recall"] == {"angry": 1.0, "disgust": None, "fear": None, "happy": 1.0, "sad": None,
-                                          "surprise": None, "neutral": 0.0}
+    assert result["per_class_recall"] == {"angry": 1.0, "disgust": None, "fear": None, "happy": 1.0,
+                                          "sad": None, "surprise": None, "neutral": 0.0}
     assert result["macro_f1"] == pytest.approx((1.0 + 0.8 + 0.0) / 3)
     path.write_text("id,emotion\na1,3\n")
     with pytest.raises(SubmissionError) as error:

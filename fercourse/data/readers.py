@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fercourse.data.shapes import IMAGE_SIZE, NUM_PIXELS
 from fercourse.errors import DataError
 from fercourse.labels import EMOTIONS, canonical_name, to_index
 
-IMAGE_SIZE = 48
-NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 KAGGLE_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 SPLIT_FOLDERS = {"train": "train", "training": "train", "test": "test", "testing": "test",
                  "val": "val", "valid": "val", "validation": "val"}

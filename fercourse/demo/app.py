@@ -73,8 +73,8 @@ class UploadApp(widgets.VBox):
         except (ValueError, TypeError) as error:
             return [_message(f"Could not read this file. {error}", error=True)]
         if not detections:
-            return [_message(f"No face found in {html.escape(name)}. Try a photo where faces look at the camera, "
-                             f"are well lit and not too small."), self._image(rgb, "fercourse-photo")]
+            return [_message(f"No face found in {html.escape(name)}. Try a photo where faces look at the "
+                             f"camera, are well lit and not too small."), self._image(rgb, "fercourse-photo")]
         summary = ", ".join(f"face {i}: <b>{d.emotion}</b> ({d.confidence:.0%})"
                             for i, d in enumerate(detections, start=1))
         plural = "s" if len(detections) != 1 else ""

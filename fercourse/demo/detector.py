@@ -1,8 +1,9 @@
 """The emotion detector: faces found in a photo, each classified by a trained Keras model.
 
 Preprocessing matches training exactly: gray (ITU-R 601 luma), a square crop with a small
-margin, 48x48, float32 pixels in [0, 1], shaped for the model's input: (48, 48, 1) for the
-CNN, (2304,) for the MLP, (48, 48) for the recurrent models (read from ``model.input_shape``).
+margin, 48x48, float32 pixels in [0, 1], shaped for the model's input by
+:func:`fercourse.data.shapes.to_layout`: (48, 48, 1) for the CNN, (2304,) for the MLP, (48, 48)
+for the recurrent models (the layout is read from ``model.input_shape``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fercourse.data.shapes import FACE_SHAPE, LAYOUTS, as_faces, layout_of, to_layout
 from fercourse.demo.faces import DetectionSettings, crop_face, detect_gray, resolve_settings
 from fercourse.demo.images import describe, read_image, to_gray
-from fercourse.labels import EMOTIONS
+from fercourse.labels import EMOTION_COLORS, EMOTIONS, emotion_rgb
 
 
 @dataclass(frozen=True)
@@ -69,22 +71,28 @@ def load_model(model):
     return model
 
 
-def input_layout(model) -> tuple[int, ...]:
-    """The per-image input shape a model takes: (48, 48, 1), (2304,) or (48, 48)."""
+def input_layout(model) -> str:
+    """The :data:`~fercourse.data.shapes.LAYOUTS` name of the input a model takes.
+
+    ``"image"`` (None, 48, 48, 1), ``"flat"`` (None, 2304) or ``"sequence"`` (None, 48, 48);
+    a ValueError names the model when it takes anything else or does not output seven scores.
+    """
     shape = model.input_shape
     if isinstance(shape, list):
         if len(shape) != 1:
             raise ValueError(f"model {model.name!r} has {len(shape)} inputs; expected one image input")
         shape = shape[0]
-    per_image = tuple(shape[1:])
-    if per_image not in ((48, 48, 1), (48 * 48,), (48, 48)):
-        raise ValueError(f"model {model.name!r} takes input {shape}: expected (None, 48, 48, 1), "
-                         f"(None, 2304) or (None, 48, 48), i.e. one 48x48 gray face")
+    try:
+        layout = layout_of(shape[1:])
+    except ValueError:
+        expected = ", ".join(str((None, *per_face)) for per_face in LAYOUTS.values())
+        raise ValueError(f"model {model.name!r} takes input {shape}: expected one of {expected}, "
+                         f"i.e. one 48x48 gray face") from None
     outputs = model.output_shape
     if tuple(outputs[1:]) != (len(EMOTIONS),):
         raise ValueError(f"model {model.name!r} outputs {outputs}: expected (None, {len(EMOTIONS)}), "
                          f"one score per emotion")
-    return per_image
+    return layout
 
 
 class EmotionDetector:
@@ -113,7 +121,8 @@ class EmotionDetector:
     def __init__(self, model, settings: DetectionSettings | None = None, *, margin: float = 0.05,
                  **options) -> None:
         self.model = load_model(model)
-        self.input_shape = input_layout(self.model)
+        self.layout = input_layout(self.model)
+        self.input_shape = LAYOUTS[self.layout]
         self.settings = resolve_settings(settings, options)
         if not 0.0 <= margin <= 1.0:
             raise ValueError(f"margin must lie in [0, 1], got {margin}")
@@ -125,18 +134,15 @@ class EmotionDetector:
         gray = to_gray(rgb)
         boxes = [tuple(int(v) for v in box) for box in detect_gray(gray, self.settings)]
         crops = np.stack([crop_face(gray, box, margin=self.margin) for box in boxes]) if boxes else \
-            np.zeros((0, 48, 48), dtype=np.uint8)
+            np.zeros((0, *FACE_SHAPE), dtype=np.uint8)
         return rgb, boxes, crops
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
         """Class probabilities (n, 7) for uint8 48x48 face crops, preprocessed as in training."""
-        crops = np.asarray(crops)
-        if crops.ndim != 3 or crops.shape[1:] != (48, 48):
-            raise ValueError(f"face crops have shape {crops.shape}: expected (n, 48, 48)")
+        crops = as_faces(crops, "face crops", layouts=("sequence",))
         if len(crops) == 0:
             return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
-        pixels = crops.astype(np.float32) / 255.0
-        pixels = pixels.reshape((len(crops), *self.input_shape))
+        pixels = to_layout(crops, self.layout, "face crops")
         # predict_on_batch: one compiled call, ~2 ms for a few faces (predict() and eager
         # model(x) each cost 10-20 ms of per-call overhead on CPU).
         scores = np.asarray(self.model.predict_on_batch(pixels), dtype=np.float64)
@@ -159,7 +165,7 @@ class EmotionDetector:
             boxes_per_image.append(boxes)
             all_crops.append(crops)
         probabilities = self.classify(np.concatenate(all_crops) if all_crops else
-                                      np.zeros((0, 48, 48), dtype=np.uint8))
+                                      np.zeros((0, *FACE_SHAPE), dtype=np.uint8))
         results, start = [], 0
         for boxes in boxes_per_image:
             results.append(_detections(boxes, probabilities[start:start + len(boxes)]))
@@ -188,10 +194,15 @@ def _detections(boxes, probabilities: np.ndarray) -> list[Detection]:
     return sorted(detections, key=lambda d: -d.box[2] * d.box[3])
 
 
-#: One color per emotion (RGB) for boxes and bars, from matplotlib's colorblind-friendly tab10.
-EMOTION_COLORS = {"angry": (214, 39, 40), "disgust": (44, 160, 44), "fear": (148, 103, 189),
-                  "happy": (255, 127, 14), "sad": (31, 119, 180), "surprise": (227, 119, 194),
-                  "neutral": (127, 127, 127)}
+_UNKNOWN_EMOTION_RGB = (255, 255, 0)  # yellow: a hand-made Detection with a name outside the vocabulary
+
+
+def _box_rgb(emotion: str) -> tuple[int, int, int]:
+    """The emotion's colour (:data:`fercourse.labels.EMOTION_COLORS`) as RGB for OpenCV."""
+    try:
+        return emotion_rgb(emotion)
+    except ValueError:
+        return _UNKNOWN_EMOTION_RGB
 
 
 def annotate(image, detections: list[Detection], *, show_confidence: bool = True) -> np.ndarray:
@@ -227,7 +238,7 @@ def annotate(image, detections: list[Detection], *, show_confidence: bool = True
         if not isinstance(detection, Detection):
             raise TypeError(f"detection {number}: expected a Detection, got {type(detection).__name__}")
         x, y, w, h = detection.box
-        color = EMOTION_COLORS.get(detection.emotion, (255, 255, 0))
+        color = _box_rgb(detection.emotion)
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, thickness)
         label = f"{detection.emotion} {detection.confidence:.0%}" if show_confidence else detection.emotion
         (text_w, text_h), baseline = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
@@ -239,7 +250,7 @@ def annotate(image, detections: list[Detection], *, show_confidence: bool = True
 
 
 def plot_probabilities(detection: Detection, ax=None, *, title: str | None = None):
-    """Horizontal bars of one face's seven probabilities, in the emotion colors of :func:`annotate`.
+    """Horizontal bars of one face's seven probabilities, in the emotion colours of every plot.
 
     Parameters
     ----------
@@ -259,7 +270,7 @@ def plot_probabilities(detection: Detection, ax=None, *, title: str | None = Non
 
         _, ax = plt.subplots(figsize=(3.2, 2.2))
     values = [detection.probabilities[name] for name in EMOTIONS]
-    ax.barh(list(EMOTIONS), values, color=[np.array(EMOTION_COLORS[name]) / 255 for name in EMOTIONS])
+    ax.barh(list(EMOTIONS), values, color=list(EMOTION_COLORS))
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability")

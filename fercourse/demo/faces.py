@@ -2,10 +2,10 @@
 
 The defaults favour recall on real photos: histogram equalisation, a fine scale step
 (1.1) and a low neighbour count (4). On 210 FER2013 test faces (30 per class, upscaled to
-192 px with a border) they find 77% of the faces; a 1.2 step finds 66%. Large photos are shrunk for detection (speed) and the
-boxes mapped back to the original pixels. An optional profile cascade, run on the image
-and its mirror, finds faces turned sideways; overlapping boxes from all cascades are
-merged with non-maximum suppression.
+192 px with a border) they find 77% of the faces; a 1.2 step finds 66%. Large photos are
+shrunk for detection (speed) and the boxes mapped back to the original pixels. An optional
+profile cascade, run on the image and its mirror, finds faces turned sideways; overlapping
+boxes from all cascades are merged with non-maximum suppression.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from fercourse.data.shapes import IMAGE_SIZE
 from fercourse.demo.images import read_image, to_gray
 
 #: OpenCV's frontal-face cascade, shipped inside opencv-python(-headless) 4.x.
@@ -135,7 +136,8 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray | None = None,
     return boxes[keep]
 
 
-def detect_faces(image, settings: DetectionSettings | None = None, **options) -> list[tuple[int, int, int, int]]:
+def detect_faces(image, settings: DetectionSettings | None = None,
+                 **options) -> list[tuple[int, int, int, int]]:
     """Find faces in a photo.
 
     Parameters
@@ -183,8 +185,8 @@ def detect_gray(gray: np.ndarray, settings: DetectionSettings) -> np.ndarray:
 
     height, width = gray.shape
     scale = min(1.0, settings.max_side / max(height, width))
-    small = gray if scale == 1.0 else cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                                                 interpolation=cv2.INTER_AREA)
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = gray if scale == 1.0 else cv2.resize(gray, small_size, interpolation=cv2.INTER_AREA)
     if settings.equalize:
         small = cv2.equalizeHist(small)
     min_side = max(settings.min_size, int(settings.min_face_fraction * min(small.shape)))
@@ -210,7 +212,8 @@ def detect_gray(gray: np.ndarray, settings: DetectionSettings) -> np.ndarray:
     return boxes
 
 
-def _run(cascade, gray: np.ndarray, settings: DetectionSettings, min_side: int) -> tuple[np.ndarray, np.ndarray]:
+def _run(cascade, gray: np.ndarray, settings: DetectionSettings,
+         min_side: int) -> tuple[np.ndarray, np.ndarray]:
     """Boxes (n, 4) and their confidences (n,) from one cascade."""
     boxes, _, weights = cascade.detectMultiScale3(gray, scaleFactor=settings.scale_factor,
                                                   minNeighbors=settings.min_neighbors,
@@ -219,7 +222,7 @@ def _run(cascade, gray: np.ndarray, settings: DetectionSettings, min_side: int) 
     return boxes, np.asarray(weights, dtype=float).reshape(-1)[:len(boxes)]
 
 
-def crop_face(gray: np.ndarray, box, *, margin: float = 0.05, size: int = 48) -> np.ndarray:
+def crop_face(gray: np.ndarray, box, *, margin: float = 0.05, size: int = IMAGE_SIZE) -> np.ndarray:
     """Cut one face out of a gray photo as a FER2013-style square crop.
 
     Parameters

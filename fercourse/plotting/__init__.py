@@ -21,7 +21,8 @@ Examples
 
 from __future__ import annotations
 
-from fercourse.plotting._common import EMOTION_COLORS, PLOT_STYLE, use_plot_style
+from fercourse.labels import EMOTION_COLORS
+from fercourse.plotting._common import PLOT_STYLE, use_plot_style
 from fercourse.plotting.data_plots import (
                                            plot_class_distribution,
                                            plot_mean_faces,
@@ -41,7 +42,8 @@ from fercourse.plotting.saliency import plot_saliency, saliency_map
 
 __all__ = [
     "EMOTION_COLORS", "PLOT_STYLE", "use_plot_style",
-    "plot_class_distribution", "plot_sample_grid", "plot_pixel_histogram", "plot_mean_faces", "plot_pca_variance",
+    "plot_class_distribution", "plot_sample_grid", "plot_pixel_histogram", "plot_mean_faces",
+    "plot_pca_variance",
     "plot_training_curves", "plot_confusion_matrix", "plot_per_class_metrics", "plot_rf_importance",
     "plot_roc_curves", "plot_misclassified", "saliency_map", "plot_saliency",
 ]

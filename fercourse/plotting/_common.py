@@ -1,4 +1,4 @@
-"""Style, colours and the input checks and tile mosaics the plots share."""
+"""Style, input checks and tile mosaics the plots share (colours: :data:`fercourse.labels.EMOTION_COLORS`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from fercourse.data.shapes import FACE_SHAPE, IMAGE_SIZE, as_faces
 from fercourse.labels import NUM_CLASSES
-
-EMOTION_COLORS = ("#d62728", "#8c564b", "#9467bd", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f")
 
 PLOT_STYLE = {
     "figure.figsize": (7.0, 4.5),
@@ -47,15 +46,8 @@ def _new_axes(ax=None, figsize: tuple[float, float] | None = None):
 
 
 def _check_images(images: Any, name: str = "images") -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
-    if images.ndim == 2 and images.shape[1] == 48 * 48:
-        images = images.reshape(-1, 48, 48)
-    if images.ndim != 3 or images.shape[1:] != (48, 48):
-        raise ValueError(f"{name}: expected images of shape (n, 48, 48), (n, 48, 48, 1) or (n, 2304); "
-                         f"got {images.shape}")
-    return images
+    """Faces in any model layout as (n, 48, 48), so a lesson can plot what it fed the model."""
+    return as_faces(images, name)
 
 
 def _check_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray:
@@ -73,12 +65,22 @@ def _check_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray:
 def _mosaic(tiles: list[np.ndarray], columns: int, pad: int = 2) -> np.ndarray:
     """Lay out 48x48 tiles row by row on a white background (NaN: drawn as blank)."""
     rows = max(1, -(-len(tiles) // columns))
-    size = 48 + pad
+    size = IMAGE_SIZE + pad
     canvas = np.full((rows * size - pad, columns * size - pad), np.nan)
     for k, tile in enumerate(tiles):
         r, c = divmod(k, columns)
-        canvas[r * size:r * size + 48, c * size:c * size + 48] = tile
+        canvas[r * size:r * size + IMAGE_SIZE, c * size:c * size + IMAGE_SIZE] = tile
     return canvas
+
+
+def _tile_centres(count: int, pad: int) -> np.ndarray:
+    """Where the centres of ``count`` consecutive tiles of a :func:`_mosaic` row (or column) lie."""
+    return np.arange(count) * (IMAGE_SIZE + pad) + IMAGE_SIZE // 2
+
+
+def _blank_tile() -> np.ndarray:
+    """A tile :func:`_show_mosaic` draws as white."""
+    return np.full(FACE_SHAPE, np.nan)
 
 
 def _show_mosaic(ax, canvas: np.ndarray, vmin: float = 0.0, vmax: float = 255.0, cmap: str = "gray"):

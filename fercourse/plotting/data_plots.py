@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from fercourse.labels import EMOTIONS, NUM_CLASSES
-from fercourse.plotting._common import EMOTION_COLORS, _check_images, _check_labels, _mosaic, _new_axes, _show_mosaic
+from fercourse.data.shapes import to_layout
+from fercourse.labels import EMOTION_COLORS, EMOTIONS, NUM_CLASSES
+from fercourse.plotting._common import (
+    _blank_tile,
+    _check_images,
+    _check_labels,
+    _mosaic,
+    _new_axes,
+    _show_mosaic,
+    _tile_centres,
+)
 
 
 def plot_class_distribution(dataset, ax=None):
@@ -22,7 +31,8 @@ def plot_class_distribution(dataset, ax=None):
     matplotlib.axes.Axes
         Bars of counts; each bar is annotated with its share of its split.
     """
-    splits = {name: split for name, split in getattr(dataset, "splits", {}).items() if split.labels is not None}
+    splits = {name: split for name, split in getattr(dataset, "splits", {}).items()
+              if split.labels is not None}
     if not splits:
         raise ValueError("plot_class_distribution: expected a Dataset with at least one labelled split")
     ax = _new_axes(ax, (8, 4))
@@ -30,10 +40,11 @@ def plot_class_distribution(dataset, ax=None):
     positions = np.arange(NUM_CLASSES)
     for k, (name, split) in enumerate(splits.items()):
         counts = np.bincount(split.labels, minlength=NUM_CLASSES)
-        bars = ax.bar(positions + (k - (len(splits) - 1) / 2) * width, counts, width, label=f"{name} (n={len(split)})")
+        bars = ax.bar(positions + (k - (len(splits) - 1) / 2) * width, counts, width,
+                      label=f"{name} (n={len(split)})")
         for bar, count in zip(bars, counts):
-            ax.annotate(f"{100 * count / max(1, counts.sum()):.0f}%", (bar.get_x() + bar.get_width() / 2, count),
-                        ha="center", va="bottom", fontsize=7)
+            ax.annotate(f"{100 * count / max(1, counts.sum()):.0f}%",
+                        (bar.get_x() + bar.get_width() / 2, count), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(positions, EMOTIONS)
     ax.set_ylabel("images")
     ax.set_title("Images per emotion (percent of each split)")
@@ -69,12 +80,12 @@ def plot_sample_grid(images, labels, per_class: int = 5, ax=None, *, seed: int =
         members = np.flatnonzero(labels == c)
         chosen = rng.choice(members, size=min(per_class, len(members)), replace=False) if len(members) else []
         row = [images[i].astype(float) for i in chosen]
-        tiles += row + [np.full((48, 48), np.nan)] * (per_class - len(row))
+        tiles += row + [_blank_tile()] * (per_class - len(row))
     ax = _new_axes(ax, (per_class * 0.9 + 1.2, NUM_CLASSES * 0.9))
     _show_mosaic(ax, _mosaic(tiles, per_class))
     ax.set_xticks([])
-    ax.set_yticks(np.arange(NUM_CLASSES) * 50 + 24, [f"{name} ({(labels == c).sum()})"
-                                                   for c, name in enumerate(EMOTIONS)])
+    ax.set_yticks(_tile_centres(NUM_CLASSES, pad=2), [f"{name} ({(labels == c).sum()})"
+                                                      for c, name in enumerate(EMOTIONS)])
     ax.tick_params(length=0)
     ax.set_title("Example faces per emotion (count in brackets)")
     return ax
@@ -123,11 +134,11 @@ def plot_mean_faces(images, labels, ax=None):
     """
     images = _check_images(images)
     labels = _check_labels(labels, len(images))
-    tiles = [images[labels == c].mean(axis=0) if (labels == c).any() else np.full((48, 48), np.nan)
+    tiles = [images[labels == c].mean(axis=0) if (labels == c).any() else _blank_tile()
              for c in range(NUM_CLASSES)]
     ax = _new_axes(ax, (10, 2.2))
     _show_mosaic(ax, _mosaic(tiles, NUM_CLASSES))
-    ax.set_xticks(np.arange(NUM_CLASSES) * 50 + 24, EMOTIONS)
+    ax.set_xticks(_tile_centres(NUM_CLASSES, pad=2), EMOTIONS)
     ax.set_yticks([])
     ax.tick_params(length=0)
     ax.set_title("Mean face per emotion")
@@ -154,8 +165,7 @@ def plot_pca_variance(data, n_components: int = 200, ax=None, *, thresholds=(0.8
     if ratios is None:
         from sklearn.decomposition import PCA
 
-        flat = _check_images(data).reshape(len(data), -1).astype(np.float32)
-        flat = flat / 255.0 if flat.max() > 1.0 else flat
+        flat = to_layout(data, "flat", "data")
         pca = PCA(n_components=min(n_components, *flat.shape), random_state=0).fit(flat)
         ratios = pca.explained_variance_ratio_
     cumulative = np.cumsum(ratios)

@@ -1,4 +1,5 @@
-"""Plots of trained models: training curves, confusion matrix, per-class metrics, importances, ROC, mistakes."""
+"""Plots of trained models: training curves, confusion matrix, per-class metrics, importances, ROC,
+mistakes."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import Mapping
 
 import numpy as np
 
-from fercourse.labels import EMOTIONS, NUM_CLASSES
-from fercourse.plotting._common import EMOTION_COLORS, _check_images, _check_labels, _mosaic, _new_axes, _show_mosaic
+from fercourse.data.shapes import FACE_SHAPE, IMAGE_SIZE, NUM_PIXELS
+from fercourse.labels import EMOTION_COLORS, EMOTIONS, NUM_CLASSES
+from fercourse.plotting._common import _check_images, _check_labels, _mosaic, _new_axes, _show_mosaic
 
 
 def _history_dict(history) -> dict[str, list[float]]:
@@ -52,7 +54,8 @@ def plot_training_curves(history, axes=None):
                         label="validation" if prefix else "train")
         if values.get("val_loss"):
             best = int(np.argmin(values["val_loss"])) + 1
-            ax.axvline(best, color="#999999", linestyle=":", linewidth=1, label=f"best val loss (epoch {best})")
+            ax.axvline(best, color="#999999", linestyle=":", linewidth=1,
+                       label=f"best val loss (epoch {best})")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
@@ -77,14 +80,11 @@ def plot_confusion_matrix(y_true, y_pred, normalize: bool = False, ax=None, *, t
     Returns
     -------
     matplotlib.axes.Axes
+        The matrix of :func:`fercourse.evaluate.confusion` (rows true, columns predicted).
     """
-    from sklearn.metrics import confusion_matrix
+    from fercourse.evaluate import confusion
 
-    y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
-    y_pred = _check_labels(y_pred, len(y_true), "y_pred")
-    matrix = confusion_matrix(y_true, y_pred, labels=np.arange(NUM_CLASSES)).astype(float)
-    if normalize:
-        matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    matrix = confusion(y_true, y_pred, normalize=normalize).to_numpy(dtype=float)
     ax = _new_axes(ax, (6.5, 5.5))
     image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1 if normalize else max(1.0, matrix.max()))
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
@@ -108,9 +108,10 @@ def plot_per_class_metrics(y_true, y_pred=None, ax=None):
 
     Parameters
     ----------
-    y_true : array of shape (n,), or a per-class DataFrame, or an ``evaluate()`` result
-        Either labels (then ``y_pred`` is required) or a table with columns
-        ``precision``, ``recall``, ``f1`` indexed by emotion (``evaluate(...)["per_class"]``).
+    y_true : array of shape (n,), or an ``evaluate()`` result, or a per-class DataFrame
+        Either labels (then ``y_pred`` is required and :func:`fercourse.evaluate.evaluate`
+        scores them) or a table with columns ``precision``, ``recall``, ``f1`` indexed by
+        emotion (``evaluate(...)["per_class"]``), or anything holding one under ``"per_class"``.
     y_pred : array of shape (n,), optional
     ax : matplotlib.axes.Axes, optional
 
@@ -118,23 +119,22 @@ def plot_per_class_metrics(y_true, y_pred=None, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    table = y_true["per_class"] if isinstance(y_true, Mapping) and "per_class" in y_true else y_true
-    if hasattr(table, "columns"):
-        missing = {"precision", "recall", "f1"} - set(table.columns)
-        if missing:
-            raise ValueError(f"per-class table: missing column(s) {sorted(missing)}; expected precision, recall, f1")
-        names = [str(name) for name in table.index]
-        scores = {metric: np.asarray(table[metric], dtype=float) for metric in ("precision", "recall", "f1")}
+    if isinstance(y_true, Mapping) and "per_class" in y_true:
+        table = y_true["per_class"]
+    elif hasattr(y_true, "columns"):
+        table = y_true
     else:
-        from sklearn.metrics import precision_recall_fscore_support
+        from fercourse.evaluate import evaluate
 
         if y_pred is None:
             raise ValueError("y_pred: needed when y_true is an array of labels")
-        y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
-        y_pred = _check_labels(y_pred, len(y_true), "y_pred")
-        precision, recall, f1, _ = precision_recall_fscore_support(
-            y_true, y_pred, labels=np.arange(NUM_CLASSES), zero_division=0)
-        names, scores = list(EMOTIONS), {"precision": precision, "recall": recall, "f1": f1}
+        table = evaluate(y_true, y_pred, split="plotted labels").per_class
+    missing = {"precision", "recall", "f1"} - set(table.columns)
+    if missing:
+        raise ValueError(f"per-class table: missing column(s) {sorted(missing)}; "
+                         "expected precision, recall, f1")
+    names = [str(name) for name in table.index]
+    scores = {metric: np.asarray(table[metric], dtype=float) for metric in ("precision", "recall", "f1")}
     ax = _new_axes(ax, (9, 4))
     positions = np.arange(len(names))
     for k, (metric, values) in enumerate(scores.items()):
@@ -164,16 +164,17 @@ def plot_rf_importance(model, ax=None):
     """
     estimator = model
     while not hasattr(estimator, "feature_importances_"):  # unwrap pipelines and subsampling wrappers
-        inner = estimator.steps[-1][1] if hasattr(estimator, "steps") else getattr(estimator, "estimator_", None)
+        inner = (estimator.steps[-1][1] if hasattr(estimator, "steps")
+                 else getattr(estimator, "estimator_", None))
         if inner is None:
             break
         estimator = inner
     importances = np.asarray(getattr(estimator, "feature_importances_", estimator), dtype=float)
-    if importances.size != 48 * 48:
-        raise ValueError("model: expected a fitted random forest on 2304 flat pixels (no PCA step) or "
-                         f"2304 importances; got {importances.size} values")
+    if importances.size != NUM_PIXELS:
+        raise ValueError(f"model: expected a fitted random forest on {NUM_PIXELS} flat pixels "
+                         f"(no PCA step) or {NUM_PIXELS} importances; got {importances.size} values")
     ax = _new_axes(ax, (5, 4.5))
-    image = ax.imshow(importances.reshape(48, 48), cmap="hot", interpolation="nearest")
+    image = ax.imshow(importances.reshape(FACE_SHAPE), cmap="hot", interpolation="nearest")
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="importance")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -252,13 +253,16 @@ def plot_misclassified(images, y_true, y_pred, n: int = 16, ax=None, *, proba=No
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return ax
-    _show_mosaic(ax, _mosaic([images[i].astype(float) for i in wrong], columns, pad=14))
+    pad = 14  # room for a caption under each face
+    _show_mosaic(ax, _mosaic([images[i].astype(float) for i in wrong], columns, pad=pad))
     for k, i in enumerate(wrong):
         r, c = divmod(k, columns)
         caption = f"{EMOTIONS[y_true[i]][:4]}>{EMOTIONS[y_pred[i]][:4]}"
         if proba is not None:
             caption += f" {proba[i, y_pred[i]]:.0%}"
-        ax.text(c * 62 + 24, r * 62 + 48 + 1, caption, ha="center", va="top", fontsize=6.5)
+        step = IMAGE_SIZE + pad
+        ax.text(c * step + IMAGE_SIZE // 2, r * step + IMAGE_SIZE + 1, caption, ha="center", va="top",
+                fontsize=6.5)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(f"Misclassified: true>predicted ({len(wrong)} of {int((y_true != y_pred).sum())} mistakes)")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from fercourse.data.shapes import FACE_SHAPE, NUM_PIXELS, to_layout
 from fercourse.labels import EMOTIONS
 from fercourse.plotting._common import _new_axes
 
 
 def _one_image(image) -> np.ndarray:
     image = np.asarray(image)
-    if image.size != 48 * 48:
+    if image.size != NUM_PIXELS:
         raise ValueError(f"image: expected one 48x48 face (shape (48, 48) or (48, 48, 1)); got {image.shape}")
-    return image.reshape(1, 48, 48)
+    return image.reshape(1, *FACE_SHAPE)
 
 
 def _find_last_conv(model):
@@ -56,7 +57,7 @@ def saliency_map(model, image, class_index: int | None = None, *, method: str = 
         raise ValueError(f"method: expected 'gradcam' or 'gradient'; got {method!r}")
     image = _one_image(image)
     if preprocess is None:
-        batch = image[..., None].astype("float32") / 255.0
+        batch = to_layout(image, "image")
     else:
         batch = np.asarray(preprocess(image), dtype="float32")
     inputs = tf.convert_to_tensor(batch)
@@ -74,7 +75,7 @@ def saliency_map(model, image, class_index: int | None = None, *, method: str = 
         grads = tape.gradient(score, features)[0]
         weights = tf.reduce_mean(grads, axis=(0, 1))
         heatmap = tf.nn.relu(tf.reduce_sum(features[0] * weights, axis=-1)).numpy()
-        heatmap = tf.image.resize(heatmap[..., None], (48, 48)).numpy()[..., 0]
+        heatmap = tf.image.resize(heatmap[..., None], FACE_SHAPE).numpy()[..., 0]
     else:
         with tf.GradientTape() as tape:
             tape.watch(inputs)
@@ -82,8 +83,8 @@ def saliency_map(model, image, class_index: int | None = None, *, method: str = 
             class_index = int(np.argmax(probabilities[0])) if class_index is None else class_index
             score = probabilities[:, class_index]
         grads = tape.gradient(score, inputs).numpy()[0]
-        heatmap = np.abs(grads).reshape(48, 48, -1).max(axis=-1) if grads.size % 2304 == 0 \
-            else np.abs(grads).reshape(48, 48)
+        # Any input layout holds the face's 2304 pixels: back to 48x48, strongest channel per pixel.
+        heatmap = np.abs(grads).reshape(*FACE_SHAPE, -1).max(axis=-1)
     heatmap = np.asarray(heatmap, dtype=float)
     heatmap = heatmap / heatmap.max() if heatmap.max() > 0 else heatmap
     return heatmap, int(class_index), np.asarray(probabilities[0], dtype=float)
