@@ -15,8 +15,8 @@ from fercourse.models.zoo import ZOO, public, run_comparison
 
 def test_compare_quick_prints_valid_json_and_writes_figures(capsys, tmp_path):
     out = tmp_path / "compare"
-    status = main(["compare", "--data", "sample", "--n-train", "400", "--n-test", "100", "--quick", "--models",
-                   "dummy", "naive_bayes", "mlp", "--json", "--out", str(out)])
+    status = main(["compare", "--data", "sample", "--n-train", "400", "--n-test", "100", "--quick",
+                   "--models", "dummy", "naive_bayes", "mlp", "--json", "--out", str(out)])
     captured = capsys.readouterr()
     assert status == 0
     rows = json.loads(captured.out)
@@ -63,7 +63,8 @@ def test_compare_rejects_unknown_models_and_missing_data(capsys, tmp_path):
 
 def test_run_comparison_needs_labelled_test_split():
     data = load("sample", n_train=70, n_test=14)
-    unlabelled = Dataset({"train": data.train, "test": Split(data.test.images, None, data.test.ids)}, "course.csv")
+    unlabelled = Dataset({"train": data.train, "test": Split(data.test.images, None, data.test.ids)},
+                         "course.csv")
     with pytest.raises(ValueError, match="course.csv: compare needs labelled train and test splits"):
         run_comparison(unlabelled, ["dummy"], progress=None)
     with pytest.raises(ValueError, match="unknown model"):

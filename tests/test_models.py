@@ -62,6 +62,18 @@ def test_subsampled_baselines_train_on_a_stratified_subset(tiny):
     assert model.decision_function(as_flat(tiny.test.images[:5])).shape == (5, 7)
 
 
+def test_baseline_options_lists_each_baselines_options_and_defaults():
+    from fercourse.models.baselines import baseline_options
+
+    assert baseline_options("svm_pca") == {"pca_components": 100, "C": 5.0, "max_samples": 6000}
+    assert baseline_options("naive_bayes") == {}
+    assert baseline_options("random_forest") == {"n_estimators": 100, "max_samples": 15000, "n_jobs": -1}
+    forest = build_baseline("random_forest", random_state=3)
+    assert (forest.max_samples, forest.random_state, forest.estimator.n_estimators) == (15000, 3, 100)
+    with pytest.raises(ValueError, match="baseline name 'svm' is unknown: expected one of dummy, "):
+        baseline_options("svm")
+
+
 def test_build_baseline_rejects_unknown_names_and_options():
     with pytest.raises(ValueError, match="baseline name 'svm' is unknown: expected one of dummy, "):
         build_baseline("svm")
@@ -104,14 +116,32 @@ def test_every_keras_builder_trains_one_epoch_and_predicts(name, variant, tiny):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_build_model_loss_and_optimizer_follow_the_explicit_arguments_or_the_variants_defaults():
+    import keras
+
+    reference = build_model("cnn", variant="reference", width=4)  # the variant's defaults
+    assert isinstance(reference.optimizer, keras.optimizers.AdamW)
+    assert reference.optimizer.weight_decay == pytest.approx(1e-4)
+    assert reference.loss.label_smoothing == pytest.approx(0.1)
+    plain = build_model("cnn", variant="reference", width=4, label_smoothing=0.0, weight_decay=0.0)
+    assert type(plain.optimizer) is keras.optimizers.Adam and plain.loss == "sparse_categorical_crossentropy"
+    smoothed = build_model("cnn", variant="bn", width=4, label_smoothing=0.2, weight_decay=0.01)
+    assert smoothed.loss.label_smoothing == pytest.approx(0.2) and smoothed.optimizer.weight_decay == 0.01
+    simple = build_model("cnn", width=4)
+    assert type(simple.optimizer) is keras.optimizers.Adam
+    assert simple.loss == "sparse_categorical_crossentropy"
+
+
 def test_build_model_rejects_bad_arguments():
     with pytest.raises(ValueError, match="model name 'resnet' is unknown: expected one of mlp, lstm"):
         build_model("resnet")
-    with pytest.raises(ValueError, match="cnn variant 'huge' is unknown: expected one of simple, bn, reference"):
+    with pytest.raises(ValueError, match="cnn variant 'huge' is unknown: expected one of simple, bn, "
+                                         "reference"):
         build_model("cnn", variant="huge")
     with pytest.raises(ValueError, match="variant='bn' applies to 'cnn' only, not 'mlp'"):
         build_model("mlp", variant="bn")
-    with pytest.raises(TypeError, match=r"build_model\('lstm'\).*hidden_sizes"):
+    with pytest.raises(TypeError, match=r"build_model\('lstm'\): option\(s\) hidden_sizes do not apply to "
+                                        r"'lstm'; it takes units, dense_units, dropout_rate"):
         build_model("lstm", hidden_sizes=(3,))
     with pytest.raises(TypeError, match="stem_convs applies to the 'reference' variant only, not 'bn'"):
         build_model("cnn", variant="bn", stem_convs=1)
@@ -149,7 +179,8 @@ def test_augmentation_changes_images_in_training_only():
         "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"]
     np.testing.assert_array_equal(np.asarray(block(images, training=False)), images)
     assert not np.allclose(np.asarray(block(images, training=True)), images)
-    assert [layer.__class__.__name__ for layer in make_augmentation(rotation=0, zoom=0, contrast=0).layers] == [
+    assert [layer.__class__.__name__
+            for layer in make_augmentation(rotation=0, zoom=0, contrast=0).layers] == [
         "RandomFlip", "RandomTranslation"]
     model = build_model("cnn", augment=True, seed=0)
     x = model_input("cnn", (images[..., 0] * 255).astype(np.uint8))
@@ -215,15 +246,51 @@ def test_additive_attention_weights_sum_to_one():
     np.testing.assert_allclose(np.asarray(context), np.einsum("bt,btf->bf", weights, sequence), rtol=1e-5)
 
 
-def test_one_cycle_rises_then_falls():
-    schedule = one_cycle(0.01, total_steps=100, pct_start=0.3)
+def test_one_cycle_starts_peaks_and_ends_where_its_settings_say():
+    schedule = one_cycle(0.01, total_steps=100)  # defaults: peak at 30%, start /25, end /25/1e4
+    assert float(schedule(0)) == pytest.approx(0.0004)
+    assert float(schedule(30)) == pytest.approx(0.01)
+    assert float(schedule(100)) == pytest.approx(4e-8) and float(schedule(250)) == pytest.approx(4e-8)
     rates = [float(schedule(step)) for step in range(0, 101, 10)]
-    assert rates[0] == pytest.approx(0.0004)
-    assert rates[3] == pytest.approx(0.01)
     assert rates[:4] == sorted(rates[:4]) and rates[3:] == sorted(rates[3:], reverse=True)
-    assert rates[-1] < 1e-5
+    custom = one_cycle(0.02, total_steps=200, pct_start=0.25, div_factor=10.0, final_div_factor=100.0)
+    assert [float(custom(step)) for step in (0, 50, 200)] == pytest.approx([0.002, 0.02, 2e-5])
     with pytest.raises(ValueError, match="total_steps is 0"):
         one_cycle(0.01, total_steps=0)
+    with pytest.raises(ValueError, match="pct_start is 1.5: expected a fraction between 0 and 1"):
+        one_cycle(0.01, total_steps=10, pct_start=1.5)
+
+
+def test_the_keras_one_cycle_schedule_and_the_plain_rate_are_the_same_curve():
+    from fercourse.models.schedules import one_cycle_rate
+
+    schedule = one_cycle(3e-3, total_steps=80, pct_start=0.25)
+    keras_rates = [float(schedule(step)) for step in range(0, 81, 4)]
+    plain_rates = [one_cycle_rate(step / 80, 3e-3, pct_start=0.25) for step in range(0, 81, 4)]
+    np.testing.assert_allclose(keras_rates, plain_rates, rtol=1e-5)  # float32 steps against float64
+
+
+def test_step_and_exponential_decay_values():
+    from fercourse.models import exponential_decay, step_decay
+
+    steps = step_decay(0.1, drop_every=10, factor=0.1)
+    assert [float(steps(step)) for step in (0, 9, 10, 19, 20)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
+    decay = exponential_decay(1e-3, decay_steps=100, decay_rate=0.5)
+    assert [float(decay(step)) for step in (0, 100, 200)] == pytest.approx([1e-3, 5e-4, 2.5e-4])
+    with pytest.raises(ValueError, match="drop_every is 0: expected a positive whole number of steps"):
+        step_decay(0.1, drop_every=0)
+
+
+def test_a_model_trained_with_one_cycle_saves_and_loads(tmp_path, tiny):
+    import keras
+
+    import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
+
+    model = build_model("mlp", hidden_sizes=(8,), learning_rate=one_cycle(0.01, total_steps=4))
+    model.fit(model_input("mlp", tiny.train.images[:64]), tiny.train.labels[:64], batch_size=32, verbose=0)
+    model.save(tmp_path / "one_cycle.keras")
+    saved = keras.models.load_model(tmp_path / "one_cycle.keras").optimizer.get_config()["learning_rate"]
+    assert saved["registered_name"] == "fercourse>OneCycleSchedule" and saved["config"]["total_steps"] == 4
 
 
 def test_training_callbacks(tmp_path):

@@ -1,4 +1,5 @@
-"""Tests for fercourse.training.recipes: the recipes, the schedule, the budget, checkpoints, resume and the record."""
+"""Tests for fercourse.training.recipes: the recipes, the schedule, the budget, checkpoints, resume and the
+record."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ from fercourse.training.recipes import (
     artifact_paths,
     evaluate_saved,
     get_recipe,
-    one_cycle_lr,
     train_recipe,
 )
+from fercourse.training.record import ResumeState, RunSettings, TrainBudget
 
-RECORD_FIELDS = {"recipe", "quick", "data", "seed", "split_sizes", "validation", "budget", "epochs_run", "best_epoch",
-                 "best_val_accuracy", "final_val_accuracy", "stopped_by", "partial_last_epoch", "resumed",
-                 "resumed_from_epoch", "train_seconds", "wall_seconds", "tta", "precision", "width", "batch_size",
-                 "model_path", "last_checkpoint", "versions", "machine", "history", "finished_at"}
+RECORD_FIELDS = {"recipe", "quick", "data", "seed", "split_sizes", "validation", "budget", "epochs_run",
+                 "best_epoch", "best_val_accuracy", "final_val_accuracy", "stopped_by", "partial_last_epoch",
+                 "resumed", "resumed_from_epoch", "train_seconds", "wall_seconds", "tta", "precision",
+                 "width", "batch_size", "model_path", "last_checkpoint", "versions", "machine", "history",
+                 "finished_at"}
+
+
+# The resume state file (<stem>.last.json) as every version so far wrote it, in this order.
+STATE_FIELDS = ["recipe", "quick", "seed", "data", "n_train", "epochs_done", "train_seconds",
+                "best_val_accuracy", "best_epoch", "history", "stopped_by", "partial_last_epoch", "budget"]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +62,8 @@ def test_recipes_build_their_architecture_and_optimizer():
     assert type(seed.optimizer) is keras.optimizers.Adam
     assert isinstance(reference.optimizer, keras.optimizers.AdamW)
     assert reference.loss.label_smoothing == pytest.approx(0.1)
-    convs = [sum(layer.__class__.__name__ == "Conv2D" for layer in model.layers) for model in (seed, reference)]
+    convs = [sum(layer.__class__.__name__ == "Conv2D" for layer in model.layers)
+             for model in (seed, reference)]
     assert convs == [4, 7]  # the reference keeps one convolution at full resolution, two in its other blocks
     assert keras.config.dtype_policy().name == "float32"  # the bfloat16 policy never leaks out of build()
     full = RECIPES["seed_cnn"].build(seed=0)
@@ -63,13 +71,16 @@ def test_recipes_build_their_architecture_and_optimizer():
     assert "augmentation" not in [layer.name for layer in seed.layers]
 
 
-def test_one_cycle_rises_to_its_peak_then_anneals_to_almost_zero():
-    rates = [one_cycle_lr(progress, 0.01) for progress in np.linspace(0, 1, 41)]
+def test_the_reference_schedule_rises_to_its_peak_at_a_quarter_of_the_budget_then_anneals():
+    rate_at = RECIPES["reference"].learning_rate_at()
+    rates = [rate_at(progress) for progress in np.linspace(0, 1, 41)]
     peak = int(np.argmax(rates))
-    assert rates[0] == pytest.approx(0.01 / 25) and rates[peak] == pytest.approx(0.01)
-    assert np.linspace(0, 1, 41)[peak] == pytest.approx(0.25)
+    assert rates[0] == pytest.approx(2e-3 / 25) and rates[peak] == pytest.approx(2e-3)
+    assert np.linspace(0, 1, 41)[peak] == pytest.approx(0.25)  # the recipes warm up over a quarter
     assert np.all(np.diff(rates[:peak + 1]) > 0) and np.all(np.diff(rates[peak:]) < 0)
-    assert rates[-1] < 1e-7 and one_cycle_lr(1.7, 0.01) == rates[-1]  # past the budget: stays at the floor
+    assert rates[-1] == pytest.approx(2e-3 / 25 / 1e4)
+    assert rate_at(1.7) == rates[-1]  # past the budget: it stays at the floor
+    assert RECIPES["seed_cnn"].learning_rate_at() is None  # plateau: Keras's callback sets the rate
 
 
 def test_artifact_paths_and_bad_budgets_are_refused(tiny, tmp_path):
@@ -89,10 +100,13 @@ def test_a_time_budget_stops_training_inside_the_first_epoch(tiny, tmp_path):
     steps = int(np.ceil(record.split_sizes["train"] / record.batch_size))
     assert 1 <= record.history[0]["batches"] < steps
     paths = artifact_paths(out)
-    assert all(paths[key].is_file() for key in ("model", "record", "last", "state"))
-    saved = json.loads(paths["record"].read_text())
+    assert all(path.is_file() for path in (paths.model, paths.record, paths.last, paths.state))
+    saved = json.loads(paths.record.read_text())
     assert set(saved) == RECORD_FIELDS and saved["stopped_by"] == "time_budget"
-    assert TrainRecord.load(paths["record"]) == record
+    assert TrainRecord.load(paths.record) == record
+    state = json.loads(paths.state.read_text())
+    assert list(state) == STATE_FIELDS  # the state file's format: resume reads files from earlier versions
+    assert state["budget"] == {"epochs": 10, "minutes": 0.001} and state["stopped_by"] == "time_budget"
 
 
 def test_the_record_is_complete_and_consistent(tiny, tmp_path):
@@ -100,9 +114,10 @@ def test_the_record_is_complete_and_consistent(tiny, tmp_path):
     values = record.to_dict()
     assert set(values) == RECORD_FIELDS
     assert values["split_sizes"] == {"train": 180, "val": 20, "test": 40}
-    assert (record.recipe, record.data, record.seed, record.quick, record.tta) == ("reference", "sample", 3, True, "shift")
-    assert (record.epochs_run, record.stopped_by, record.resumed, record.partial_last_epoch) == (2, "epochs", False,
-                                                                                                  False)
+    assert (record.recipe, record.data, record.seed, record.quick, record.tta) == ("reference", "sample", 3,
+                                                                                   True, "shift")
+    assert (record.epochs_run, record.stopped_by, record.resumed,
+            record.partial_last_epoch) == (2, "epochs", False, False)
     assert [row["epoch"] for row in record.history] == [1, 2]
     assert record.best_val_accuracy == max(row["val_accuracy"] for row in record.history)
     assert record.history[record.best_epoch - 1]["val_accuracy"] == record.best_val_accuracy
@@ -119,33 +134,59 @@ def test_resume_continues_the_epoch_count_optimizer_and_schedule(tiny, tmp_path,
 
     import fercourse.training.recipes
 
-    monkeypatch.setattr(fercourse.training.recipes, "bfloat16_is_fast", lambda: True)  # bfloat16 layers on any CPU
+    # bfloat16 layers on any CPU
+    monkeypatch.setattr(fercourse.training.recipes, "bfloat16_is_fast", lambda: True)
     out = tmp_path / "resume.keras"
     first = train_recipe("reference", tiny, out, epochs=2, quick=True)
     second = train_recipe("reference", tiny, out, epochs=3, quick=True, resume=True)
     assert (second.resumed, second.resumed_from_epoch, second.epochs_run) == (True, 2, 3)
-    assert first.precision == second.precision == "mixed_bfloat16"  # the loaded layers still compute in bfloat16
+    # The loaded layers still compute in bfloat16.
+    assert first.precision == second.precision == "mixed_bfloat16"
     assert [row["epoch"] for row in second.history] == [1, 2, 3]
     assert second.history[:2] == first.history  # the earlier epochs are kept, not retrained
     assert second.train_seconds > first.train_seconds
     steps = int(np.ceil(180 / 32))
-    last = keras.models.load_model(artifact_paths(out)["last"])
+    last = keras.models.load_model(artifact_paths(out).last)
     assert int(last.optimizer.iterations.numpy()) == 3 * steps  # the optimizer went on, no restart
     # The one-cycle schedule runs over the new 3-epoch budget: epoch 3 ends at its floor.
     assert second.history[2]["learning_rate"] < second.history[1]["learning_rate"] < 1e-3
-    again = train_recipe("reference", tiny, out, quick=True, resume=True)  # the budget is spent: nothing to do
+    # The budget is spent: nothing to do.
+    again = train_recipe("reference", tiny, out, quick=True, resume=True)
     assert again.epochs_run == 3 and again.history == second.history
 
 
 def test_resume_refuses_a_different_run_and_starts_fresh_without_a_checkpoint(tiny, tmp_path):
     out = tmp_path / "model.keras"
     train_recipe("seed_cnn", tiny, out, epochs=1, quick=True)
-    with pytest.raises(ValueError, match=r"cannot resume: it was trained with seed=0, this run asks for seed=1"):
+    with pytest.raises(ValueError, match=r"cannot resume: it was trained with seed=0, this run asks for "
+                                         r"seed=1"):
         train_recipe("seed_cnn", tiny, out, epochs=2, quick=True, seed=1, resume=True)
     with pytest.raises(ValueError, match=r"cannot resume: it was trained with recipe='seed_cnn'"):
         train_recipe("reference", tiny, out, epochs=2, quick=True, resume=True)
     fresh = train_recipe("seed_cnn", tiny, tmp_path / "new.keras", epochs=1, quick=True, resume=True)
     assert (fresh.resumed, fresh.epochs_run) == (False, 1)
+
+
+def test_resume_state_reads_a_state_file_written_before_the_dataclasses(tmp_path):
+    path = tmp_path / "old.last.json"
+    old = {"recipe": "reference", "quick": True, "seed": 0, "data": "sample", "n_train": 180,
+           "epochs_done": 2,
+           "train_seconds": 12.5, "best_val_accuracy": 0.25, "best_epoch": 1,
+           "history": [{"epoch": 1, "val_accuracy": 0.25}, {"epoch": 2, "val_accuracy": 0.2}],
+           "stopped_by": "epochs", "partial_last_epoch": False, "budget": {"epochs": 2, "minutes": None}}
+    path.write_text(json.dumps(old, indent=2) + "\n")
+    settings = RunSettings(recipe="reference", quick=True, seed=0, data="sample", n_train=180)
+    state = ResumeState.load(path, expected=settings)
+    assert (state.settings, state.budget, state.epochs_done, state.best_epoch) == (
+        settings, TrainBudget(epochs=2, minutes=None), 2, 1)
+    assert state.to_dict() == old  # saved again, byte for byte the same object
+    with pytest.raises(ValueError, match=r"old\.last\.json: cannot resume: it was trained with n_train=180, "
+                                         r"this run asks for n_train=200"):
+        ResumeState.load(path, expected=RunSettings("reference", True, 0, "sample", 200))
+    del old["best_epoch"]
+    path.write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="old.last.json: cannot resume: the state file lacks best_epoch"):
+        ResumeState.load(path)
 
 
 def test_evaluate_saved_reports_every_metric_and_refuses_bad_input(tiny, tmp_path):
@@ -155,7 +196,8 @@ def test_evaluate_saved_reports_every_metric_and_refuses_bad_input(tiny, tmp_pat
     assert np.asarray(result["confusion"]).shape == (7, 7) and np.asarray(result["confusion"]).sum() == 40
     diagonal = np.trace(np.asarray(result["confusion"]))
     assert result["accuracy"] == pytest.approx(diagonal / 40)
-    assert list(result["per_class_recall"]) == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    assert list(result["per_class_recall"]) == ["angry", "disgust", "fear", "happy", "sad", "surprise",
+                                                "neutral"]
     with pytest.raises(FileNotFoundError, match="nothing.keras: no such model file"):
         evaluate_saved(tmp_path / "nothing.keras", tiny)
     with pytest.raises(ValueError, match="sample has no 'holdout' split: expected test, val or train"):

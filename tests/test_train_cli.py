@@ -20,7 +20,8 @@ def trained(tmp_path_factory):
     models = {}
     for recipe in ("seed_cnn", "reference"):
         models[recipe] = folder / f"{recipe}.keras"
-        assert main(["train", *SAMPLE, "--recipe", recipe, "--out", str(models[recipe]), "--quick", "--quiet"]) == 0
+        assert main(["train", *SAMPLE, "--recipe", recipe, "--out", str(models[recipe]), "--quick",
+                     "--quiet"]) == 0
     return models
 
 
@@ -51,8 +52,8 @@ def test_quick_recipe_beats_the_dummy_baseline_on_the_sample(trained, recipe, ca
 @pytest.mark.slow
 def test_train_writes_a_complete_record_and_evaluate_prints_a_report(trained, capsys):
     record = json.loads(trained["reference"].with_suffix(".json").read_text())
-    assert (record["recipe"], record["data"], record["quick"], record["stopped_by"]) == ("reference", "sample", True,
-                                                                                       "epochs")
+    assert (record["recipe"], record["data"], record["quick"],
+            record["stopped_by"]) == ("reference", "sample", True, "epochs")
     assert record["split_sizes"] == {"train": 1350, "val": 150, "test": 400}
     assert record["epochs_run"] == len(record["history"]) == 10 and record["budget"] == {"epochs": 10,
                                                                                           "minutes": None}
@@ -64,28 +65,31 @@ def test_train_writes_a_complete_record_and_evaluate_prints_a_report(trained, ca
     assert lines[0].endswith("split val (150 images), TTA no")
     assert lines[1].startswith("accuracy ") and "macro-F1" in lines[1]
     assert float(lines[1].split()[1]) == pytest.approx(record["best_val_accuracy"], abs=1e-4)
-    assert [line.split()[0] for line in lines[4:11]] == ["angry", "disgust", "fear", "happy", "sad", "surprise",
-                                                         "neutral"]
+    assert [line.split()[0] for line in lines[4:11]] == ["angry", "disgust", "fear", "happy", "sad",
+                                                         "surprise", "neutral"]
     assert "confusion matrix (rows true, columns predicted)" in captured.out
     assert "says this recipe is scored with --tta shift" in captured.err
 
 
 def test_train_stops_at_the_time_budget_and_says_so(tmp_path, capsys):
     out = tmp_path / "budget.keras"
-    assert main(["train", *TINY, "--recipe", "seed_cnn", "--out", str(out), "--quick", "--minutes", "0.001"]) == 0
+    assert main(["train", *TINY, "--recipe", "seed_cnn", "--out", str(out), "--quick", "--minutes",
+                 "0.001"]) == 0
     captured = capsys.readouterr()
     assert "stopped by the time budget" in captured.out and "(last epoch partial)" in captured.out
     assert "time budget reached" in captured.err  # the per-epoch progress line
     record = json.loads(out.with_suffix(".json").read_text())
-    assert (record["stopped_by"], record["epochs_run"], record["partial_last_epoch"]) == ("time_budget", 1, True)
+    assert (record["stopped_by"], record["epochs_run"],
+            record["partial_last_epoch"]) == ("time_budget", 1, True)
 
 
 def test_train_resumes_from_the_last_checkpoint(tmp_path, capsys):
     out = tmp_path / "resume.keras"
-    assert main(["train", *TINY, "--recipe", "seed_cnn", "--out", str(out), "--quick", "--epochs", "1", "--quiet"]) == 0
+    assert main(["train", *TINY, "--recipe", "seed_cnn", "--out", str(out), "--quick", "--epochs", "1",
+                 "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["train", *TINY, "--recipe", "seed_cnn", "--out", str(out), "--quick", "--epochs", "2", "--resume",
-                 "--quiet", "--json"]) == 0
+    assert main(["train", *TINY, "--recipe", "seed_cnn", "--out", str(out), "--quick", "--epochs", "2",
+                 "--resume", "--quiet", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert (record["resumed"], record["resumed_from_epoch"], record["epochs_run"]) == (True, 1, 2)
     assert [row["epoch"] for row in record["history"]] == [1, 2]
@@ -117,12 +121,13 @@ def test_help_explains_the_protocol(command, capsys):
 
 @pytest.mark.slow
 def test_bench_recipes_prints_both_test_accuracies_and_the_difference(tmp_path, capsys):
-    assert main(["bench", "recipes", *TINY, "--quick", "--epochs", "1", "--quiet", "--out", str(tmp_path)]) == 0
+    assert main(["bench", "recipes", *TINY, "--quick", "--epochs", "1", "--quiet", "--out",
+                 str(tmp_path)]) == 0
     out = capsys.readouterr().out
     result = json.loads((tmp_path / "bench.json").read_text())
     seed, reference = result["rows"]
-    assert (seed["recipe"], reference["recipe"], seed["tta"], reference["tta"]) == ("seed_cnn", "reference", False,
-                                                                                  "shift")
+    assert (seed["recipe"], reference["recipe"], seed["tta"], reference["tta"]) == ("seed_cnn", "reference",
+                                                                                  False, "shift")
     assert result["difference"] == pytest.approx(reference["test_accuracy"] - seed["test_accuracy"], abs=1e-4)
     assert f"difference (reference - seed_cnn) in test accuracy: {result['difference']:+.4f}" in out
     assert [line.split()[0] for line in out.splitlines()[3:5]] == ["seed_cnn", "reference"]

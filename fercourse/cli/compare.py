@@ -97,8 +97,8 @@ def write_outputs(results: list[dict], dataset, out: str) -> list[str]:
     figure, ax = plt.subplots(figsize=(8, 0.4 * len(ordered) + 1.5))
     colors = ["tab:orange" if row["kind"] == "keras" else "tab:blue" for row in ordered]
     ax.barh([row["model"] for row in ordered], [row["accuracy"] for row in ordered], color=colors)
-    ax.barh([row["model"] for row in ordered], [row["macro_f1"] for row in ordered], height=0.3, color="black",
-            alpha=0.5, label="macro-F1")
+    ax.barh([row["model"] for row in ordered], [row["macro_f1"] for row in ordered], height=0.3,
+            color="black", alpha=0.5, label="macro-F1")
     for position, row in enumerate(ordered):
         ax.text(row["accuracy"] + 0.005, position, f"{row['accuracy']:.3f}", va="center", fontsize=8)
     ax.set_xlim(0, min(1.0, max(row["accuracy"] for row in ordered) + 0.1))

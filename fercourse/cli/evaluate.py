@@ -14,12 +14,13 @@ def register(subparsers) -> None:
         description="Load MODEL (a .keras file, e.g. from 'fercourse train') and score it on one split of "
                     "SOURCE. Score the test split once, at the end: choose models and epochs on 'val' "
                     "(the 10% of train that 'fercourse train' held out).",
-        epilog="Example: fercourse evaluate artifacts/reference.keras --data ../shared/fer2013 --tta shift --json")
+        epilog="Example: fercourse evaluate artifacts/reference.keras --data ../shared/fer2013 --tta shift "
+               "--json")
     parser.add_argument("model", metavar="MODEL", help="a saved Keras model (.keras)")
     parser.add_argument("--data", default="sample", metavar="SOURCE", help=SOURCE_HELP + " (default: sample)")
     parser.add_argument("--split", default="test", choices=("test", "val", "train"),
-                        help="test (default), val (the validation images 'fercourse train' held out) or train "
-                             "(the rest of train)")
+                        help="test (default), val (the validation images 'fercourse train' held out) or "
+                             "train (the rest of train)")
     parser.add_argument("--tta", nargs="?", const="flip", default=False, choices=("flip", "shift"),
                         help="test-time augmentation: 'flip' (the default when given alone) averages the "
                              "predictions for each face and its mirror image; 'shift' also those two moved "
@@ -52,11 +53,12 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from fercourse.evaluate import tta_mode
+    from fercourse.models.predict import tta_mode
     from fercourse.training.recipes import evaluate_saved
 
     if not Path(args.model).is_file():
-        raise FileNotFoundError(f"{args.model}: no such model file (expected a .keras file from fercourse train)")
+        raise FileNotFoundError(f"{args.model}: no such model file (expected a .keras file from fercourse "
+                                "train)")
     result = evaluate_saved(args.model, load_data(args), split=args.split, tta=args.tta)
     if args.json:
         print(json.dumps({key: value for key, value in result.items() if key != "per_class"}, indent=2))

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from fercourse.config import QUICK
 from fercourse.data.dataset import Dataset
 from fercourse.data.sources import load
-from fercourse.data.splits import train_val_split
+from fercourse.data.splits import stratified_subsample, train_val_split
 
-#: Sizes of the data the lessons use in quick mode: the built-in sample's size, or the size of
-#: a random subsample of real data's training (and validation) split.
-QUICK_SIZES = {"n_train": 2000, "n_test": 400}
+#: Sizes of the data the lessons use in quick mode (from :data:`fercourse.config.QUICK`): the
+#: built-in sample's size, or the size of a random subsample of real data's training (and validation) split.
+QUICK_SIZES = {"n_train": QUICK.n_train, "n_test": QUICK.n_test}
 
 
 def lesson_data(data: str = "sample", *, quick: bool = False, seed: int = 0, val_fraction: float = 0.1):
     """Load the data a lesson uses: train, validation (carved from train) and test.
 
     In quick mode the built-in sample is small (:data:`QUICK_SIZES`) and the training split of
-    real data is randomly subsampled to the same size (the test split stays whole, so a
-    submission still covers every test id), so every lesson runs in seconds to minutes.
+    real data is subsampled to the same size, class proportions kept
+    (:func:`fercourse.data.stratified_subsample`; the test split stays whole, so a submission
+    still covers every test id), so every lesson runs in seconds to minutes.
     The test split is never used to choose anything: the validation split is for that.
 
     Parameters
@@ -52,13 +52,12 @@ def lesson_data(data: str = "sample", *, quick: bool = False, seed: int = 0, val
         dataset = load(data, progress=False)
         if quick:
             # Only training is subsampled: predicting the whole test split is cheap, and a
-            # submission must cover every test id.
-            rng = np.random.default_rng(seed)
+            # submission must cover every test id. Stratified, so rare disgust keeps its share.
             splits = dict(dataset.splits)
             for name in ("train", "val"):
                 if name in splits:
                     size = QUICK_SIZES["n_train"] if name == "train" else QUICK_SIZES["n_test"]
-                    splits[name] = splits[name].subset(np.sort(rng.permutation(len(splits[name]))[:size]))
+                    splits[name] = splits[name].subset(stratified_subsample(splits[name], size, seed))
             dataset = Dataset(splits, dataset.source)
     train, test = dataset.train, dataset.test
     if test.labels is None:

@@ -1,10 +1,11 @@
-"""Validation splits and class weights."""
+"""Validation splits, stratified subsamples and class weights."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from fercourse.data.dataset import Split
+from fercourse.errors import InputError
 from fercourse.labels import NUM_CLASSES
 
 
@@ -20,14 +21,70 @@ def train_val_split(split: Split, val_fraction: float = 0.1, seed: int = 0) -> t
     (112, 28)
     """
     if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction is {val_fraction}: expected a number between 0 and 1")
+        raise InputError(f"val_fraction is {val_fraction}: expected a number between 0 and 1")
     from sklearn.model_selection import train_test_split
 
     indices = np.arange(len(split))
     counts = np.bincount(split.y, minlength=NUM_CLASSES)
     stratify = split.y if counts[counts > 0].min() >= 2 else None
-    train_idx, val_idx = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=stratify)
+    train_idx, val_idx = train_test_split(indices, test_size=val_fraction, random_state=seed,
+                                          stratify=stratify)
     return split.subset(np.sort(train_idx)), split.subset(np.sort(val_idx))
+
+
+def stratified_subsample(labels_or_split: Split | np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of a random subsample of ``size`` rows that keeps the class proportions.
+
+    Each class gets its share of ``size`` (``size * count / n``) rounded down, and the rows left
+    over go to the classes with the largest remainders (ties: the lower label first), so the
+    counts add up to ``size`` exactly. When ``size`` is at least the number of classes present,
+    every class keeps at least one row, taken from the class with the largest count. The rows of
+    each class are then drawn at random without replacement.
+
+    Parameters
+    ----------
+    labels_or_split : Split or array of shape (n,)
+        The labels to stratify by, or a split (an unlabelled split is sampled uniformly).
+    size : int
+        Rows to keep; at or above ``n`` every index is returned.
+    seed : int
+        Seeds the draw: the same seed gives the same indices.
+
+    Returns
+    -------
+    np.ndarray
+        ``min(size, n)`` sorted row indices, for ``split.subset(...)`` or ``X[...]``.
+
+    Examples
+    --------
+    >>> labels = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
+    >>> rows = stratified_subsample(labels, 5, seed=0)
+    >>> len(rows), np.bincount(labels[rows]).tolist()
+    (5, [2, 2, 1])
+    """
+    if isinstance(labels_or_split, Split):
+        n = len(labels_or_split)
+        labels = np.zeros(n, dtype=int) if labels_or_split.labels is None else labels_or_split.labels
+    else:
+        labels = np.asarray(labels_or_split)
+        if labels.ndim != 1:
+            raise InputError(f"labels have shape {labels.shape}: expected one label per row, shape (n,)")
+        n = len(labels)
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise InputError(f"subsample size is {size!r}: expected a positive whole number of rows")
+    if size >= n:
+        return np.arange(n)
+    _, rows_class, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    quotas, remainders = np.divmod(counts * size, n)  # integer arithmetic: exact shares, no rounding noise
+    quotas[np.argsort(-remainders, kind="stable")[: size - quotas.sum()]] += 1
+    if size >= len(counts):
+        for empty in np.flatnonzero(quotas == 0):
+            quotas[np.argmax(quotas)] -= 1
+            quotas[empty] = 1
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(np.flatnonzero(rows_class == index), size=quota, replace=False)
+              for index, quota in enumerate(quotas)]
+    return np.sort(np.concatenate(chosen))
 
 
 def class_weights(labels: np.ndarray) -> dict[int, float]:

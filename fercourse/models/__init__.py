@@ -1,12 +1,13 @@
 """Models for FER2013: scikit-learn baselines, Keras builders, augmentation and training helpers.
 
-The package re-exports its public API from four modules, one job each:
+The package re-exports its public API from five modules, one job each:
 
 - :mod:`fercourse.models.baselines`: :data:`BASELINES`, :func:`build_baseline`, :func:`cross_validate`.
 - :mod:`fercourse.models.keras_models`: :data:`KERAS_MODELS`, :func:`build_model`,
   :func:`model_input`, :func:`make_augmentation`.
-- :mod:`fercourse.models.fit`: :func:`training_callbacks`, :func:`exponential_decay`,
-  :func:`one_cycle`, :func:`fit_or_load`, :func:`tune`.
+- :mod:`fercourse.models.fit`: :func:`training_callbacks`, :func:`fit_or_load`, :func:`tune`,
+  :func:`steps_per_epoch`.
+- :mod:`fercourse.models.schedules`: :func:`one_cycle`, :func:`exponential_decay`, :func:`step_decay`.
 - :mod:`fercourse.models.zoo`: :data:`ZOO`, :func:`run_comparison`, the engine of ``fercourse compare``.
 
 Importing it loads neither scikit-learn nor TensorFlow; each function imports what it needs
@@ -20,12 +21,19 @@ Examples
 """
 
 from fercourse.models.baselines import BASELINES, build_baseline, cross_validate
-from fercourse.models.fit import exponential_decay, fit_or_load, one_cycle, steps_per_epoch, training_callbacks, tune
-from fercourse.models.keras_models import CNN_VARIANTS, KERAS_MODELS, build_model, make_augmentation, model_input
+from fercourse.models.fit import fit_or_load, steps_per_epoch, training_callbacks, tune
+from fercourse.models.keras_models import (
+    CNN_VARIANTS,
+    KERAS_MODELS,
+    build_model,
+    make_augmentation,
+    model_input,
+)
+from fercourse.models.schedules import exponential_decay, one_cycle, step_decay
 
 __all__ = ["BASELINES", "CNN_VARIANTS", "KERAS_MODELS", "Subsampled", "build_baseline", "build_model",
-           "cross_validate", "exponential_decay", "fit_or_load", "make_augmentation", "model_input", "one_cycle",
-           "steps_per_epoch", "training_callbacks", "tune"]
+           "cross_validate", "exponential_decay", "fit_or_load", "make_augmentation", "model_input",
+           "one_cycle", "step_decay", "steps_per_epoch", "training_callbacks", "tune"]
 
 
 def __getattr__(name: str):

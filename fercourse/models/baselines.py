@@ -10,39 +10,162 @@ courses did; :class:`~fercourse.models.subsample.Subsampled` does it and says ho
 
 from __future__ import annotations
 
+import inspect
+from typing import Callable
+
 import numpy as np
 
-BASELINES = ("dummy", "logistic_regression", "random_forest", "naive_bayes", "sgd", "knn_pca", "svm_pca",
-             "kmeans_logistic")
+from fercourse.errors import InputError, InputTypeError
 
 
-def build_baseline(name: str, *, random_state: int = 0, **params):
+def _dummy(seed: int, *, strategy: str = "most_frequent"):
+    from sklearn.dummy import DummyClassifier
+
+    return DummyClassifier(strategy=strategy, random_state=seed)
+
+
+def _logistic_regression(seed: int, *, pca_components: int | None = 200, C: float = 0.1,  # noqa: N803
+                         max_iter: int = 300):
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    # Whitened components make the problem well conditioned: lbfgs converges in tens of
+    # iterations instead of hundreds on raw pixels.
+    pca = [PCA(pca_components, whiten=True, random_state=seed)] if pca_components else []
+    return make_pipeline(StandardScaler(), *pca, LogisticRegression(C=C, max_iter=max_iter))
+
+
+def _random_forest(seed: int, *, n_estimators: int = 100, max_samples: int | None = 15_000, n_jobs: int = -1):
+    from sklearn.ensemble import RandomForestClassifier
+
+    from fercourse.models.subsample import Subsampled
+
+    forest = RandomForestClassifier(n_estimators=n_estimators, min_samples_leaf=2, max_features="sqrt",
+                                    n_jobs=n_jobs, random_state=seed)
+    return Subsampled(forest, max_samples, seed)
+
+
+def _naive_bayes(seed: int):
+    from sklearn.naive_bayes import GaussianNB
+
+    return GaussianNB()
+
+
+def _sgd(seed: int, *, loss: str = "modified_huber", alpha: float = 1e-3, max_iter: int = 30):
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), SGDClassifier(loss=loss, alpha=alpha, max_iter=max_iter, tol=1e-3,
+                                                         random_state=seed))
+
+
+def _knn_pca(seed: int, *, pca_components: int = 60, k_grid: tuple[int, ...] = (3, 7, 15),
+             max_samples: int | None = 10_000):
+    from sklearn.decomposition import PCA
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+
+    from fercourse.models.subsample import Subsampled
+
+    pipeline = make_pipeline(PCA(pca_components, random_state=seed), KNeighborsClassifier(weights="distance"))
+    grid = {"kneighborsclassifier__n_neighbors": list(k_grid)}
+    return Subsampled(GridSearchCV(pipeline, grid, cv=3), max_samples, seed)
+
+
+def _svm_pca(seed: int, *, pca_components: int = 100, C: float = 5.0,  # noqa: N803
+             max_samples: int | None = 6_000):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from fercourse.models.subsample import Subsampled
+
+    svm = make_pipeline(StandardScaler(), PCA(pca_components, random_state=seed),
+                        SVC(C=C, gamma="scale", random_state=seed))
+    return Subsampled(svm, max_samples, seed)
+
+
+def _kmeans_logistic(seed: int, *, pca_components: int = 60, n_clusters: int = 200,
+                     C: float = 0.1, max_iter: int = 300):  # noqa: N803
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    return make_pipeline(
+        StandardScaler(), PCA(pca_components, whiten=True, random_state=seed),
+        MiniBatchKMeans(n_clusters, n_init=3, random_state=seed), FunctionTransformer(triangle_features),
+        StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
+
+
+# name -> factory(seed, **options). A factory's keyword arguments are the options build_baseline takes.
+_FACTORIES: dict[str, Callable] = {
+    "dummy": _dummy,
+    "logistic_regression": _logistic_regression,
+    "random_forest": _random_forest,
+    "naive_bayes": _naive_bayes,
+    "sgd": _sgd,
+    "knn_pca": _knn_pca,
+    "svm_pca": _svm_pca,
+    "kmeans_logistic": _kmeans_logistic,
+}
+BASELINES = tuple(_FACTORIES)
+
+
+def baseline_options(name: str) -> dict:
+    """The options baseline ``name`` takes, with their defaults.
+
+    Examples
+    --------
+    >>> baseline_options("sgd")
+    {'loss': 'modified_huber', 'alpha': 0.001, 'max_iter': 30}
+    """
+    if name not in _FACTORIES:
+        raise InputError(f"baseline name {name!r} is unknown: expected one of {', '.join(BASELINES)}")
+    parameters = inspect.signature(_FACTORIES[name]).parameters.values()
+    return {parameter.name: parameter.default for parameter in parameters
+            if parameter.kind is parameter.KEYWORD_ONLY}
+
+
+def build_baseline(name: str, *, random_state: int = 0, **options):
     """Build an unfitted scikit-learn baseline by name.
 
     Parameters
     ----------
     name : str
-        One of :data:`BASELINES`:
+        One of :data:`BASELINES`; :func:`baseline_options` lists each one's options and defaults.
 
-        - ``dummy``: always predicts the most frequent class (the floor every model must beat).
+        - ``dummy``: always predicts the most frequent class (the floor every model must beat);
+          ``strategy``.
         - ``logistic_regression``: standard scaling, optional whitened PCA (``pca_components``,
           default 200; None keeps all 2,304 pixels), multinomial logistic regression (``C`` 0.1,
-          ``max_iter``).
+          ``max_iter`` 300).
         - ``random_forest``: ``n_estimators`` (default 100) trees, ``min_samples_leaf`` 2, on a
-          subsample of ``max_samples`` (default 15,000) rows.
-        - ``naive_bayes``: Gaussian naive Bayes on the raw pixels.
-        - ``sgd``: standard scaling, linear SVM by stochastic gradient descent (``loss``, ``alpha``).
+          subsample of ``max_samples`` (default 15,000) rows; ``n_jobs``.
+        - ``naive_bayes``: Gaussian naive Bayes on the raw pixels; no options.
+        - ``sgd``: standard scaling, linear SVM by stochastic gradient descent (``loss``, ``alpha``,
+          ``max_iter``).
         - ``knn_pca``: PCA (``pca_components`` 60, whitened off) then k-nearest neighbours, ``k``
           chosen from ``k_grid`` (default (3, 7, 15)) by 3-fold grid search on a subsample of
           ``max_samples`` (default 10,000) rows.
-        - ``svm_pca``: scaling, PCA (100 components) then an RBF SVM (``C`` 5) on a subsample of
-          ``max_samples`` (default 6,000) rows. It has no ``predict_proba`` (Platt scaling would
+        - ``svm_pca``: scaling, PCA (``pca_components`` 100) then an RBF SVM (``C`` 5) on a subsample
+          of ``max_samples`` (default 6,000) rows. It has no ``predict_proba`` (Platt scaling would
           triple its cost); :func:`fercourse.evaluate.predict_proba` softmaxes its decision function.
-        - ``kmeans_logistic``: scaling, whitened PCA (60), mini-batch k-means (``n_clusters`` 200); the
-          distances to the centroids, through :func:`triangle_features`, feed a logistic regression.
+        - ``kmeans_logistic``: scaling, whitened PCA (``pca_components`` 60), mini-batch k-means
+          (``n_clusters`` 200); the distances to the centroids, through :func:`triangle_features`,
+          feed a logistic regression (``C`` 0.1, ``max_iter`` 300).
+
+        The subsamples are :func:`fercourse.data.stratified_subsample` (through
+        :class:`~fercourse.models.subsample.Subsampled`); ``max_samples=None`` trains on every row.
     random_state : int
         Seed for every random part.
-    **params
+    **options
         The options above; anything else raises TypeError.
 
     Returns
@@ -57,75 +180,10 @@ def build_baseline(name: str, *, random_state: int = 0, **params):
     >>> model.fit(X, [0] * 5 + [3] * 5).predict(X[[0, 9]]).tolist()
     [0, 3]
     """
-    from sklearn.decomposition import PCA
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from fercourse.models.subsample import Subsampled
-
-    if name not in BASELINES:
-        raise ValueError(f"baseline name {name!r} is unknown: expected one of {', '.join(BASELINES)}")
-    options = dict(params)
-
-    def take(key, default):
-        return options.pop(key, default)
-
-    seed = random_state
-    if name == "dummy":
-        from sklearn.dummy import DummyClassifier
-
-        model = DummyClassifier(strategy=take("strategy", "most_frequent"), random_state=seed)
-    elif name == "logistic_regression":
-        from sklearn.linear_model import LogisticRegression
-
-        components = take("pca_components", 200)
-        # Whitened components make the problem well conditioned: lbfgs converges in tens of
-        # iterations instead of hundreds on raw pixels.
-        steps = [StandardScaler()] + ([PCA(components, whiten=True, random_state=seed)] if components else [])
-        model = make_pipeline(*steps, LogisticRegression(C=take("C", 0.1), max_iter=take("max_iter", 300)))
-    elif name == "random_forest":
-        from sklearn.ensemble import RandomForestClassifier
-
-        forest = RandomForestClassifier(n_estimators=take("n_estimators", 100), min_samples_leaf=2,
-                                        max_features="sqrt", n_jobs=take("n_jobs", -1), random_state=seed)
-        model = Subsampled(forest, take("max_samples", 15_000), seed)
-    elif name == "naive_bayes":
-        from sklearn.naive_bayes import GaussianNB
-
-        model = GaussianNB()
-    elif name == "sgd":
-        from sklearn.linear_model import SGDClassifier
-
-        model = make_pipeline(StandardScaler(), SGDClassifier(
-            loss=take("loss", "modified_huber"), alpha=take("alpha", 1e-3), max_iter=take("max_iter", 30),
-            tol=1e-3, random_state=seed))
-    elif name == "knn_pca":
-        from sklearn.model_selection import GridSearchCV
-        from sklearn.neighbors import KNeighborsClassifier
-
-        pipeline = make_pipeline(PCA(take("pca_components", 60), random_state=seed),
-                                 KNeighborsClassifier(weights="distance"))
-        grid = {"kneighborsclassifier__n_neighbors": list(take("k_grid", (3, 7, 15)))}
-        model = Subsampled(GridSearchCV(pipeline, grid, cv=3), take("max_samples", 10_000), seed)
-    elif name == "svm_pca":
-        from sklearn.svm import SVC
-
-        svm = make_pipeline(StandardScaler(), PCA(take("pca_components", 100), random_state=seed),
-                            SVC(C=take("C", 5.0), gamma="scale", random_state=seed))
-        model = Subsampled(svm, take("max_samples", 6_000), seed)
-    else:  # kmeans_logistic
-        from sklearn.cluster import MiniBatchKMeans
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import FunctionTransformer
-
-        model = make_pipeline(
-            StandardScaler(), PCA(take("pca_components", 60), whiten=True, random_state=seed),
-            MiniBatchKMeans(take("n_clusters", 200), n_init=3, random_state=seed),
-            FunctionTransformer(triangle_features),
-            StandardScaler(), LogisticRegression(C=take("C", 0.1), max_iter=take("max_iter", 300)))
-    if options:
-        raise TypeError(f"build_baseline({name!r}) got unknown option(s) {', '.join(sorted(options))}")
-    return model
+    unknown = sorted(set(options) - set(baseline_options(name)))
+    if unknown:
+        raise InputTypeError(f"build_baseline({name!r}) got unknown option(s) {', '.join(unknown)}")
+    return _FACTORIES[name](random_state, **options)
 
 
 def triangle_features(distances: np.ndarray) -> np.ndarray:
@@ -143,7 +201,8 @@ def triangle_features(distances: np.ndarray) -> np.ndarray:
     return np.maximum(0.0, distances.mean(axis=1, keepdims=True) - distances)
 
 
-def cross_validate(model, X, y, *, cv: int = 5, scoring: str = "accuracy", seed: int = 0) -> dict:  # noqa: N803
+def cross_validate(model, X, y, *, cv: int = 5, scoring: str = "accuracy",
+                   seed: int = 0) -> dict:
     """Stratified k-fold cross-validation of a baseline (a name or an estimator).
 
     Returns

@@ -1,4 +1,6 @@
-"""Training helpers: callbacks, learning-rate schedules, fit-or-load and an optional tuner search.
+"""Training helpers: callbacks, fit-or-load and an optional tuner search.
+
+Learning-rate schedules are in :mod:`fercourse.models.schedules`.
 
 Class weights for imbalanced FER2013 come from :func:`fercourse.data.class_weights`; pass them
 to ``fit`` as ``class_weight=``. Seed everything with :func:`fercourse.set_seed` first.
@@ -12,9 +14,12 @@ from typing import Callable
 
 import numpy as np
 
+from fercourse.errors import InputError
+
 
 def training_callbacks(checkpoint_path: str | os.PathLike | None = None, *, monitor: str = "val_loss",
-                       patience: int | None = 6, reduce_lr_patience: int | None = 3, reduce_lr_factor: float = 0.5,
+                       patience: int | None = 6, reduce_lr_patience: int | None = 3,
+                       reduce_lr_factor: float = 0.5,
                        min_lr: float = 1e-5, time_limit: float | None = None, verbose: int = 0) -> list:
     """The usual callbacks: early stopping, best checkpoint, reduce-on-plateau, an optional time limit.
 
@@ -50,7 +55,7 @@ def training_callbacks(checkpoint_path: str | os.PathLike | None = None, *, moni
     if checkpoint_path is not None:
         path = Path(checkpoint_path)
         if path.suffix != ".keras":
-            raise ValueError(f"checkpoint_path {path}: expected a file name ending in .keras")
+            raise InputError(f"checkpoint_path {path}: expected a file name ending in .keras")
         path.parent.mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True,
                                                          verbose=verbose))
@@ -63,26 +68,6 @@ def training_callbacks(checkpoint_path: str | os.PathLike | None = None, *, moni
 
         callbacks.append(TimeLimit(time_limit))
     return callbacks
-
-
-def exponential_decay(initial_learning_rate: float = 1e-3, decay_steps: int = 1000, decay_rate: float = 0.9):
-    """An exponentially decaying learning rate: ``lr * decay_rate ** (step / decay_steps)``.
-
-    Pass the result as an optimizer's ``learning_rate`` (or ``build_model(learning_rate=...)``).
-    """
-    import keras
-
-    return keras.optimizers.schedules.ExponentialDecay(initial_learning_rate, decay_steps, decay_rate)
-
-
-def one_cycle(max_learning_rate: float, total_steps: int, *, pct_start: float = 0.3):
-    """A one-cycle schedule (warm up to ``max_learning_rate``, then anneal); see ``OneCycleSchedule``.
-
-    ``total_steps`` is ``epochs * ceil(n_train / batch_size)``.
-    """
-    from fercourse.models.layers import OneCycleSchedule
-
-    return OneCycleSchedule(max_learning_rate, total_steps, pct_start=pct_start)
 
 
 def fit_or_load(path: str | os.PathLike, build_fn: Callable, x, y, **fit_kwargs):
@@ -118,9 +103,9 @@ def fit_or_load(path: str | os.PathLike, build_fn: Callable, x, y, **fit_kwargs)
 
     path = Path(path)
     if path.suffix != ".keras":
-        raise ValueError(f"model path {path}: expected a file name ending in .keras")
+        raise InputError(f"model path {path}: expected a file name ending in .keras")
     if path.is_dir():
-        raise ValueError(f"model path {path} is a folder: expected a .keras file")
+        raise InputError(f"model path {path} is a folder: expected a .keras file")
     if path.exists():
         return keras.models.load_model(path), None
     model = build_fn()
@@ -131,7 +116,8 @@ def fit_or_load(path: str | os.PathLike, build_fn: Callable, x, y, **fit_kwargs)
 
 
 def tune(build_fn: Callable, x, y, *, validation_data, max_trials: int = 5, epochs: int = 5,
-         directory: str | os.PathLike = "tuner", project_name: str = "fercourse", seed: int = 0, **fit_kwargs):
+         directory: str | os.PathLike = "tuner", project_name: str = "fercourse", seed: int = 0,
+         **fit_kwargs):
     """Random hyperparameter search on a small budget with keras-tuner (the ``tuner`` extra).
 
     Parameters
@@ -157,7 +143,8 @@ def tune(build_fn: Callable, x, y, *, validation_data, max_trials: int = 5, epoc
     try:
         import keras_tuner
     except ImportError as error:
-        raise ImportError("hyperparameter search needs keras-tuner: pip install 'fercourse[tuner]'") from error
+        raise ImportError("hyperparameter search needs keras-tuner: "
+                          "pip install 'fercourse[tuner]'") from error
     tuner = keras_tuner.RandomSearch(build_fn, objective="val_accuracy", max_trials=max_trials, seed=seed,
                                      directory=str(directory), project_name=project_name, overwrite=True)
     tuner.search(x, y, validation_data=validation_data, epochs=epochs, **fit_kwargs)

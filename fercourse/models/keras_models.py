@@ -10,7 +10,12 @@ Keras preprocessing layers *inside* the model: Keras runs it during ``fit`` only
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
+
+from fercourse.data.shapes import LAYOUTS, as_faces, to_layout
+from fercourse.errors import InputError, InputTypeError
 
 KERAS_MODELS = ("mlp", "lstm", "gru_attention", "cnn")
 CNN_VARIANTS = ("simple", "bn", "reference")
@@ -18,12 +23,14 @@ CNN_VARIANTS = ("simple", "bn", "reference")
 # Keras's default 0.99 lets the inference statistics lag for many epochs on short runs (the
 # validation accuracy sits at the majority class while training accuracy climbs); 0.9 tracks them.
 _BN_MOMENTUM = 0.9
-_INPUT_SHAPES = {"mlp": (48 * 48,), "lstm": (48, 48), "gru_attention": (48, 48), "cnn": (48, 48, 1)}
+MODEL_LAYOUTS = {"mlp": "flat", "lstm": "sequence", "gru_attention": "sequence", "cnn": "image"}
+"""The :data:`fercourse.data.shapes.LAYOUTS` name each Keras model takes."""
+_INPUT_SHAPES = {name: LAYOUTS[layout] for name, layout in MODEL_LAYOUTS.items()}
 
 
 def _check_name(name: str) -> str:
     if name not in KERAS_MODELS:
-        raise ValueError(f"model name {name!r} is unknown: expected one of {', '.join(KERAS_MODELS)}")
+        raise InputError(f"model name {name!r} is unknown: expected one of {', '.join(KERAS_MODELS)}")
     return name
 
 
@@ -31,7 +38,9 @@ def model_input(name: str, images_uint8: np.ndarray) -> np.ndarray:
     """The images as float32 in [0, 1], in the shape the named Keras model takes.
 
     ``mlp``: (n, 2304); ``lstm`` and ``gru_attention``: (n, 48, 48), one row per time step;
-    ``cnn``: (n, 48, 48, 1).
+    ``cnn``: (n, 48, 48, 1) (:data:`MODEL_LAYOUTS`, shaped by :func:`fercourse.data.shapes.to_layout`).
+    ``images_uint8`` is (n, 48, 48) or (n, 48, 48, 1); float pixels already in [0, 1] are not
+    scaled again.
 
     Examples
     --------
@@ -40,15 +49,9 @@ def model_input(name: str, images_uint8: np.ndarray) -> np.ndarray:
     [(2, 2304), (2, 48, 48), (2, 48, 48), (2, 48, 48, 1)]
     """
     _check_name(name)
-    images = np.asarray(images_uint8)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
-    if images.ndim != 3 or images.shape[1:] != (48, 48):
-        raise ValueError(f"images have shape {images.shape}: expected (n, 48, 48) uint8 faces")
-    pixels = images.astype(np.float32)
-    if images.dtype == np.uint8 or pixels.max(initial=0.0) > 1.0:
-        pixels /= 255.0
-    return pixels.reshape((len(images), *_INPUT_SHAPES[name]))
+    # Flat rows are refused: a (n, 2304) batch here is usually one already shaped for the MLP.
+    faces = as_faces(images_uint8, layouts=("sequence", "image"))
+    return to_layout(faces, MODEL_LAYOUTS[name])
 
 
 def make_augmentation(*, flip: bool = True, rotation: float = 0.05, translation: float = 0.1,
@@ -88,7 +91,8 @@ def make_augmentation(*, flip: bool = True, rotation: float = 0.05, translation:
     if rotation:
         layers.append(keras.layers.RandomRotation(rotation, fill_mode="nearest", seed=seed))
     if translation:
-        layers.append(keras.layers.RandomTranslation(translation, translation, fill_mode="nearest", seed=seed))
+        layers.append(keras.layers.RandomTranslation(translation, translation, fill_mode="nearest",
+                                                      seed=seed))
     if zoom:
         layers.append(keras.layers.RandomZoom(zoom, fill_mode="nearest", seed=seed))
     if contrast:
@@ -167,7 +171,7 @@ def _cnn(x, variant, *, width=32, dropout_rate=None, stem_convs=2):
     import keras
 
     if variant != "reference" and stem_convs != 2:
-        raise TypeError(f"stem_convs applies to the 'reference' variant only, not {variant!r}")
+        raise InputTypeError(f"stem_convs applies to the 'reference' variant only, not {variant!r}")
     if variant == "simple":  # the seeds' 3-block CNN
         for block in range(3):
             x = _conv_block(x, width * 2 ** block)
@@ -185,7 +189,7 @@ def _cnn(x, variant, *, width=32, dropout_rate=None, stem_convs=2):
         return keras.layers.Dropout(0.5)(x)
     # reference: VGG-style double convolutions, batch norm, dropout, global average pooling.
     if stem_convs not in (1, 2):
-        raise ValueError(f"stem_convs is {stem_convs!r}: expected 1 or 2 convolutions in the first block")
+        raise InputError(f"stem_convs is {stem_convs!r}: expected 1 or 2 convolutions in the first block")
     rate = 0.2 if dropout_rate is None else dropout_rate
     for block in range(4):
         x = _conv_block(x, width * 2 ** block, convs=stem_convs if block == 0 else 2, batch_norm=True,
@@ -195,9 +199,32 @@ def _cnn(x, variant, *, width=32, dropout_rate=None, stem_convs=2):
     return keras.layers.Dropout(0.4)(x)
 
 
-def build_model(name: str, *, variant: str | None = None, augment: bool | dict = False,
-                num_classes: int = 7, standardize: bool = True, learning_rate=None, seed: int | None = None,
-                **params):
+_ARCHITECTURES = {"mlp": _mlp, "lstm": _lstm, "gru_attention": _gru_attention, "cnn": _cnn}
+# Loss and optimizer settings a variant trains with when build_model's label_smoothing /
+# weight_decay are left at None; every other model gets plain cross-entropy and Adam (0 and None).
+VARIANT_TRAINING_DEFAULTS = {"reference": {"label_smoothing": 0.1, "weight_decay": 1e-4}}
+
+
+def _architecture_options(name: str, options: dict) -> dict:
+    """The options given (not None) for architecture ``name``; TypeError naming any it does not take."""
+    builder = _ARCHITECTURES[name]
+    accepted = [parameter.name for parameter in inspect.signature(builder).parameters.values()
+                if parameter.kind is parameter.KEYWORD_ONLY]
+    given = {option: value for option, value in options.items() if value is not None}
+    unknown = [option for option in given if option not in accepted]
+    if unknown:
+        raise InputTypeError(f"build_model({name!r}): option(s) {', '.join(unknown)} do not apply to "
+                             f"{name!r}; it takes {', '.join(accepted)}")
+    return given
+
+
+def build_model(name: str, *, variant: str | None = None, augment: bool | dict = False, num_classes: int = 7,
+                standardize: bool = True, learning_rate=None, label_smoothing: float | None = None,
+                weight_decay: float | None = None, seed: int | None = None,
+                hidden_sizes: tuple[int, ...] | None = None, units: int | None = None,
+                dense_units: int | None = None, attention_units: int | None = None, width: int | None = None,
+                stem_convs: int | None = None, dropout_rate: float | None = None,
+                batch_norm: bool | None = None, l1: float | None = None, l2: float | None = None):
     """Build and compile a Keras model by name.
 
     Parameters
@@ -207,7 +234,7 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
     variant : str, optional
         For ``cnn`` only: ``"simple"`` (default; 3 conv blocks), ``"bn"`` (4 blocks with batch norm
         and dropout) or ``"reference"`` (VGG-style double convolutions, batch norm, dropout, global
-        average pooling, label smoothing 0.1 and AdamW with weight decay).
+        average pooling).
     augment : bool or dict
         Add the :func:`make_augmentation` block (a dict passes its options). Active only in training.
     num_classes : int
@@ -217,15 +244,25 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
         the augmentation. Brightness and contrast vary a lot between faces; without it the CNNs
         take several epochs to start learning on the built-in sample.
     learning_rate : float or keras LearningRateSchedule, optional
-        Default 1e-3 (Adam; AdamW for ``reference``).
+        Default 1e-3; a schedule from :mod:`fercourse.models.schedules` works too.
+    label_smoothing : float, optional
+        Smooth the one-hot targets of the cross-entropy by this much (0: plain sparse
+        cross-entropy). None: the variant's default, 0.1 for ``reference`` and 0 for every other
+        model (:data:`VARIANT_TRAINING_DEFAULTS`).
+    weight_decay : float, optional
+        Train with AdamW and this decoupled weight decay (0: plain Adam). None: the variant's
+        default, 1e-4 (AdamW) for ``reference`` and plain Adam for every other model.
     seed : int, optional
         Seed for the augmentation layers.
-    **params
-        Architecture options: ``mlp``: ``hidden_sizes`` (tuple), ``dropout_rate``, ``batch_norm``,
-        ``l1``, ``l2``; ``lstm``: ``units``, ``dense_units``, ``dropout_rate``; ``gru_attention``:
-        ``units``, ``attention_units``, ``dropout_rate``; ``cnn``: ``width``, ``dropout_rate``;
-        ``reference`` also ``stem_convs`` (1 or 2 convolutions at full resolution), ``label_smoothing``
-        and ``weight_decay``.
+    hidden_sizes, units, dense_units, attention_units, width, stem_convs, dropout_rate, batch_norm, l1, l2
+        Architecture options; None keeps the architecture's default, and an option the model does
+        not take raises TypeError. ``mlp``: ``hidden_sizes`` (default (512, 256)), ``dropout_rate``
+        (0.3), ``batch_norm`` (True), ``l1`` and ``l2`` (0). ``lstm``: ``units`` (128),
+        ``dense_units`` (64), ``dropout_rate`` (0.3). ``gru_attention``: ``units`` (96),
+        ``attention_units`` (64), ``dropout_rate`` (0.3). ``cnn``: ``width`` (32, the first block's
+        filters, doubling per block), ``dropout_rate`` (per block; 0.5 after the dense layer of
+        ``simple``, 0.25 for ``bn``, 0.2 for ``reference``) and, for ``reference`` only,
+        ``stem_convs`` (2; 1 or 2 convolutions at full resolution).
 
     Returns
     -------
@@ -235,8 +272,10 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
     Examples
     --------
     >>> model = build_model("mlp", hidden_sizes=(16,))
-    >>> model.input_shape, model.output_shape
-    ((None, 2304), (None, 7))
+    >>> model.input_shape, model.output_shape, type(model.optimizer).__name__
+    ((None, 2304), (None, 7), 'Adam')
+    >>> type(build_model("cnn", variant="reference", width=4).optimizer).__name__  # the variant's default
+    'AdamW'
     """
     import keras
 
@@ -244,14 +283,20 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
     if name == "cnn":
         variant = variant or "simple"
         if variant not in CNN_VARIANTS:
-            raise ValueError(f"cnn variant {variant!r} is unknown: expected one of {', '.join(CNN_VARIANTS)}")
+            raise InputError(f"cnn variant {variant!r} is unknown: expected one of {', '.join(CNN_VARIANTS)}")
     elif variant is not None:
-        raise ValueError(f"variant={variant!r} applies to 'cnn' only, not {name!r}")
+        raise InputError(f"variant={variant!r} applies to 'cnn' only, not {name!r}")
     if num_classes < 2:
-        raise ValueError(f"num_classes is {num_classes}: expected at least 2")
-    reference = name == "cnn" and variant == "reference"
-    label_smoothing = params.pop("label_smoothing", 0.1 if reference else 0.0)
-    weight_decay = params.pop("weight_decay", 1e-4 if reference else None)
+        raise InputError(f"num_classes is {num_classes}: expected at least 2")
+    options = _architecture_options(name, {
+        "hidden_sizes": hidden_sizes, "units": units, "dense_units": dense_units,
+        "attention_units": attention_units, "width": width, "stem_convs": stem_convs,
+        "dropout_rate": dropout_rate, "batch_norm": batch_norm, "l1": l1, "l2": l2})
+    training_defaults = VARIANT_TRAINING_DEFAULTS.get(variant, {})
+    if label_smoothing is None:
+        label_smoothing = training_defaults.get("label_smoothing", 0.0)
+    if weight_decay is None:
+        weight_decay = training_defaults.get("weight_decay", 0.0)
 
     inputs = keras.Input(_INPUT_SHAPES[name], name="pixels")
     x = _augmented(inputs, name, augment, seed)
@@ -259,17 +304,7 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
         from fercourse.models.layers import PerImageStandardization
 
         x = PerImageStandardization(name="standardize")(x)
-    try:
-        if name == "mlp":
-            x = _mlp(x, **params)
-        elif name == "lstm":
-            x = _lstm(x, **params)
-        elif name == "gru_attention":
-            x = _gru_attention(x, **params)
-        else:
-            x = _cnn(x, variant, **params)
-    except TypeError as error:
-        raise TypeError(f"build_model({name!r}): {error}") from None
+    x = _cnn(x, variant, **options) if name == "cnn" else _ARCHITECTURES[name](x, **options)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
     model_name = f"cnn_{variant}" if name == "cnn" else name
     model = keras.Model(inputs, outputs, name=model_name)

@@ -1,4 +1,5 @@
-"""Custom Keras pieces: a training crop, per-image standardization, additive attention, a one-cycle schedule, a smoothed loss, a time limit.
+"""Custom Keras pieces: a training crop, per-image standardization, additive attention, a one-cycle
+schedule, a smoothed loss, a time limit.
 
 This module imports Keras at the top, so only the builders import it (inside functions);
 ``import fercourse.models`` stays light. Every class is registered under the ``fercourse``
@@ -7,11 +8,19 @@ package so ``keras.models.load_model`` restores saved models without ``custom_ob
 
 from __future__ import annotations
 
-import math
 import time
 
 import keras
 from keras import ops
+
+from fercourse.errors import InputError
+from fercourse.models.schedules import (
+    DIV_FACTOR,
+    FINAL_DIV_FACTOR,
+    PCT_START,
+    check_one_cycle_settings,
+    one_cycle_curve,
+)
 
 
 @keras.saving.register_keras_serializable(package="fercourse")
@@ -84,7 +93,7 @@ class RandomCropTraining(keras.layers.Layer):
     def __init__(self, size: int, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(size, int) or size < 1:
-            raise ValueError(f"crop size is {size!r}: expected a positive whole number of pixels")
+            raise InputError(f"crop size is {size!r}: expected a positive whole number of pixels")
         self.size = size
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -92,7 +101,7 @@ class RandomCropTraining(keras.layers.Layer):
     def build(self, input_shape):
         height, width = input_shape[1], input_shape[2]
         if (height is not None and height < self.size) or (width is not None and width < self.size):
-            raise ValueError(f"crop size {self.size} is larger than the images ({height}x{width})")
+            raise InputError(f"crop size {self.size} is larger than the images ({height}x{width})")
 
     def call(self, inputs, training=None):
         batch, height, width, channels = ops.shape(inputs)
@@ -104,7 +113,8 @@ class RandomCropTraining(keras.layers.Layer):
         steps = ops.arange(self.size, dtype="int32")
         rows = ops.expand_dims(top, 1) + steps  # (batch, size); randint gives int32
         columns = ops.expand_dims(left, 1) + steps
-        rows = ops.broadcast_to(ops.reshape(rows, (batch, self.size, 1, 1)), (batch, self.size, width, channels))
+        rows = ops.broadcast_to(ops.reshape(rows, (batch, self.size, 1, 1)),
+                                (batch, self.size, width, channels))
         images = ops.take_along_axis(inputs, rows, axis=1)
         columns = ops.broadcast_to(ops.reshape(columns, (batch, 1, self.size, 1)),
                                    (batch, self.size, self.size, channels))
@@ -145,24 +155,18 @@ class PerImageStandardization(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="fercourse")
 class OneCycleSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """One-cycle learning rate: cosine warm-up to ``max_lr``, then cosine annealing to almost zero.
+    """One-cycle learning rate over ``total_steps`` optimizer steps; see :func:`fercourse.models.one_cycle`.
 
-    Starts at ``max_lr / div_factor``, peaks after ``pct_start * total_steps`` steps and ends at
-    ``max_lr / (div_factor * final_div_factor)``; steps past ``total_steps`` keep the final rate.
-
-    Examples
-    --------
-    >>> schedule = OneCycleSchedule(max_lr=0.01, total_steps=100)
-    >>> round(float(schedule(0)), 5), round(float(schedule(30)), 5), float(schedule(100)) < 1e-5
-    (0.0004, 0.01, True)
+    The curve is :func:`fercourse.models.schedules.one_cycle_curve` at ``step / total_steps``:
+    it starts at ``max_lr / div_factor``, peaks after ``pct_start * total_steps`` steps and ends
+    at ``max_lr / (div_factor * final_div_factor)``; later steps keep the final rate.
     """
 
-    def __init__(self, max_lr: float, total_steps: int, pct_start: float = 0.3,
-                 div_factor: float = 25.0, final_div_factor: float = 1e4):
+    def __init__(self, max_lr: float, total_steps: int, pct_start: float = PCT_START,
+                 div_factor: float = DIV_FACTOR, final_div_factor: float = FINAL_DIV_FACTOR):
         if total_steps < 1:
-            raise ValueError(f"total_steps is {total_steps}: expected a positive number of steps")
-        if not 0.0 < pct_start < 1.0:
-            raise ValueError(f"pct_start is {pct_start}: expected a fraction between 0 and 1")
+            raise InputError(f"total_steps is {total_steps}: expected a positive number of steps")
+        check_one_cycle_settings(pct_start, div_factor, final_div_factor)
         self.max_lr = float(max_lr)
         self.total_steps = int(total_steps)
         self.pct_start = float(pct_start)
@@ -170,16 +174,9 @@ class OneCycleSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.final_div_factor = float(final_div_factor)
 
     def __call__(self, step):
-        step = ops.cast(step, "float32")
-        start = self.max_lr / self.div_factor
-        final = start / self.final_div_factor
-        warm_steps = max(1.0, self.pct_start * self.total_steps)
-        cool_steps = max(1.0, self.total_steps - warm_steps)
-        warm = ops.clip(step / warm_steps, 0.0, 1.0)
-        cool = ops.clip((step - warm_steps) / cool_steps, 0.0, 1.0)
-        rising = start + (self.max_lr - start) * (1.0 - ops.cos(math.pi * warm)) / 2.0
-        falling = final + (self.max_lr - final) * (1.0 + ops.cos(math.pi * cool)) / 2.0
-        return ops.where(step < warm_steps, rising, falling)
+        progress = ops.cast(step, "float32") / self.total_steps
+        return one_cycle_curve(progress, self.max_lr, pct_start=self.pct_start, div_factor=self.div_factor,
+                               final_div_factor=self.final_div_factor, ops=ops)
 
     def get_config(self):
         return {"max_lr": self.max_lr, "total_steps": self.total_steps, "pct_start": self.pct_start,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from fercourse.data.shapes import IMAGE_SIZE, as_faces, to_layout
+from fercourse.errors import InputError
 from fercourse.labels import NUM_CLASSES
 from fercourse.models.keras_models import KERAS_MODELS, model_input
 
@@ -36,7 +37,7 @@ def tta_mode(tta: bool | str | None) -> bool | str:
     """
     mode = "flip" if tta is True else (tta or False)
     if mode is not False and mode not in TTA_MODES:
-        raise ValueError(f"tta is {tta!r}: expected False, True, 'flip' or 'shift'")
+        raise InputError(f"tta is {tta!r}: expected False, True, 'flip' or 'shift'")
     return mode
 
 

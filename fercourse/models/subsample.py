@@ -9,13 +9,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
+from fercourse.data.splits import stratified_subsample
+
 
 def _inner_has(method: str):
     return lambda self: hasattr(self.estimator_ if hasattr(self, "estimator_") else self.estimator, method)
 
 
 class Subsampled(ClassifierMixin, BaseEstimator):
-    """Fit a classifier on at most ``max_samples`` rows (a stratified random subsample).
+    """Fit a classifier on at most ``max_samples`` rows (:func:`fercourse.data.stratified_subsample`).
 
     Follows the scikit-learn estimator rules (``fit`` returns ``self``, learned state ends in
     ``_``) and forwards ``predict`` / ``predict_proba`` to the fitted copy ``estimator_``.
@@ -43,31 +45,24 @@ class Subsampled(ClassifierMixin, BaseEstimator):
         self.max_samples = max_samples
         self.random_state = random_state
 
-    def fit(self, X, y):  # noqa: N803 - scikit-learn's convention
+    def fit(self, X, y):  # scikit-learn's convention
         from sklearn.base import clone
 
         X, y = np.asarray(X), np.asarray(y)
-        rows = np.arange(len(y))
-        if self.max_samples is not None and len(y) > self.max_samples:
-            from sklearn.model_selection import train_test_split
-
-            counts = np.bincount(y)
-            stratify = y if counts[counts > 0].min() >= 2 else None
-            rows, _ = train_test_split(rows, train_size=int(self.max_samples), random_state=self.random_state,
-                                       stratify=stratify)
-            rows = np.sort(rows)
+        rows = np.arange(len(y)) if self.max_samples is None else stratified_subsample(
+            y, int(self.max_samples), self.random_state)
         self.estimator_ = clone(self.estimator).fit(X[rows], y[rows])
         self.classes_ = self.estimator_.classes_
         self.n_fit_ = len(rows)
         return self
 
-    def predict(self, X):  # noqa: N803
+    def predict(self, X):
         return self.estimator_.predict(X)
 
     @available_if(_inner_has("predict_proba"))
-    def predict_proba(self, X):  # noqa: N803
+    def predict_proba(self, X):
         return self.estimator_.predict_proba(X)
 
     @available_if(_inner_has("decision_function"))
-    def decision_function(self, X):  # noqa: N803
+    def decision_function(self, X):
         return self.estimator_.decision_function(X)

@@ -15,6 +15,8 @@ from typing import Callable
 
 import numpy as np
 
+from fercourse.config import QUICK
+from fercourse.errors import InputError
 from fercourse.models.baselines import BASELINES
 
 
@@ -27,20 +29,49 @@ class Budget:
     time_limit: float | None = None
 
 
-# name in the table -> (Keras model name, CNN variant, augment?, quick budget, full budget).
+@dataclass(frozen=True)
+class ZooEntry:
+    """One Keras model of the zoo: how to build it and its two budgets.
+
+    Attributes
+    ----------
+    model : str
+        The :func:`fercourse.models.build_model` name (and :func:`fercourse.models.model_input` layout).
+    quick, full : Budget
+        The ``--quick`` budget and the full one.
+    variant : str, optional
+        The CNN variant.
+    augment : bool
+        Train with the augmentation block.
+    width : int, optional
+        The CNN's first-block width; None keeps :func:`build_model`'s default.
+    """
+
+    model: str
+    quick: Budget
+    full: Budget
+    variant: str | None = None
+    augment: bool = False
+    width: int | None = None
+
+    def budget(self, quick: bool) -> Budget:
+        """The ``--quick`` budget or the full one."""
+        return self.quick if quick else self.full
+
+
 # The zoo trains the reference CNN at width 16 (build_model's default is 32): on a 2-core CPU the
 # full width manages one or two epochs of FER2013 in the time budget, the half width four or five.
 # Quick budgets are set in epochs (so the ranking does not depend on how busy the machine is);
 # their time limits are only a safety net, about three times an unloaded run.
 _KERAS_ZOO = {
-    "mlp": ("mlp", None, False, Budget(25, 128, 120), Budget(60, 128, 90)),
-    "lstm": ("lstm", None, False, Budget(15, 128, 150), Budget(30, 128, 150)),
-    "gru_attention": ("gru_attention", None, False, Budget(15, 128, 150), Budget(30, 128, 150)),
-    "cnn_simple": ("cnn", "simple", False, Budget(8, 64, 240), Budget(40, 64, 200)),
-    "cnn_bn": ("cnn", "bn", False, Budget(8, 64, 240), Budget(40, 64, 200)),
-    "cnn_reference": ("cnn", "reference", True, Budget(10, 64, 300), Budget(60, 64, 420)),
+    "mlp": ZooEntry("mlp", quick=Budget(25, 128, 120), full=Budget(60, 128, 90)),
+    "lstm": ZooEntry("lstm", quick=Budget(15, 128, 150), full=Budget(30, 128, 150)),
+    "gru_attention": ZooEntry("gru_attention", quick=Budget(15, 128, 150), full=Budget(30, 128, 150)),
+    "cnn_simple": ZooEntry("cnn", variant="simple", quick=Budget(8, 64, 240), full=Budget(40, 64, 200)),
+    "cnn_bn": ZooEntry("cnn", variant="bn", quick=Budget(8, 64, 240), full=Budget(40, 64, 200)),
+    "cnn_reference": ZooEntry("cnn", variant="reference", augment=True, width=16,
+                              quick=Budget(10, 64, 300), full=Budget(60, 64, 420)),
 }
-_KERAS_PARAMS = {"cnn_reference": {"width": 16}}
 # --quick shrinks the slow baselines (fewer trees and clusters, smaller subsamples).
 _QUICK_BASELINE_OPTIONS = {
     "random_forest": {"n_estimators": 60, "max_samples": 6000},
@@ -49,8 +80,8 @@ _QUICK_BASELINE_OPTIONS = {
     "svm_pca": {"max_samples": 3000},
 }
 ZOO = BASELINES + tuple(_KERAS_ZOO)
-QUICK_MAX_TRAIN = 5000  # --quick trains every model on a stratified subsample of at most this many images
-QUICK_EXCLUDED = ("svm_pca", "knn_pca")  # slow and never informative at quick budgets; ask for them by name
+QUICK_MAX_TRAIN = QUICK.zoo_max_train  # --quick's stratified training subsample (fercourse.config)
+QUICK_EXCLUDED = QUICK.zoo_excluded  # left out by --quick unless asked for by name (fercourse.config)
 
 
 def _one_thread():
@@ -71,7 +102,8 @@ def _fit_baseline(name: str, train, seed: int, quick: bool) -> tuple[object, dic
     from fercourse.data import as_flat
     from fercourse.models.baselines import build_baseline
 
-    model = build_baseline(name, random_state=seed, **(_QUICK_BASELINE_OPTIONS.get(name, {}) if quick else {}))
+    options = _QUICK_BASELINE_OPTIONS.get(name, {}) if quick else {}
+    model = build_baseline(name, random_state=seed, **options)
     with warnings.catch_warnings(), _one_thread():
         warnings.simplefilter("ignore")  # convergence warnings at the small default budgets
         model.fit(as_flat(train.images), train.labels)
@@ -84,23 +116,27 @@ def _fit_keras(name: str, train, seed: int, quick: bool, verbose: int) -> tuple[
     from fercourse.models.fit import training_callbacks
     from fercourse.models.keras_models import build_model, model_input
 
-    keras_name, variant, augment, quick_budget, full_budget = _KERAS_ZOO[name]
-    budget = quick_budget if quick else full_budget
+    entry = _KERAS_ZOO[name]
+    budget = entry.budget(quick)
     set_seed(seed)
     fit_split, val_split = train_val_split(train, val_fraction=0.1, seed=seed)
-    model = build_model(keras_name, variant=variant, augment=augment, seed=seed, **_KERAS_PARAMS.get(name, {}))
+    model = build_model(entry.model, variant=entry.variant, augment=entry.augment, seed=seed,
+                        width=entry.width)
     callbacks = training_callbacks(patience=4 if quick else 8, reduce_lr_patience=2 if quick else 3,
                                    time_limit=budget.time_limit)
-    history = model.fit(model_input(keras_name, fit_split.images), fit_split.labels,
-                        validation_data=(model_input(keras_name, val_split.images), val_split.labels),
-                        epochs=budget.epochs, batch_size=budget.batch_size, callbacks=callbacks, verbose=verbose)
+    history = model.fit(model_input(entry.model, fit_split.images), fit_split.labels,
+                        validation_data=(model_input(entry.model, val_split.images), val_split.labels),
+                        epochs=budget.epochs, batch_size=budget.batch_size, callbacks=callbacks,
+                        verbose=verbose)
     val_loss = history.history["val_loss"]
-    return model, {"n_fit": len(fit_split), "epochs": len(val_loss), "best_epoch": int(np.argmin(val_loss)) + 1,
-                   "val_accuracy": round(float(history.history["val_accuracy"][int(np.argmin(val_loss))]), 4)}
+    best = int(np.argmin(val_loss))
+    return model, {"n_fit": len(fit_split), "epochs": len(val_loss), "best_epoch": best + 1,
+                   "val_accuracy": round(float(history.history["val_accuracy"][best]), 4)}
 
 
 def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *, quick: bool = False,
-                   seed: int = 0, progress: Callable[[str], None] | None = print, verbose: int = 0) -> list[dict]:
+                   seed: int = 0, progress: Callable[[str], None] | None = print,
+                   verbose: int = 0) -> list[dict]:
     """Train each model on ``dataset.train`` and score it on ``dataset.test``.
 
     Parameters
@@ -127,32 +163,31 @@ def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *
         plus for Keras ``epochs``, ``best_epoch`` and ``val_accuracy``. The fitted models and test
         predictions are under the private keys ``_model`` and ``_y_pred`` (not JSON).
     """
-    from fercourse.evaluate import evaluate, predict_proba
+    from fercourse.data import stratified_subsample
+    from fercourse.evaluate import evaluate
+    from fercourse.models.predict import predict_proba
 
     if models is None:
         models = [name for name in ZOO if not (quick and name in QUICK_EXCLUDED)]
     unknown = [name for name in models if name not in ZOO]
     if unknown:
-        raise ValueError(f"unknown model(s) {', '.join(unknown)}: expected names from {', '.join(ZOO)}")
+        raise InputError(f"unknown model(s) {', '.join(unknown)}: expected names from {', '.join(ZOO)}")
     train, test = dataset.train, dataset.test
     if train.labels is None or test.labels is None:
-        raise ValueError(f"{dataset.source}: compare needs labelled train and test splits "
+        raise InputError(f"{dataset.source}: compare needs labelled train and test splits "
                          "(an unlabelled test split cannot be scored)")
     say = progress or (lambda line: None)
     if quick and len(train) > QUICK_MAX_TRAIN:
-        from sklearn.model_selection import train_test_split
-
-        keep, _ = train_test_split(np.arange(len(train)), train_size=QUICK_MAX_TRAIN, random_state=seed,
-                                   stratify=train.labels)
-        train = train.subset(np.sort(keep))
-        say(f"--quick: training on a stratified subsample of {QUICK_MAX_TRAIN} of {len(dataset.train)} images")
+        train = train.subset(stratified_subsample(train, QUICK_MAX_TRAIN, seed))
+        say(f"--quick: training on a stratified subsample of {QUICK_MAX_TRAIN} of {len(dataset.train)} "
+            "images")
     results = []
     for position, name in enumerate(models, 1):
         say(f"[{position}/{len(models)}] {name}: training on {len(train)} images ...")
         start = time.perf_counter()
         if name in _KERAS_ZOO:
             model, extra = _fit_keras(name, train, seed, quick, verbose)
-            keras_name = _KERAS_ZOO[name][0]
+            keras_name = _KERAS_ZOO[name].model
         else:
             model, extra = _fit_baseline(name, train, seed, quick)
             keras_name = name

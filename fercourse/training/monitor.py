@@ -8,8 +8,6 @@ progress summary per epoch. It imports Keras at the top, so only ``train_recipe`
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -17,18 +15,13 @@ from typing import Callable
 
 import keras
 
+from fercourse.files import atomic_write
+from fercourse.training.record import ArtifactPaths, ResumeState
+
 
 def _save_model(model, path: Path) -> None:
     """Save through a scratch file, so an interrupted save never leaves a broken checkpoint."""
-    scratch = path.with_name(path.stem + ".saving.keras")
-    model.save(scratch)
-    os.replace(scratch, path)
-
-
-def _save_state(state: dict, path: Path) -> None:
-    scratch = path.with_name(path.name + ".tmp")
-    scratch.write_text(json.dumps(state, indent=2) + "\n")
-    os.replace(scratch, path)
+    atomic_write(path, model.save)
 
 
 def _minutes(seconds: float) -> str:
@@ -40,12 +33,10 @@ class RecipeMonitor(keras.callbacks.Callback):
 
     Parameters
     ----------
-    paths : dict
-        From :func:`fercourse.training.recipes.artifact_paths`: ``model`` (best), ``last``, ``state``.
-    state : dict
-        The run's state, updated in place and saved to ``paths["state"]`` after every epoch:
-        ``epochs_done``, ``train_seconds`` (all sessions), ``best_val_accuracy``, ``best_epoch``
-        (1-based), ``history``, ``stopped_by``, ``partial_last_epoch``.
+    paths : ArtifactPaths
+        Where to save the best model (``model``), the last checkpoint (``last``) and its state (``state``).
+    state : ResumeState
+        The run's progress, updated in place and saved to ``paths.state`` after every epoch.
     epochs : int
         The epoch budget (total over sessions).
     steps_per_epoch : int
@@ -61,8 +52,9 @@ class RecipeMonitor(keras.callbacks.Callback):
         Print one summary line per epoch to stderr when non-zero.
     """
 
-    def __init__(self, *, paths: dict, state: dict, epochs: int, steps_per_epoch: int, seconds: float | None = None,
-                 patience: int | None = None, lr_at: Callable[[float], float] | None = None, verbose: int = 0):
+    def __init__(self, *, paths: ArtifactPaths, state: ResumeState, epochs: int, steps_per_epoch: int,
+                 seconds: float | None = None, patience: int | None = None,
+                 lr_at: Callable[[float], float] | None = None, verbose: int = 0):
         super().__init__()
         self.paths, self.state = paths, state
         self.epochs, self.steps_per_epoch = int(epochs), int(steps_per_epoch)
@@ -81,9 +73,9 @@ class RecipeMonitor(keras.callbacks.Callback):
         return min(done, 1.0)
 
     def on_train_begin(self, logs=None):
-        self.seconds_before = float(self.state["train_seconds"])
+        self.seconds_before = float(self.state.train_seconds)
         self.session_start = time.perf_counter()
-        self.state["stopped_by"] = None
+        self.state.stopped_by = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.batches = epoch, 0
@@ -96,7 +88,7 @@ class RecipeMonitor(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.batches += 1
         if self.seconds is not None and self.elapsed() >= self.seconds:
-            self.state["stopped_by"] = "time_budget"
+            self.state.stopped_by = "time_budget"
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
@@ -104,29 +96,29 @@ class RecipeMonitor(keras.callbacks.Callback):
         state = self.state
         val_accuracy = float(logs.get("val_accuracy", float("nan")))
         learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        state["history"].append({"epoch": epoch + 1, "batches": self.batches, "learning_rate": learning_rate,
-                                 "seconds": round(time.perf_counter() - self.epoch_start, 1),
-                                 **{key: round(float(value), 4) for key, value in logs.items()
-                                    if key in ("loss", "accuracy", "val_loss", "val_accuracy")}})
-        state["epochs_done"] = epoch + 1
-        state["partial_last_epoch"] = self.batches < self.steps_per_epoch
-        improved = val_accuracy > state["best_val_accuracy"]
+        state.history.append({"epoch": epoch + 1, "batches": self.batches, "learning_rate": learning_rate,
+                              "seconds": round(time.perf_counter() - self.epoch_start, 1),
+                              **{key: round(float(value), 4) for key, value in logs.items()
+                                 if key in ("loss", "accuracy", "val_loss", "val_accuracy")}})
+        state.epochs_done = epoch + 1
+        state.partial_last_epoch = self.batches < self.steps_per_epoch
+        improved = val_accuracy > state.best_val_accuracy
         if improved:
-            state["best_val_accuracy"], state["best_epoch"] = val_accuracy, epoch + 1
-            _save_model(self.model, self.paths["model"])
-        elif self.patience is not None and epoch + 1 - state["best_epoch"] >= self.patience:
-            state["stopped_by"] = "early_stopping"
+            state.best_val_accuracy, state.best_epoch = val_accuracy, epoch + 1
+            _save_model(self.model, self.paths.model)
+        elif self.patience is not None and epoch + 1 - state.best_epoch >= self.patience:
+            state.stopped_by = "early_stopping"
             self.model.stop_training = True
-        if state["stopped_by"] is None and epoch + 1 >= self.epochs:
-            state["stopped_by"] = "epochs"
-        state["train_seconds"] = round(self.elapsed(), 2)
-        _save_model(self.model, self.paths["last"])  # the checkpoint first: the state never runs ahead of it
-        _save_state(state, self.paths["state"])
+        if state.stopped_by is None and epoch + 1 >= self.epochs:
+            state.stopped_by = "epochs"
+        state.train_seconds = round(self.elapsed(), 2)
+        _save_model(self.model, self.paths.last)  # the checkpoint first: the state never runs ahead of it
+        state.save(self.paths.state)
         if self.verbose:
             note = {"time_budget": " - time budget reached", "early_stopping": " - early stop"}.get(
-                state["stopped_by"], "")
+                state.stopped_by, "")
             budget = f" of {_minutes(self.seconds)}" if self.seconds else ""
             print(f"epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', float('nan')):.3f}, "
-                  f"val accuracy {val_accuracy:.3f} (best {state['best_val_accuracy']:.3f} at epoch "
-                  f"{state['best_epoch']}){' *' if improved else ''}, lr {learning_rate:.2g}, "
+                  f"val accuracy {val_accuracy:.3f} (best {state.best_val_accuracy:.3f} at epoch "
+                  f"{state.best_epoch}){' *' if improved else ''}, lr {learning_rate:.2g}, "
                   f"{_minutes(self.elapsed())}{budget}{note}", file=sys.stderr, flush=True)

@@ -27,26 +27,39 @@ Examples
 ['reference', 'seed_cnn']
 >>> RECIPES["reference"].tta, RECIPES["seed_cnn"].tta, RECIPES["seed_cnn"].schedule
 ('shift', False, 'plateau')
->>> round(one_cycle_lr(0.0, 1e-3), 6), one_cycle_lr(0.25, 1e-3), one_cycle_lr(1.0, 1e-3) < 1e-6
-(4e-05, 0.001, True)
+>>> learning_rate_at = RECIPES["reference"].learning_rate_at()  # the one-cycle rate by budget progress
+>>> [round(learning_rate_at(progress), 8) for progress in (0.0, 0.25, 1.0)]
+[8e-05, 0.002, 1e-08]
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import math
 import os
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
+from typing import Callable
 
 import numpy as np
 
-from fercourse.training.record import TrainRecord, artifact_paths, library_versions, machine_info
+from fercourse.errors import InputError
+from fercourse.models.schedules import one_cycle_rate
+from fercourse.training.record import (
+    ArtifactPaths,
+    ResumeState,
+    RunSettings,
+    TrainBudget,
+    TrainRecord,
+    artifact_paths,
+    library_versions,
+    machine_info,
+)
 
 VAL_FRACTION = 0.1
 VAL_SEED = 0  # one validation split for every recipe and seed, so runs are comparable
@@ -67,7 +80,10 @@ class Recipe:
         Initial (``plateau``) or peak (``one_cycle``) learning rate.
     schedule : str
         ``"plateau"``: halve on a 3-epoch validation-loss plateau; ``"one_cycle"``: warm up then
-        anneal over the budget, see :func:`one_cycle_lr`.
+        anneal over the budget, see :meth:`learning_rate_at`.
+    pct_start : float
+        ``one_cycle`` only: the share of the budget spent warming up (0.25, a little shorter than
+        :func:`fercourse.models.one_cycle`'s default 0.3, as the recipes have always trained).
     epochs, batch_size : int
         The full recipe's default epoch budget and batch size.
     width : int
@@ -79,7 +95,7 @@ class Recipe:
     patience : int or None
         Stop after this many epochs without a better validation accuracy; None: never.
     tta : bool or str
-        The test-time augmentation it is scored with (:func:`fercourse.evaluate.tta_views`):
+        The test-time augmentation it is scored with (:func:`fercourse.models.predict.tta_views`):
         False, ``"flip"`` or ``"shift"``.
     bfloat16 : bool
         Compute in bfloat16 (Keras ``mixed_bfloat16``; weights stay float32) where the hardware
@@ -111,6 +127,23 @@ class Recipe:
     quick_width: int = 16
     quick_batch_size: int = 32
     quick_dropout_rate: float = 0.0
+    pct_start: float = 0.25
+
+    def batch_size_for(self, quick: bool) -> int:
+        """The batch size of the full (``quick=False``) or the quick setting."""
+        return self.quick_batch_size if quick else self.batch_size
+
+    def learning_rate_at(self) -> Callable[[float], float] | None:
+        """``rate(progress)``: the learning rate at a share of the budget; None unless one-cycle.
+
+        The recipe loop sets it before every batch (:func:`fercourse.models.schedules.one_cycle_rate`
+        with this recipe's peak ``learning_rate`` and ``pct_start``). The ``plateau`` schedule is
+        Keras's ``ReduceLROnPlateau`` callback instead.
+        """
+        if self.schedule != "one_cycle":
+            return None
+        return functools.partial(one_cycle_rate, max_learning_rate=self.learning_rate,
+                                 pct_start=self.pct_start)
 
     def precision(self) -> str:
         """The Keras dtype policy this recipe trains with on this machine."""
@@ -120,13 +153,15 @@ class Recipe:
         """The compiled, untrained Keras model of this recipe (``quick``: the narrow one)."""
         from fercourse.models import build_model
 
-        options = {"width": self.width, "augment": dict(self.augment) or False}
         if quick:  # small data, few epochs: regularisation only slows the first epochs down
-            options = {"width": self.quick_width, "augment": False, "dropout_rate": self.quick_dropout_rate}
-        options["stem_convs"] = self.stem_convs
+            width, augment, dropout_rate = self.quick_width, False, self.quick_dropout_rate
+        else:  # dropout_rate None: the variant's own
+            width, augment, dropout_rate = self.width, dict(self.augment) or False, None
         with dtype_policy(self.precision()):
-            return build_model("cnn", variant=self.variant, learning_rate=self.learning_rate, seed=seed,
-                               label_smoothing=self.label_smoothing, weight_decay=self.weight_decay, **options)
+            return build_model("cnn", variant=self.variant, augment=augment, learning_rate=self.learning_rate,
+                               label_smoothing=self.label_smoothing, weight_decay=self.weight_decay,
+                               seed=seed,
+                               width=width, stem_convs=self.stem_convs, dropout_rate=dropout_rate)
 
 
 def bfloat16_is_fast() -> bool:
@@ -165,7 +200,8 @@ RECIPES: dict[str, Recipe] = {
                     "learning rate halved on a validation-loss plateau, early stopping"),
     "reference": Recipe(
         name="reference", variant="reference", schedule="one_cycle", learning_rate=2e-3, epochs=80,
-        batch_size=64, width=40, stem_convs=1, label_smoothing=0.1, weight_decay=0.01, tta="shift", bfloat16=True,
+        batch_size=64, width=40, stem_convs=1, label_smoothing=0.1, weight_decay=0.01, tta="shift",
+        bfloat16=True,
         augment=MappingProxyType({"flip": True, "rotation": 0.05, "translation": 0.0, "zoom": 0.1,
                                   "contrast": 0.2, "crop": 40}),
         description="VGG-style CNN (width 40; one convolution at full resolution, then double "
@@ -178,26 +214,8 @@ RECIPES: dict[str, Recipe] = {
 def get_recipe(name: str) -> Recipe:
     """The recipe called ``name``; ValueError listing the known names otherwise."""
     if name not in RECIPES:
-        raise ValueError(f"recipe {name!r} is unknown: expected one of {', '.join(RECIPES)}")
+        raise InputError(f"recipe {name!r} is unknown: expected one of {', '.join(RECIPES)}")
     return RECIPES[name]
-
-
-def one_cycle_lr(progress: float, max_lr: float, *, pct_start: float = 0.25, div_factor: float = 25.0,
-                 final_div_factor: float = 1e4) -> float:
-    """The one-cycle learning rate at ``progress`` (0 = start, 1 = end of the budget).
-
-    Cosine warm-up from ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the
-    budget, then cosine annealing to ``max_lr / (div_factor * final_div_factor)``. Progress is a
-    fraction of the budget, not of a step count, so the same schedule works for an epoch budget
-    and for a wall-time budget (:func:`train_recipe` takes whichever is further along).
-    """
-    progress = min(max(float(progress), 0.0), 1.0)
-    start = max_lr / div_factor
-    final = start / final_div_factor
-    if progress < pct_start:
-        return start + (max_lr - start) * (1 - math.cos(math.pi * progress / pct_start)) / 2
-    cool = (progress - pct_start) / (1 - pct_start)
-    return final + (max_lr - final) * (1 + math.cos(math.pi * cool)) / 2
 
 
 def validation_split(dataset):
@@ -205,7 +223,7 @@ def validation_split(dataset):
     from fercourse.data import train_val_split
 
     if dataset.train.labels is None:
-        raise ValueError(f"{dataset.source}: the train split has no labels; training needs labelled images")
+        raise InputError(f"{dataset.source}: the train split has no labels; training needs labelled images")
     return train_val_split(dataset.train, val_fraction=VAL_FRACTION, seed=VAL_SEED)
 
 
@@ -233,24 +251,104 @@ def _batches(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool = F
 
 def _check_budget(epochs, minutes) -> None:
     if epochs is not None and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
-        raise ValueError(f"epochs is {epochs!r}: expected a positive whole number")
+        raise InputError(f"epochs is {epochs!r}: expected a positive whole number")
     if minutes is not None and not minutes > 0:
-        raise ValueError(f"minutes is {minutes!r}: expected a positive number of minutes")
+        raise InputError(f"minutes is {minutes!r}: expected a positive number of minutes")
 
 
-def _resume_state(paths: dict[str, Path], expected: dict) -> dict | None:
-    """The saved state of an earlier run with the same ``expected`` settings, or None without one."""
-    if not (paths["state"].exists() and paths["last"].exists()):
+def _saved_state(paths: ArtifactPaths, settings: RunSettings) -> ResumeState | None:
+    """The saved state of an earlier session of this run, or None without a checkpoint."""
+    if not (paths.state.exists() and paths.last.exists()):
         return None
-    try:
-        state = json.loads(paths["state"].read_text())
-    except ValueError as error:
-        raise ValueError(f"{paths['state']}: cannot resume: not a JSON state file ({error})") from None
-    for key, value in expected.items():
-        if state.get(key) != value:
-            raise ValueError(f"{paths['state']}: cannot resume: it was trained with {key}={state.get(key)!r}, "
-                             f"this run asks for {key}={value!r}")
-    return state
+    return ResumeState.load(paths.state, expected=settings)
+
+
+def _budget(recipe: Recipe, saved: ResumeState | None, epochs: int | None, minutes: float | None,
+            quick: bool) -> TrainBudget:
+    """This session's budget: what was asked for, else the saved run's, else the recipe's epochs."""
+    if saved is not None:
+        epochs = epochs if epochs is not None else saved.budget.epochs
+        minutes = minutes if minutes is not None else saved.budget.minutes
+    epochs = epochs or (recipe.quick_epochs if quick else recipe.epochs)
+    return TrainBudget(epochs=int(epochs), minutes=minutes)
+
+
+def _start_or_resume(recipe: Recipe, paths: ArtifactPaths, settings: RunSettings, saved: ResumeState | None,
+                     budget: TrainBudget):
+    """The model and the state to train on: a fresh build, or the last checkpoint of ``saved``."""
+    import keras
+
+    import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
+
+    if saved is None:
+        for stale in (paths.last, paths.state):  # an old run's checkpoint must never be resumed into this one
+            stale.unlink(missing_ok=True)
+        return recipe.build(quick=settings.quick, seed=settings.seed), ResumeState(settings, budget)
+    saved.budget = budget
+    return keras.models.load_model(paths.last), saved  # each layer keeps its saved dtype policy
+
+
+def _layer_precision(model) -> str:
+    """The dtype policy the model computes in (a loaded model's own policy reads float32 even when its
+    layers compute in bfloat16, so ask a layer with weights)."""
+    return next((layer.dtype_policy.name for layer in model.layers if layer.weights), model.dtype_policy.name)
+
+
+def _fit(recipe: Recipe, model, state: ResumeState, paths: ArtifactPaths, train, val, *,
+         verbose: int) -> None:
+    """Train ``model`` until the budget in ``state`` is spent or early stopping ends it; the monitor saves."""
+    import keras
+
+    from fercourse.models import model_input
+    from fercourse.training.monitor import RecipeMonitor
+
+    epochs, minutes = state.budget.epochs, state.budget.minutes
+    x_train, y_train = model_input("cnn", train.images), train.labels
+    x_val, y_val = model_input("cnn", val.images), val.labels
+    batch_size = recipe.batch_size_for(state.settings.quick)
+    steps = math.ceil(len(x_train) / batch_size)
+    monitor = RecipeMonitor(paths=paths, state=state, epochs=epochs, steps_per_epoch=steps,
+                            seconds=None if minutes is None else 60.0 * minutes, patience=recipe.patience,
+                            lr_at=recipe.learning_rate_at(), verbose=verbose)
+    callbacks = [monitor]
+    if recipe.schedule == "plateau":
+        callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3,
+                                                              min_lr=1e-5))
+    out_of_time = minutes is not None and state.train_seconds >= 60.0 * minutes
+    if state.epochs_done < epochs and state.stopped_by != "early_stopping" and not out_of_time:
+        model.fit(_batches(x_train, y_train, batch_size, shuffle=True), steps_per_epoch=steps, epochs=epochs,
+                  initial_epoch=state.epochs_done, validation_data=_batches(x_val, y_val, batch_size),
+                  validation_steps=math.ceil(len(x_val) / batch_size), shuffle=False, callbacks=callbacks,
+                  verbose=1 if verbose == 1 else 0)
+    elif verbose:
+        print(f"nothing to train: {state.epochs_done} of {epochs} epochs done "
+              f"(stopped by {state.stopped_by})", file=sys.stderr, flush=True)
+    if not paths.model.exists():
+        raise RuntimeError(f"training wrote no checkpoint to {paths.model}")
+
+
+def _record(recipe: Recipe, dataset, train, val, state: ResumeState, paths: ArtifactPaths, *,
+            resumed_from: int, precision: str, wall_start: float, machine_before: dict) -> TrainRecord:
+    """The :class:`TrainRecord` of a finished session."""
+    settings, history = state.settings, state.history
+    test_size = len(dataset.test) if "test" in dataset else 0
+    return TrainRecord(
+        recipe=recipe.name, quick=settings.quick, data=dataset.source, seed=settings.seed,
+        split_sizes={"train": len(train), "val": len(val), "test": test_size},
+        validation=f"{VAL_FRACTION:.0%} of train, stratified, seed {VAL_SEED} "
+                   "(fercourse.data.train_val_split)",
+        budget=asdict(state.budget), epochs_run=state.epochs_done, best_epoch=state.best_epoch,
+        best_val_accuracy=round(state.best_val_accuracy, 4),
+        final_val_accuracy=round(history[-1]["val_accuracy"], 4) if history else float("nan"),
+        stopped_by=state.stopped_by or "epochs", partial_last_epoch=state.partial_last_epoch,
+        resumed=resumed_from > 0, resumed_from_epoch=resumed_from,
+        train_seconds=round(state.train_seconds, 1),
+        wall_seconds=round(time.perf_counter() - wall_start, 1), tta=recipe.tta, precision=precision,
+        width=recipe.quick_width if settings.quick else recipe.width,
+        batch_size=recipe.batch_size_for(settings.quick),
+        model_path=str(paths.model), last_checkpoint=str(paths.last), versions=library_versions(),
+        machine={**machine_before, "load_average_1min_end": machine_info()["load_average_1min"]},
+        history=history, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
 def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None = None,
@@ -266,7 +364,8 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
         A :class:`fercourse.data.Dataset`, or a source for :func:`fercourse.data.load`.
     out : path-like
         The ``.keras`` file for the best model. Beside it: ``<stem>.json`` (the record),
-        ``<stem>.last.keras`` and ``<stem>.last.json`` (the resume checkpoint and its state).
+        ``<stem>.last.keras`` and ``<stem>.last.json`` (the resume checkpoint and its state);
+        see :func:`~fercourse.training.record.artifact_paths`.
     epochs : int, optional
         Epoch budget; default the recipe's (``quick``: its ``quick_epochs``). With only
         ``minutes`` given, the epoch budget is the recipe's too, and the time usually ends first.
@@ -292,87 +391,29 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
     """
     from fercourse import set_seed
     from fercourse.data import load
-    from fercourse.models import model_input
 
     recipe = get_recipe(name)
     _check_budget(epochs, minutes)
     wall_start = time.perf_counter()
     paths = artifact_paths(out)
-    paths["model"].parent.mkdir(parents=True, exist_ok=True)
+    paths.model.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(dataset, (str, os.PathLike)):
         dataset = load(dataset)
     train, val = validation_split(dataset)
-    settings = {"recipe": recipe.name, "quick": quick, "seed": seed, "data": dataset.source, "n_train": len(train)}
-    state = _resume_state(paths, settings) if resume else None
-    if resume and state is None and verbose:
-        print(f"no checkpoint at {paths['last']}: starting fresh", file=sys.stderr, flush=True)
-    if state is not None:
-        epochs = epochs if epochs is not None else state["budget"]["epochs"]
-        minutes = minutes if minutes is not None else state["budget"]["minutes"]
-    epochs = epochs or (recipe.quick_epochs if quick else recipe.epochs)
-
-    import keras
-
-    import fercourse.models.layers  # noqa: F401 - registers the custom loss for loading checkpoints
-    from fercourse.training.monitor import RecipeMonitor
-
-    set_seed(seed + (state["epochs_done"] if state else 0))  # a resumed session draws new batches
-    if state is None:
-        for stale in ("last", "state"):  # an old run's checkpoint must never be resumed into this one
-            paths[stale].unlink(missing_ok=True)
-        model = recipe.build(quick=quick, seed=seed)
-        state = {**settings, "epochs_done": 0,
-                 "train_seconds": 0.0, "best_val_accuracy": -1.0, "best_epoch": 0, "history": [],
-                 "stopped_by": None, "partial_last_epoch": False}
-        resumed_from = 0
-    else:
-        model = keras.models.load_model(paths["last"])  # each layer keeps its saved dtype policy
-        resumed_from = state["epochs_done"]
-    # A loaded model's own policy reads float32 even when its layers compute in bfloat16: ask a layer.
-    precision = next((layer.dtype_policy.name for layer in model.layers if layer.weights), model.dtype_policy.name)
-    state["budget"] = {"epochs": int(epochs), "minutes": minutes}
-
-    x_train, y_train = model_input("cnn", train.images), train.labels
-    x_val, y_val = model_input("cnn", val.images), val.labels
-    batch_size = recipe.quick_batch_size if quick else recipe.batch_size
-    steps = math.ceil(len(x_train) / batch_size)
-    monitor = RecipeMonitor(paths=paths, state=state, epochs=int(epochs), steps_per_epoch=steps,
-                            seconds=None if minutes is None else 60.0 * minutes, patience=recipe.patience,
-                            lr_at=((lambda progress: one_cycle_lr(progress, recipe.learning_rate))
-                                   if recipe.schedule == "one_cycle" else None),
-                            verbose=verbose)
-    callbacks = [monitor]
-    if recipe.schedule == "plateau":
-        callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3,
-                                                              min_lr=1e-5))
-    load_before = machine_info()
-    out_of_time = minutes is not None and state["train_seconds"] >= 60.0 * minutes
-    if state["epochs_done"] < epochs and state["stopped_by"] != "early_stopping" and not out_of_time:
-        model.fit(_batches(x_train, y_train, batch_size, shuffle=True), steps_per_epoch=steps, epochs=int(epochs),
-                  initial_epoch=state["epochs_done"], validation_data=_batches(x_val, y_val, batch_size),
-                  validation_steps=math.ceil(len(x_val) / batch_size), shuffle=False, callbacks=callbacks,
-                  verbose=1 if verbose == 1 else 0)
-    elif verbose:
-        print(f"nothing to train: {state['epochs_done']} of {epochs} epochs done "
-              f"(stopped by {state['stopped_by']})", file=sys.stderr, flush=True)
-    if not paths["model"].exists():
-        raise RuntimeError(f"training wrote no checkpoint to {paths['model']}")
-    history = state["history"]
-    record = TrainRecord(
-        recipe=recipe.name, quick=quick, data=dataset.source, seed=seed,
-        split_sizes={"train": len(train), "val": len(val), "test": len(dataset.test) if "test" in dataset else 0},
-        validation=f"{VAL_FRACTION:.0%} of train, stratified, seed {VAL_SEED} (fercourse.data.train_val_split)",
-        budget=dict(state["budget"]), epochs_run=state["epochs_done"], best_epoch=state["best_epoch"],
-        best_val_accuracy=round(state["best_val_accuracy"], 4),
-        final_val_accuracy=round(history[-1]["val_accuracy"], 4) if history else float("nan"),
-        stopped_by=state["stopped_by"] or "epochs", partial_last_epoch=state["partial_last_epoch"],
-        resumed=resumed_from > 0, resumed_from_epoch=resumed_from, train_seconds=round(state["train_seconds"], 1),
-        wall_seconds=round(time.perf_counter() - wall_start, 1), tta=recipe.tta, precision=precision,
-        width=recipe.quick_width if quick else recipe.width, batch_size=batch_size,
-        model_path=str(paths["model"]), last_checkpoint=str(paths["last"]), versions=library_versions(),
-        machine={**load_before, "load_average_1min_end": machine_info()["load_average_1min"]},
-        history=history, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    record.save(paths["record"])
+    settings = RunSettings(recipe=recipe.name, quick=quick, seed=seed, data=dataset.source,
+                           n_train=len(train))
+    saved = _saved_state(paths, settings) if resume else None
+    if resume and saved is None and verbose:
+        print(f"no checkpoint at {paths.last}: starting fresh", file=sys.stderr, flush=True)
+    resumed_from = saved.epochs_done if saved is not None else 0
+    set_seed(seed + resumed_from)  # a resumed session draws new batches
+    budget = _budget(recipe, saved, epochs, minutes, quick)
+    model, state = _start_or_resume(recipe, paths, settings, saved, budget)
+    machine_before = machine_info()
+    _fit(recipe, model, state, paths, train, val, verbose=verbose)
+    record = _record(recipe, dataset, train, val, state, paths, resumed_from=resumed_from,
+                     precision=_layer_precision(model), wall_start=wall_start, machine_before=machine_before)
+    record.save(paths.record)
     return record
 
 
@@ -381,11 +422,12 @@ def model_name(model) -> str:
     shape = tuple(model.input_shape[1:])
     names = {(48, 48, 1): "cnn", (2304,): "mlp", (48, 48): "lstm"}
     if shape not in names:
-        raise ValueError(f"model takes inputs of shape {shape}: expected (48, 48, 1), (2304,) or (48, 48)")
+        raise InputError(f"model takes inputs of shape {shape}: expected (48, 48, 1), (2304,) or (48, 48)")
     return names[shape]
 
 
-def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", tta: bool | str = False) -> dict:
+def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test",
+                   tta: bool | str = False) -> dict:
     """Score a saved Keras model on one split: accuracy, macro-F1, per-class recall, confusion.
 
     Parameters
@@ -398,7 +440,7 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", 
         ``"test"`` (the final, once-only score), ``"val"`` (the validation split :func:`train_recipe`
         carved from train) or ``"train"`` (the training images minus validation).
     tta : bool or str
-        Test-time augmentation (:func:`fercourse.evaluate.tta_views`): ``True``/``"flip"``
+        Test-time augmentation (:func:`fercourse.models.predict.tta_views`): ``True``/``"flip"``
         averages each face and its mirror image, ``"shift"`` also their two-pixel shifts.
 
     Returns
@@ -413,11 +455,13 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", 
 
     import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
     from fercourse.data import load
-    from fercourse.evaluate import confusion, evaluate, predict_proba, tta_mode
+    from fercourse.evaluate import confusion, evaluate
+    from fercourse.models.predict import predict_proba, tta_mode
 
     model_path = Path(model_path)
     if not model_path.is_file():
-        raise FileNotFoundError(f"{model_path}: no such model file (expected a .keras file from fercourse train)")
+        raise FileNotFoundError(f"{model_path}: no such model file "
+                                "(expected a .keras file from fercourse train)")
     if isinstance(dataset, (str, os.PathLike)):
         dataset = load(dataset)
     if split in ("val", "train"):
@@ -425,20 +469,22 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test", 
     elif split in dataset:
         chosen = dataset[split]
     else:
-        raise ValueError(f"{dataset.source} has no {split!r} split: expected test, val or train")
+        raise InputError(f"{dataset.source} has no {split!r} split: expected test, val or train")
     if chosen.labels is None:
-        raise ValueError(f"{dataset.source}: the {split} split has no labels, so it cannot be scored "
+        raise InputError(f"{dataset.source}: the {split} split has no labels, so it cannot be scored "
                          "(score a submission against the answer key instead)")
     model = keras.models.load_model(model_path)
     proba = predict_proba(model, chosen.images, model_name(model), tta=tta)
     predicted = proba.argmax(axis=1)
     result = evaluate(chosen.labels, predicted, split=split)
     matrix = confusion(chosen.labels, predicted)
-    return {"model": str(model_path), "data": dataset.source, "split": split, "n": result["n"], "tta": tta_mode(tta),
-            "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
-            "per_class_recall": {emotion: float(value) for emotion, value in result["per_class"]["recall"].items()},
+    recall = result["per_class"]["recall"]
+    return {"model": str(model_path), "data": dataset.source, "split": split, "n": result["n"],
+            "tta": tta_mode(tta), "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
+            "per_class_recall": {emotion: float(value) for emotion, value in recall.items()},
             "confusion": matrix.to_numpy().tolist(), "per_class": result["per_class"]}
 
 
-__all__ = ["RECIPES", "Recipe", "TrainRecord", "artifact_paths", "evaluate_saved", "get_recipe", "library_versions",
-           "machine_info", "model_name", "one_cycle_lr", "train_recipe", "validation_split"]
+__all__ = ["RECIPES", "ArtifactPaths", "Recipe", "ResumeState", "TrainRecord", "artifact_paths",
+           "evaluate_saved", "get_recipe", "library_versions", "machine_info", "model_name", "train_recipe",
+           "validation_split"]
