@@ -4,11 +4,13 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PIP_FLAGS ?= -q --disable-pip-version-check
 
-.PHONY: setup system-deps course test test-fast clean
+.PHONY: setup system-deps course lint test test-fast test-wheel clean
 
 $(BIN)/fercourse: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install $(PIP_FLAGS) --upgrade pip
+	# setuptools 77 reads pyproject's SPDX license string; the venv's own copy builds the wheel in
+	# tests/test_wheel.py (--no-build-isolation, nothing downloaded there).
+	$(BIN)/pip install $(PIP_FLAGS) --upgrade pip "setuptools>=77" wheel
 	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]'
 	touch $@
 
@@ -24,12 +26,20 @@ system-deps:
 course: setup
 	$(BIN)/fercourse book build --data sample --quick
 
-# Every test, slow end-to-end ones included.
-test: setup system-deps
+# Lint (ruff, configured in pyproject.toml): a finding fails `make test` and so CI.
+lint: setup
+	$(BIN)/ruff check .
+
+# Lint, then every test, slow end-to-end ones included.
+test: setup system-deps lint
 	$(BIN)/python -m pytest
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
+# The wheel as a user installs it: built, put in a fresh venv, run on a copy of the course.
+test-wheel: setup
+	$(BIN)/python -m pytest -m slow tests/test_wheel.py
+
 clean:
-	rm -rf book/_build book/lessons artifacts runs
+	rm -rf book/_build book/lessons artifacts runs build dist

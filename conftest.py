@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from fercourse.config import CACHE_DIR_ENV
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -13,10 +15,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
     """Point the dataset cache at a per-session folder so no test reads a stale cache."""
-    previous = os.environ.get("FERCOURSE_CACHE_DIR")
-    os.environ["FERCOURSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("fercourse-cache"))
+    # The variable, not fercourse.config.using_cache_dir: subprocesses (the CLI, lesson kernels) need it too.
+    previous = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("fercourse-cache"))
     yield
     if previous is None:
-        os.environ.pop("FERCOURSE_CACHE_DIR", None)
+        os.environ.pop(CACHE_DIR_ENV, None)
     else:
-        os.environ["FERCOURSE_CACHE_DIR"] = previous
+        os.environ[CACHE_DIR_ENV] = previous

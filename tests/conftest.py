@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from fercourse import config
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FER2013_ROOT = REPO_ROOT.parent / "shared" / "fer2013"
+#: Where the course machines keep FER2013, used when FERCOURSE_FER2013 is unset (tests only: the
+#: package itself knows FER2013 only through that variable).
+SHARED_FER2013 = REPO_ROOT.parent / "shared" / "fer2013"
 
 
 @pytest.fixture(scope="session")
 def fer2013_root() -> Path:
-    """The real FER2013 image folders beside the checkout; skips the test when absent."""
-    if not (FER2013_ROOT / "train").is_dir():
-        pytest.skip(f"real FER2013 not found at {FER2013_ROOT}")
-    return FER2013_ROOT
+    """The real FER2013 image folders: ``$FERCOURSE_FER2013``, else ``../shared/fer2013``; skips if absent."""
+    try:
+        root = config.fer2013_path(None if os.environ.get(config.FER2013_ENV) else SHARED_FER2013)
+    except FileNotFoundError as error:
+        pytest.skip(f"real FER2013 not found: {error}")
+    if not (root / "train").is_dir():
+        pytest.skip(f"{root}: not FER2013's image folders (expected train/ and test/)")
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +51,8 @@ def executed_lessons(tmp_path_factory):
     root = tmp_path_factory.mktemp("lessons")
     results = run_lessons(out=root / "executed", data="sample", quick=True, artifacts=root / "artifacts",
                           stop_on_error=False, log=None)
-    return SimpleNamespace(out=root / "executed", artifacts=artefact_folder("sample", True, root / "artifacts"),
+    return SimpleNamespace(out=root / "executed",
+                           artifacts=artefact_folder("sample", True, root / "artifacts"),
                            results={result.name: result for result in results},
                            seconds=sum(result.seconds for result in results))
 
@@ -63,4 +73,4 @@ def built_book(executed_lessons, tmp_path_factory):
     book = tmp_path_factory.mktemp("book") / "book"
     shutil.copytree(REPO_ROOT / "book", book, ignore=shutil.ignore_patterns("_build", "lessons"))
     shutil.copytree(executed_lessons.out, book / "lessons")
-    return build_book(book)
+    return build_book(book, course=REPO_ROOT)  # the results and instructor pages quote this checkout

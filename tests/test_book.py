@@ -92,9 +92,43 @@ def test_build_refuses_an_unexecuted_lesson(tmp_path):
 def test_warnings_fail_the_build(tmp_path):
     folder = _book_copy(tmp_path)
     _executed_lesson(folder / "lessons" / "01_eda.ipynb", [])
-    (folder / "references.md").write_text("# References\n\nSee {cite}`no_such_key`.\n\n```{bibliography}\n```\n")
+    (folder / "references.md").write_text("# References\n\nSee {cite}`no_such_key`.\n\n"
+                                          "```{bibliography}\n```\n")
     with pytest.raises(book.BookError, match="jupyter-book build failed"):
         book.build_book(folder)
+
+
+def _course_with_results(root: Path) -> Path:
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copytree(REPO_ROOT / "book", root / "book", ignore=shutil.ignore_patterns("_build", "lessons"))
+    (root / "docs").mkdir()
+    (root / "docs" / "results.md").write_text("# Results\n\n## On FER2013\n")
+    return root
+
+
+def test_fragments_quote_the_books_own_checkout(tmp_path):
+    course = _course_with_results(tmp_path / "course")
+    written = book.write_fragments(course / "book")
+    assert [path.name for path in written] == ["_results.md", "_autograder.md"]
+    results, guide = (path.read_text() for path in written)
+    assert results == "*From `docs/results.md` in the repository.*\n\n## Results\n\n### On FER2013\n"
+    assert guide.startswith("```{note}\nThe autograder's own guide (`autograder/README.md`) is not in this")
+
+
+def test_fragments_of_a_lone_book_copy_say_what_is_missing(tmp_path):
+    results, _ = (path.read_text() for path in book.write_fragments(_book_copy(tmp_path)))
+    assert results.startswith("```{note}\nNo measured results yet: `docs/results.md` is written by")
+    course = _course_with_results(tmp_path / "course")
+    results, _ = (path.read_text() for path in book.write_fragments(tmp_path / "book", course=course))
+    assert results.startswith("*From `docs/results.md` in the repository.*")
+
+
+def test_cli_course_option_builds_that_checkouts_book(tmp_path):
+    course = _course_with_results(tmp_path / "course")
+    completed = subprocess.run([sys.executable, "-m", "fercourse", "book", "build", "--no-run", "--course",
+                                str(course)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert completed.returncode == 1
+    assert f"{course.resolve() / 'book' / 'lessons'}: no executed lessons" in completed.stderr
 
 
 def test_cli_help_and_missing_lessons(tmp_path):
@@ -102,6 +136,7 @@ def test_cli_help_and_missing_lessons(tmp_path):
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0
     assert "--no-run" in completed.stdout and "--quick" in completed.stdout and "--data" in completed.stdout
+    assert "--course DIR" in completed.stdout and "--only NAME" in completed.stdout
 
 
 # ---- the book built from the shared quick run (conftest.py) -----------------------------------

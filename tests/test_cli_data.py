@@ -11,7 +11,8 @@ from fercourse.cli import main
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "fercourse", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "fercourse", *args], capture_output=True, text=True,
+                          timeout=300)
 
 
 def test_help_lists_the_data_commands():
@@ -41,7 +42,8 @@ def test_sample_convert_and_info_table(tmp_path, capsys):
 
 
 def test_prepare_prints_summary_and_writes_three_files(tmp_path, capsys):
-    main(["data", "sample", str(tmp_path / "src"), "--format", "folders", "--n-train", "35", "--n-test", "14"])
+    assert main(["data", "sample", str(tmp_path / "src"), "--format", "folders", "--n-train", "35",
+                 "--n-test", "14"]) == 0
     assert main(["data", "prepare", str(tmp_path / "src"), "--out", str(tmp_path / "course")]) == 0
     out = capsys.readouterr().out
     assert "answer key sha256" in out and "never release" in out

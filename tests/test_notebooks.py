@@ -16,7 +16,8 @@ from fercourse.course import runner as notebooks
 from fercourse.data import lesson_data
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-LESSONS = [path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) if notebooks.LESSON_PATTERN.match(path.name)]
+LESSONS = [path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+           if notebooks.LESSON_PATTERN.match(path.name)]
 OWN_LESSONS = [path for path in LESSONS if path.stem[:2] in {"01", "02", "03", "04", "05", "06"}]
 OUTLINE = ("## Setup", "## Parameters", "## Data", "## Model", "## Evaluate", "## Summary", "## Exercises")
 
@@ -42,7 +43,8 @@ def test_one_parameters_cell_right_after_the_imports(path):
     code = [cell for cell in cells if cell.cell_type == "code"]
     tagged = [k for k, cell in enumerate(code) if "parameters" in cell.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{path.name}: expected one cell tagged parameters"
-    assert tagged[0] == 1 and "import" in code[0].source, f"{path.name}: parameters must follow the imports cell"
+    assert tagged[0] == 1 and "import" in code[0].source, \
+        f"{path.name}: parameters must follow the imports cell"
     values = notebooks.lesson_parameters(path)
     assert {"data", "quick", "num_epochs", "seed"} <= set(values)
     assert values["data"] == "sample" and values["quick"] is False and values["seed"] == 0
@@ -59,7 +61,8 @@ def test_outline_and_prose_before_every_code_cell(path):
     assert positions == sorted(positions), f"{path.name}: outline out of order"
     for before, cell in zip(cells, cells[1:]):
         if cell.cell_type == "code":
-            assert before.cell_type == "markdown", f"{path.name}: code without prose before it: {cell.source[:60]}"
+            assert before.cell_type == "markdown", \
+                f"{path.name}: code without prose before it: {cell.source[:60]}"
             assert cell.source.count("\n") < 16, f"{path.name}: code cell over 16 lines: {cell.source[:60]}"
 
 
@@ -84,11 +87,14 @@ def test_discover_only_by_name_stem_or_number():
 
 
 def test_injected_parameters_only_those_declared(tmp_path):
-    values = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "05_cnn.ipynb", data="../x/fer", quick=True,
-                                           artifacts=tmp_path, extra={"batch_size": 8, "not_declared": 1})
+    values = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "05_cnn.ipynb", data="../x/fer",
+                                           quick=True, artifacts=tmp_path,
+                                           extra={"batch_size": 8, "not_declared": 1})
     assert values == {"data": str((Path.cwd() / "../x/fer").resolve()), "quick": True, "num_epochs": 8,
-                      "cnn_variant": "simple", "model_path": str(tmp_path.resolve() / "cnn.keras"), "batch_size": 8}
-    eda = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "01_eda.ipynb", data="sample", artifacts=tmp_path)
+                      "cnn_variant": "simple", "model_path": str(tmp_path.resolve() / "cnn.keras"),
+                      "batch_size": 8}
+    eda = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "01_eda.ipynb", data="sample",
+                                        artifacts=tmp_path)
     assert eda == {"data": "sample"}  # 01 saves nothing: no model_path injected
 
 
@@ -134,7 +140,8 @@ def _tiny_lesson(folder: Path, name: str, body: str) -> Path:
 def test_runner_names_the_failing_lesson_and_cell(tmp_path):
     lessons = tmp_path / "notebooks"
     lessons.mkdir()
-    _tiny_lesson(lessons, "01_fine", "import matplotlib.pyplot as plt\nplt.plot([1, 2]);\nprint(num_epochs, quick)")
+    _tiny_lesson(lessons, "01_fine",
+                 "import matplotlib.pyplot as plt\nplt.plot([1, 2]);\nprint(num_epochs, quick)")
     _tiny_lesson(lessons, "02_broken", "raise ValueError('no faces here')")
     _tiny_lesson(lessons, "03_never", "print('not reached')")
     command = [sys.executable, "-m", "fercourse", "notebooks", "run", "--quick", "--notebooks", str(lessons),
@@ -154,6 +161,60 @@ def test_runner_names_the_failing_lesson_and_cell(tmp_path):
     # inline figures even though this process set MPLBACKEND=Agg
     assert any("image/png" in output.get("data", {}) for output in outputs)
     assert (tmp_path / "artifacts" / "sample-quick" / "logs" / "02_broken.kernel.log").exists()
+
+
+def _tiny_course(root: Path) -> Path:
+    """A course checkout with one lesson and a book config, away from the repository."""
+    (root / "notebooks").mkdir(parents=True)
+    (root / "book").mkdir()
+    (root / "book" / "_config.yml").write_text("title: tiny\n")
+    _tiny_lesson(root / "notebooks", "01_fine", "print(num_epochs)")
+    return root
+
+
+def test_find_course_root_walks_up_from_the_working_directory(tmp_path, monkeypatch):
+    from fercourse.course.checkout import course_folders, find_course_root
+
+    course = _tiny_course(tmp_path / "course")
+    (course / "notebooks" / "deeper").mkdir()
+    assert find_course_root(course / "notebooks" / "deeper") == course.resolve()
+    monkeypatch.chdir(course / "notebooks")
+    assert find_course_root() == course.resolve()
+    assert [path.name for path in notebooks.discover_lessons()] == ["01_fine.ipynb"]
+    assert notebooks.artefact_folder("sample", True) == course.resolve() / "artifacts" / "sample-quick"
+    folders = course_folders()
+    assert (folders.executed, folders.autograder) == (course.resolve() / "book" / "lessons",
+                                                      course.resolve() / "autograder")
+
+
+def test_find_course_root_names_the_start_and_the_markers(tmp_path):
+    from fercourse.course.checkout import find_course_root
+
+    with pytest.raises(FileNotFoundError, match=rf"^{tmp_path.resolve()}: not inside a course checkout: "
+                                                r"expected a folder holding notebooks/ and book/_config.yml"):
+        find_course_root(tmp_path)
+
+
+def test_cli_course_option_and_working_directory(tmp_path):
+    course = _tiny_course(tmp_path / "course")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    command = [sys.executable, "-m", "fercourse", "notebooks"]
+    listed = subprocess.run([*command, "list", "--course", str(course)], capture_output=True, text=True,
+                            timeout=60, cwd=elsewhere)
+    assert listed.returncode == 0
+    assert listed.stdout == "01_fine: data='sample', quick=False, num_epochs=1, seed=0\n"
+    inside = subprocess.run([*command, "list"], capture_output=True, text=True, timeout=60,
+                            cwd=course / "book")
+    assert inside.stdout == listed.stdout
+    unknown = subprocess.run([*command, "run", "--course", str(course), "--only", "99"], capture_output=True,
+                             text=True, timeout=60, cwd=elsewhere)
+    assert unknown.returncode == 1
+    assert "error: --only 99: no such lesson; expected one of 01_fine\n" in unknown.stderr
+    outside = subprocess.run([*command, "list"], capture_output=True, text=True, timeout=60, cwd=elsewhere)
+    assert outside.returncode == 1
+    assert f"{elsewhere.resolve()}: not inside a course checkout" in outside.stderr
+    assert "pass --course DIR" in outside.stderr
 
 
 def test_cli_rejects_unknown_lesson(tmp_path):
@@ -187,10 +248,14 @@ def test_lesson_runs_in_quick_mode_with_figures(executed_lessons, name):
 
 
 @pytest.mark.slow
-def test_all_lessons_quick_under_ten_minutes(executed_lessons):
+def test_every_lesson_ran_once_in_order_with_its_kernel_log(executed_lessons):
     times = {name: round(result.seconds, 1) for name, result in executed_lessons.results.items()}
-    print(json.dumps(times))
-    assert executed_lessons.seconds < 600, f"quick lessons took {executed_lessons.seconds:.0f} s: {times}"
+    print(json.dumps(times))  # reported for the record; wall time depends on the machine, so not asserted
+    assert list(executed_lessons.results) == [path.stem for path in LESSONS]
+    assert {name: result.error for name, result in executed_lessons.results.items() if not result.ok} == {}
+    for name, result in executed_lessons.results.items():
+        assert result.output == executed_lessons.out / f"{name}.ipynb" and result.output.is_file()
+        assert (executed_lessons.artifacts / "logs" / f"{name}.kernel.log").is_file()
 
 
 @pytest.mark.slow
@@ -200,7 +265,7 @@ def test_cnn_lesson_saves_a_loadable_model(executed_lessons):
     assert path.is_file() and path.stat().st_size > 10_000
     import keras
 
-    import fercourse.models.layers  # noqa: F401 - registers the custom layers for loading
+    import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
 
     model = keras.models.load_model(path)
     assert model.input_shape == (None, 48, 48, 1) and model.output_shape == (None, 7)

@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from fercourse.errors import InputError
+
 #: The goal from the issue: median detect+classify latency for a 640x480 photo, warm, on CPU.
 GOAL_MS = 150.0
 
@@ -61,7 +63,7 @@ def bench_detect(model=None, *, repeats: int = 20, batch: int = 16, warmup: int 
     from fercourse.demo.images import to_gray
 
     if repeats < 1 or batch < 1:
-        raise ValueError(f"repeats and batch must be at least 1, got {repeats} and {batch}")
+        raise InputError(f"repeats and batch must be at least 1, got {repeats} and {batch}")
     if model is None:
         from fercourse.models import build_model
 
@@ -87,7 +89,8 @@ def bench_detect(model=None, *, repeats: int = 20, batch: int = 16, warmup: int 
               "goal_ms": GOAL_MS, "meets_goal": total_ms < GOAL_MS, "cpu_count": os.cpu_count(),
               "load_average": round(os.getloadavg()[0], 2)}
     print(f"detect+classify, 640x480 photo, {len(faces)} face(s), model {result['model']}: median "
-          f"{total_ms:.1f} ms wall, {total_cpu_ms:.1f} ms CPU (Haar {detect_ms:.1f} ms, model {classify_ms:.1f} ms) over {repeats} runs; "
+          f"{total_ms:.1f} ms wall, {total_cpu_ms:.1f} ms CPU (Haar {detect_ms:.1f} ms, "
+          f"model {classify_ms:.1f} ms) over {repeats} runs; "
           f"batch of {batch}: {result['images_per_second']} images/s; goal < {GOAL_MS:.0f} ms: "
           f"{'met' if result['meets_goal'] else 'NOT met'} "
           f"({result['cpu_count']} CPUs, load average {result['load_average']})")

@@ -2,7 +2,8 @@
 
 Used by ``fercourse bench grade`` (fit-or-load against retraining, same run) and by the
 end-to-end tests. Everything happens in a temporary folder with the real ``nbgrader``
-command line and a real sqlite gradebook.
+command line and a real sqlite gradebook. The course copied is ``autograder/`` of the course
+checkout holding the current directory, or the ``template`` folder given.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-COURSE_TEMPLATE = Path(__file__).resolve().parents[2] / "autograder"
+from fercourse.config import ANSWER_KEY_ENV
+from fercourse.errors import InputError
+
 _SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
@@ -37,19 +40,27 @@ class Course:
 
 
 def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
-                template: str | Path = COURSE_TEMPLATE) -> Course:
-    """Copy the course (config, thresholds, source notebooks) into ``workdir/course`` and set up sample data."""
+                template: str | Path | None = None) -> Course:
+    """Copy the course (config, thresholds, source notebooks) into ``workdir/course`` and set up sample data.
+
+    ``template`` is the nbgrader course folder; default ``autograder/`` of the course checkout
+    holding the current directory.
+    """
+    from fercourse.course.checkout import course_folders
     from fercourse.grading import setup_course
 
-    template, workdir = Path(template), Path(workdir)
+    template = Path(template) if template is not None else course_folders().autograder
+    workdir = Path(workdir)
     if not (template / "nbgrader_config.py").is_file():
         raise FileNotFoundError(f"{template}: no nbgrader_config.py: expected the course folder autograder/")
     root = workdir / "course"
-    for path in [template / "nbgrader_config.py", template / "thresholds.json", *template.glob("source/*/*.ipynb")]:
+    notebooks = sorted(template.glob("source/*/*.ipynb"))
+    for path in [template / "nbgrader_config.py", template / "thresholds.json", *notebooks]:
         target = root / path.relative_to(template)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    done = setup_course("sample", root, workdir / "instructor" / "answer_key.csv", n_train=n_train, n_test=n_test)
+    done = setup_course("sample", root, workdir / "instructor" / "answer_key.csv", n_train=n_train,
+                        n_test=n_test)
     return Course(root, done.answer_key, done.sha256)
 
 
@@ -57,11 +68,11 @@ def nbgrader(course: Course, *args: str, key: bool = False, timeout: float = 900
              check: bool = True) -> subprocess.CompletedProcess:
     """Run the real ``nbgrader`` command in the course folder (``key=True`` passes the answer key path)."""
     bin_dir = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if k != "FERCOURSE_ANSWER_KEY"}
+    env = {k: v for k, v in os.environ.items() if k != ANSWER_KEY_ENV}
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if key:
-        env["FERCOURSE_ANSWER_KEY"] = str(course.key)
+        env[ANSWER_KEY_ENV] = str(course.key)
     result = subprocess.run([str(Path(bin_dir) / "nbgrader"), *args], cwd=course.root, env=env, text=True,
                             capture_output=True, timeout=timeout)
     if check and result.returncode != 0:
@@ -123,7 +134,7 @@ def submit(course: Course, student: str, assignment: str, *, replace: dict[str, 
 
 
 def baseline_submission(course: Course, assignment: str, name: str, **params) -> bytes:
-    """The submission.csv bytes a scikit-learn baseline (fercourse.models) fitted on the course data writes."""
+    """The submission.csv bytes a scikit-learn baseline (fercourse.models) fitted on the course data gives."""
     from fercourse.data import as_flat, load
     from fercourse.models import build_baseline
     from fercourse.submission import write_submission
@@ -131,12 +142,13 @@ def baseline_submission(course: Course, assignment: str, name: str, **params) ->
     data = load(course.data_dir(assignment), cache=False, progress=None)
     model = build_baseline(name, **params).fit(as_flat(data.train.X), data.train.y)
     with tempfile.TemporaryDirectory() as scratch:
-        path = write_submission(Path(scratch) / "submission.csv", data.test.ids, model.predict(as_flat(data.test.X)))
+        predictions = model.predict(as_flat(data.test.X))
+        path = write_submission(Path(scratch) / "submission.csv", data.test.ids, predictions)
         return path.read_bytes()
 
 
 def train_reference_cnn(course: Course, out: Path, *, epochs: int, seed: int = 0) -> bytes:
-    """Train a2_cnn's reference model like the notebook does; save it to ``out``; return its submission bytes."""
+    """Train a2_cnn's reference model as the notebook does, save it to ``out``; return submission bytes."""
     from fercourse import set_seed
     from fercourse.data import load
     from fercourse.models import build_model, fit_or_load, model_input
@@ -160,24 +172,25 @@ def set_parameter(notebook_path: str | Path, name: str, value: int) -> None:
     cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     pattern = re.compile(rf"^{re.escape(name)} = [^#\n]*", flags=re.MULTILINE)
     if not pattern.search(cell.source):
-        raise ValueError(f"{notebook_path}: the parameters cell has no {name!r}")
+        raise InputError(f"{notebook_path}: the parameters cell has no {name!r}")
     cell.source = pattern.sub(f"{name} = {value!r}  ", cell.source)
     nbformat.write(notebook, notebook_path)
 
 
 def bench_autograde(*, submissions: int = 3, epochs: int = 3, n_train: int = 1400, n_test: int = 280,
-                    retrain_epochs: int | None = None) -> dict:
+                    retrain_epochs: int | None = None, template: str | Path | None = None) -> dict:
     """Seconds per a2_cnn submission autograded with the saved model (fit-or-load) and without (retraining).
 
     Both flows grade ``submissions`` students with one ``nbgrader autograde`` call each, in the
     same process tree and course, so the ratio compares like with like. ``epochs`` trains the
     submitted model; the retraining flow trains what the notebook's ``num_epochs`` says, or
     ``retrain_epochs`` when given (written into the temporary copy's parameters cell).
+    ``template`` is the nbgrader course to copy (see :func:`make_course`).
     """
     import nbformat
 
     with tempfile.TemporaryDirectory() as scratch:
-        course = make_course(scratch, n_train=n_train, n_test=n_test)
+        course = make_course(scratch, n_train=n_train, n_test=n_test, template=template)
         source = course.root / "source" / "a2_cnn" / "a2_cnn.ipynb"
         if retrain_epochs is not None:
             set_parameter(source, "num_epochs", retrain_epochs)

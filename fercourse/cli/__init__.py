@@ -2,16 +2,19 @@
 
 Each subcommand lives in its own module in this package with a ``register(subparsers)``
 function; :data:`COMMAND_MODULES` lists them in the order ``--help`` shows them.
-Bad input ends with a one-paragraph message and a non-zero exit, never a traceback
-(set ``FERCOURSE_DEBUG=1`` to see one).
+Bad input (a :class:`~fercourse.errors.FercourseError`, or an ``OSError`` about a file the user
+named) ends with a one-paragraph message and exit status 1 (set ``FERCOURSE_DEBUG=1`` to see the
+traceback); any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
+
+from fercourse import config
+from fercourse.errors import FercourseError
 
 COMMAND_MODULES = [
     "data",
@@ -62,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args) or 0)
-    except (ValueError, TypeError, OSError) as error:
-        if os.environ.get("FERCOURSE_DEBUG"):
+    except (FercourseError, OSError) as error:
+        if config.debug():
             raise
         print(f"fercourse {args.command}: error: {error}", file=sys.stderr)
         return 1

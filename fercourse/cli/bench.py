@@ -9,15 +9,17 @@ from fercourse.cli import add_command_group
 
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "bench", help="benchmarks (ratios against a baseline in the same run)",
+    commands = add_command_group(subparsers, "bench",
+                                 help="benchmarks (ratios against a baseline in the same run)",
                                  description="Benchmarks that print figures and ratios against a "
                                              "baseline measured in the same process.")
     load = commands.add_parser("load", help="Kaggle CSV loading: seed parse vs fercourse, cold and cached",
                                description="Load a Kaggle fer2013.csv three ways in one process: the seed "
                                            "courses' per-row int() parse, fercourse's first load, and "
                                            "fercourse's second (cached) load; print seconds and ratios.")
-    load.add_argument("csv", nargs="?", default=None,
-                      help="a Kaggle fer2013.csv (default: convert ../shared/fer2013 into a temporary one)")
+    load.add_argument("source", nargs="?", default=None,
+                      help="a Kaggle fer2013.csv, or an image-folder root converted into a temporary one "
+                           "(default: $FERCOURSE_FER2013)")
     load.add_argument("--json", action="store_true", help="print the figures as JSON")
     load.set_defaults(handler=run_load)
     detect = commands.add_parser("detect", help="demo speed: detect+classify latency on a 640x480 photo",
@@ -41,6 +43,9 @@ def register(subparsers) -> None:
     grade.add_argument("--n-test", type=int, default=280, help="sample test images (default 280)")
     grade.add_argument("--retrain-epochs", type=int, default=None,
                        help="epochs the retraining flow trains (default: the notebook's num_epochs, 15)")
+    grade.add_argument("--course", default=None, metavar="DIR",
+                       help="the course checkout whose autograder/ is copied (default: the checkout holding "
+                            "the current directory)")
     grade.add_argument("--json", action="store_true", help="also print the figures as JSON")
     grade.set_defaults(handler=run_grade)
     from fercourse.cli.bench_recipes import register_subcommand as register_recipes
@@ -50,14 +55,14 @@ def register(subparsers) -> None:
 
 def run_load(args: argparse.Namespace) -> int:
     from fercourse.bench.load import bench_load
-    result = bench_load(args.csv)
+
+    result = bench_load(args.source)
     if args.json:
         print(json.dumps(result, indent=2))
     return 0
 
 
 def run_detect(args: argparse.Namespace) -> int:
-
     from fercourse.bench.detect import bench_detect
 
     result = bench_detect(args.model, repeats=args.repeats, batch=args.batch)
@@ -68,9 +73,11 @@ def run_detect(args: argparse.Namespace) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     from fercourse.bench.grade import bench_autograde
+    from fercourse.course.checkout import course_folders
 
     result = bench_autograde(submissions=args.submissions, epochs=args.epochs, n_train=args.n_train,
-                             n_test=args.n_test, retrain_epochs=args.retrain_epochs)
+                             n_test=args.n_test, retrain_epochs=args.retrain_epochs,
+                             template=course_folders(args.course).autograder)
     if args.json:
         print(json.dumps(result, indent=2))
     return 0

@@ -76,7 +76,8 @@ def info_dict(dataset) -> dict:
         }
         if name in duplicates.across:
             splits[name]["duplicates_in_train"] = duplicates.across[name]
-    return {"source": dataset.source, "splits": splits, "conflicting_duplicate_labels": duplicates.conflicting_labels,
+    return {"source": dataset.source, "splits": splits,
+            "conflicting_duplicate_labels": duplicates.conflicting_labels,
             "converted_images": dataset.converted}
 
 
@@ -91,12 +92,13 @@ def run_info(args: argparse.Namespace) -> int:
     names = list(info["splits"])
     print(f"{'class':<10}" + "".join(f"{name:>10}" for name in names))
     for emotion in EMOTIONS:
-        print(f"{emotion:<10}" + "".join(f"{info['splits'][n]['classes'].get(emotion, '-'):>10}" for n in names))
+        counts = (info["splits"][name]["classes"].get(emotion, "-") for name in names)
+        print(f"{emotion:<10}" + "".join(f"{count:>10}" for count in counts))
     print(f"{'total':<10}" + "".join(f"{info['splits'][n]['n']:>10}" for n in names))
     for name in names:
         split = info["splits"][name]
-        line = f"{name}: images {'x'.join(map(str, split['shape']))} uint8, {split['duplicates_within']} exact " \
-               f"duplicates within"
+        line = (f"{name}: images {'x'.join(map(str, split['shape']))} uint8, "
+                f"{split['duplicates_within']} exact duplicates within")
         if "duplicates_in_train" in split:
             line += f", {split['duplicates_in_train']} also in train"
         print(line)

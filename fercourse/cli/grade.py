@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fercourse.cli import add_command_group
+from fercourse.config import ANSWER_KEY_ENV
 
 
 def register(subparsers) -> None:
@@ -19,7 +20,8 @@ def register(subparsers) -> None:
                     "course) and pin its SHA-256 and thresholds set in COURSE/answer_key.pin.json.")
     setup.add_argument("source", help="'sample', a Kaggle fer2013.csv, course CSVs or an image-folder root "
                                       "(e.g. ../shared/fer2013)")
-    setup.add_argument("--course", default="autograder", help="the nbgrader course folder (default autograder)")
+    setup.add_argument("--course", default="autograder",
+                       help="the nbgrader course folder (default autograder)")
     setup.add_argument("--key-out", required=True,
                        help="where to write the answer key CSV; must be outside the course folder")
     setup.add_argument("--dataset", choices=("sample", "fer2013"), default=None,
@@ -39,5 +41,6 @@ def run_setup(args: argparse.Namespace) -> int:
         print(f"data:        {folder}/train.csv ({done.n_train} rows), test.csv ({done.n_test} rows)")
     print(f"answer key:  {done.answer_key} (instructor-only; never inside the course folder)")
     print(f"pinned:      sha256 {done.sha256}, thresholds set '{done.dataset}'")
-    print(f"autograde:   cd {args.course} && FERCOURSE_ANSWER_KEY={done.answer_key} nbgrader autograde ASSIGNMENT")
+    print(f"autograde:   cd {args.course} && {ANSWER_KEY_ENV}={done.answer_key} "
+          "nbgrader autograde ASSIGNMENT")
     return 0

@@ -6,24 +6,29 @@ import argparse
 import sys
 
 from fercourse.cli import add_command_group
-from fercourse.course.runner import QUICK_PARAMETERS
+from fercourse.config import QUICK
+from fercourse.errors import InputError
 
 DATA_HELP = ("data injected into every lesson: 'sample' (built-in synthetic faces), 'fer2013' "
              "($FERCOURSE_FER2013), or a path: a FER2013 image-folder root, a Kaggle fer2013.csv or a "
              "course train.csv (default: each lesson's own default, the sample)")
 
-QUICK_SETTINGS = ", ".join(f"{name}={value!r}" for name, value in QUICK_PARAMETERS.items())
+QUICK_SETTINGS = ", ".join(f"{name}={value!r}" for name, value in QUICK.lesson_parameters().items())
+COURSE_HELP = ("the course checkout (holding notebooks/ and book/_config.yml) whose folders are the defaults "
+               "(default: the checkout holding the current directory)")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options ``notebooks run`` and ``book build`` share."""
+    parser.add_argument("--course", default=None, metavar="DIR", help=COURSE_HELP)
     parser.add_argument("--quick", action="store_true",
-                        help=f"short CI run: injects {QUICK_SETTINGS} and uses small data (all lessons in minutes)")
+                        help=f"short CI run: injects {QUICK_SETTINGS} and uses small data "
+                             "(all lessons in minutes)")
     parser.add_argument("--data", default=None, metavar="SOURCE", help=DATA_HELP)
     parser.add_argument("--only", nargs="+", default=None, metavar="NAME",
                         help="run only these lessons: names, stems or numbers (05_cnn, cnn, 05)")
     parser.add_argument("--artifacts", default=None, metavar="DIR",
-                        help="root for saved models and submissions (default: artifacts/ in the repository; "
+                        help="root for saved models and submissions (default: artifacts/ in the course; "
                              "each data source and mode gets its own folder, e.g. artifacts/sample-quick/)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="inject another parameter into every lesson that declares it (VALUE is read "
@@ -44,14 +49,18 @@ def register(subparsers) -> None:
                "--only 05_cnn 06",
     )
     add_run_options(run)
-    run.add_argument("--out", default=None, metavar="DIR", help="folder for executed copies (default book/lessons/)")
-    run.add_argument("--notebooks", default=None, metavar="DIR", help="lessons folder (default notebooks/)")
+    run.add_argument("--out", default=None, metavar="DIR",
+                     help="folder for executed copies (default book/lessons/ in the course)")
+    run.add_argument("--notebooks", default=None, metavar="DIR",
+                     help="lessons folder (default notebooks/ in the course)")
     run.add_argument("--keep-going", action="store_true", help="run the remaining lessons after a failure")
     run.set_defaults(handler=run_notebooks)
 
     listing = commands.add_parser("list", help="list the lessons and their parameters",
                                   description="List the lessons and the parameters each declares.")
-    listing.add_argument("--notebooks", default=None, metavar="DIR", help="lessons folder (default notebooks/)")
+    listing.add_argument("--course", default=None, metavar="DIR", help=COURSE_HELP)
+    listing.add_argument("--notebooks", default=None, metavar="DIR",
+                         help="lessons folder (default notebooks/ in the course)")
     listing.set_defaults(handler=list_notebooks)
 
 
@@ -62,7 +71,7 @@ def parse_parameters(pairs: list[list[str]]) -> dict[str, object]:
     values: dict[str, object] = {}
     for name, text in pairs:
         if not name.isidentifier():
-            raise ValueError(f"--parameter {name}: expected a Python name such as num_epochs")
+            raise InputError(f"--parameter {name}: expected a Python name such as num_epochs")
         try:
             values[name] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
@@ -71,36 +80,35 @@ def parse_parameters(pairs: list[list[str]]) -> dict[str, object]:
 
 
 def execute(args, out) -> int:
-    """Run the lessons for ``args`` (shared with ``book build``); returns the exit status."""
+    """Run the lessons for ``args`` (shared with ``book build``) into ``out``; returns the exit status."""
     from fercourse.course import runner as notebooks
 
-    options = {"quick": args.quick, "data": args.data, "only": args.only, "out": out,
-               "parameters": parse_parameters(args.parameter),
-               "stop_on_error": not getattr(args, "keep_going", False),
-               "log": lambda line: print(line, file=sys.stderr, flush=True)}
-    if args.artifacts:
-        options["artifacts"] = args.artifacts
-    if getattr(args, "notebooks", None):
-        options["notebook_dir"] = args.notebooks
-    results = notebooks.run_lessons(**options)
+    # Folders not given are the course checkout's (--course, or the current directory's).
+    results = notebooks.run_lessons(
+        course=args.course, notebook_dir=getattr(args, "notebooks", None), out=out, artifacts=args.artifacts,
+        quick=args.quick, data=args.data, only=args.only,
+        parameters=parse_parameters(args.parameter), stop_on_error=not getattr(args, "keep_going", False),
+        log=lambda line: print(line, file=sys.stderr, flush=True))
     total = sum(result.seconds for result in results)
     failed = [result for result in results if not result.ok]
-    print(f"{len(results) - len(failed)} of {len(results)} lessons ran in {total:.0f} s; executed copies in {out}")
+    print(f"{len(results) - len(failed)} of {len(results)} lessons ran in {total:.0f} s; "
+          f"executed copies in {out}")
     for result in failed:
         print(f"error: {result.error} (executed copy with the traceback: {result.output})", file=sys.stderr)
     return 1 if failed else 0
 
 
 def run_notebooks(args) -> int:
-    from fercourse.course.runner import DEFAULT_OUT
+    from fercourse.course.checkout import course_folders
 
-    return execute(args, args.out or DEFAULT_OUT)
+    return execute(args, args.out or course_folders(args.course).executed)
 
 
 def list_notebooks(args) -> int:
     from fercourse.course import runner as notebooks
+    from fercourse.course.checkout import course_folders
 
-    for lesson in notebooks.discover_lessons(args.notebooks or notebooks.NOTEBOOK_DIR):
+    for lesson in notebooks.discover_lessons(args.notebooks or course_folders(args.course).notebooks):
         values = notebooks.lesson_parameters(lesson)
         print(f"{lesson.stem}: " + ", ".join(f"{name}={value!r}" for name, value in values.items()))
     return 0

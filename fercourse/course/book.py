@@ -3,8 +3,9 @@
 The book never executes a notebook: its chapters are the executed copies that
 :func:`fercourse.course.runner.run_lessons` writes to ``book/lessons/``. :func:`build_book`
 checks that they are there and error-free, writes the generated fragments the results and
-instructor pages include (``docs/results.md`` and ``autograder/README.md`` when they exist),
-then runs ``jupyter-book build`` with warnings as errors.
+instructor pages include (the checkout's ``docs/results.md`` and ``autograder/README.md`` when
+they exist), then runs ``jupyter-book build`` with warnings as errors. The book folder left
+unnamed is ``book/`` of the course checkout holding the current directory (or ``course=``).
 
 Examples
 --------
@@ -21,15 +22,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fercourse.course.runner import LESSON_PATTERN, REPO_ROOT
+from fercourse.course.checkout import CourseFolders, course_folders, is_course_root
+from fercourse.course.runner import LESSON_PATTERN
+from fercourse.errors import BookError
 
-BOOK_DIR = REPO_ROOT / "book"
-RESULTS_SOURCE = REPO_ROOT / "docs" / "results.md"
-AUTOGRADER_SOURCE = REPO_ROOT / "autograder" / "README.md"
-
-
-class BookError(RuntimeError):
-    """The book could not be built; the message says which step failed and why."""
+__all__ = ["BookError", "build_book", "check_lessons", "jupyter_book_command", "shift_headings",
+           "write_fragments"]
 
 
 def shift_headings(markdown: str, levels: int = 1) -> str:
@@ -44,23 +42,52 @@ def shift_headings(markdown: str, levels: int = 1) -> str:
     return "\n".join(lines)
 
 
-def _fragment(source: Path, missing: str) -> str:
-    if source.is_file():
+def _fragment(source: Path | None, root: Path | None, missing: str) -> str:
+    if source is not None and source.is_file():
         text = shift_headings(source.read_text(encoding="utf-8"))
         # Links relative to the source file would break inside the book: point at the file instead.
-        return f"*From `{source.relative_to(REPO_ROOT)}` in the repository.*\n\n{text}\n"
+        return f"*From `{source.relative_to(root).as_posix()}` in the repository.*\n\n{text}\n"
     return f"```{{note}}\n{missing}\n```\n"
 
 
-def write_fragments(book_dir: str | os.PathLike = BOOK_DIR) -> list[Path]:
-    """Write the generated pieces the results and instructor pages include, into ``book/lessons/``."""
-    lessons = Path(book_dir) / "lessons"
+def _sources(book_dir: Path, course: str | os.PathLike | None) -> CourseFolders | None:
+    """The checkout whose docs the fragments quote: ``course``, else the book's own checkout, else none."""
+    if course is not None:
+        return course_folders(course)
+    return CourseFolders(book_dir.resolve().parent) if is_course_root(book_dir.resolve().parent) else None
+
+
+def write_fragments(book_dir: str | os.PathLike | None = None, *,
+                    course: str | os.PathLike | None = None) -> list[Path]:
+    """Write the generated pieces the results and instructor pages include, into ``book/lessons/``.
+
+    Parameters
+    ----------
+    book_dir : path-like, optional
+        The book folder; default ``book/`` of the course checkout (``course``, or the current directory's).
+    course : path-like, optional
+        The checkout whose ``docs/results.md`` and ``autograder/README.md`` are quoted; default the
+        checkout holding ``book_dir``. Without one the pages say the files are missing.
+
+    Returns
+    -------
+    list of Path
+        The fragment files written.
+    """
+    book_dir = Path(book_dir) if book_dir is not None else course_folders(course).book
+    folders = _sources(book_dir, course)
+    root = folders.root if folders else None
+    results = folders.results_page if folders else None
+    guide = folders.autograder / "README.md" if folders else None
+    lessons = book_dir / "lessons"
     lessons.mkdir(parents=True, exist_ok=True)
     pieces = {
-        "_results.md": _fragment(RESULTS_SOURCE, "No measured results yet: `docs/results.md` is written by "
-                                                 "`fercourse compare --data ... --out ...` runs."),
-        "_autograder.md": _fragment(AUTOGRADER_SOURCE, "The autograder's own guide (`autograder/README.md`) "
-                                                       "is not in this checkout yet."),
+        "_results.md": _fragment(results, root,
+                                 "No measured results yet: `docs/results.md` is written by "
+                                 "`fercourse compare --data ... --out ...` runs."),
+        "_autograder.md": _fragment(guide, root,
+                                    "The autograder's own guide (`autograder/README.md`) "
+                                    "is not in this checkout yet."),
     }
     written = []
     for name, text in pieces.items():
@@ -69,14 +96,19 @@ def write_fragments(book_dir: str | os.PathLike = BOOK_DIR) -> list[Path]:
     return written
 
 
-def check_lessons(book_dir: str | os.PathLike = BOOK_DIR) -> list[Path]:
-    """The executed lessons in ``book/lessons/``; raises BookError if none, or if one holds an error."""
+def check_lessons(book_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The executed lessons in ``book/lessons/``; raises BookError if none, or if one holds an error.
+
+    ``book_dir`` defaults to ``book/`` of the course checkout holding the current directory.
+    """
     import nbformat
 
-    lessons = sorted(path for path in (Path(book_dir) / "lessons").glob("*.ipynb") if LESSON_PATTERN.match(path.name))
+    book_dir = Path(book_dir) if book_dir is not None else course_folders().book
+    lessons = sorted(path for path in (book_dir / "lessons").glob("*.ipynb")
+                     if LESSON_PATTERN.match(path.name))
     if not lessons:
-        raise BookError(f"{Path(book_dir) / 'lessons'}: no executed lessons; run `fercourse notebooks run` first "
-                        "(or `fercourse book build`, which runs them)")
+        raise BookError(f"{book_dir / 'lessons'}: no executed lessons; run `fercourse notebooks run` "
+                        "first (or `fercourse book build`, which runs them)")
     for path in lessons:
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             for output in cell.get("outputs", []):
@@ -89,23 +121,37 @@ def check_lessons(book_dir: str | os.PathLike = BOOK_DIR) -> list[Path]:
 
 
 def jupyter_book_command() -> list[str]:
-    """The ``jupyter-book`` of the running Python (the venv's), else the one on PATH."""
+    """The ``jupyter-book`` of the running Python (its script, else its module), else the one on PATH.
+
+    The module covers a Python whose packages come from elsewhere (a venv reusing another's
+    site-packages), where no script sits beside the interpreter.
+    """
+    import importlib.util
+
     beside = Path(sys.executable).parent / "jupyter-book"
     if beside.exists():
         return [str(beside)]
+    if importlib.util.find_spec("jupyter_book") is not None:
+        return [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; "
+                                      "sys.exit(main(prog_name='jupyter-book'))"]
     found = shutil.which("jupyter-book")
     if not found:
         raise BookError("jupyter-book is not installed: pip install 'jupyter-book>=1.0.4,<2'")
     return [found]
 
 
-def build_book(book_dir: str | os.PathLike = BOOK_DIR, *, clean: bool = True, quiet: bool = True) -> Path:
+def build_book(book_dir: str | os.PathLike | None = None, *, course: str | os.PathLike | None = None,
+               clean: bool = True, quiet: bool = True) -> Path:
     """Build the HTML book with warnings as errors and return the path of ``index.html``.
 
     Parameters
     ----------
-    book_dir : path-like
-        The Jupyter Book source folder (``_config.yml``, ``_toc.yml``, ``lessons/``).
+    book_dir : path-like, optional
+        The Jupyter Book source folder (``_config.yml``, ``_toc.yml``, ``lessons/``); default
+        ``book/`` of the course checkout (``course``, or the one holding the current directory).
+    course : path-like, optional
+        The checkout whose ``docs/results.md`` and ``autograder/README.md`` the book quotes
+        (see :func:`write_fragments`).
     clean : bool
         Remove ``_build/`` first, so no stale page hides a broken one.
     quiet : bool
@@ -117,14 +163,15 @@ def build_book(book_dir: str | os.PathLike = BOOK_DIR, *, clean: bool = True, qu
         No executed lessons, a lesson with an error, or a failed build (with jupyter-book's
         last lines of output).
     """
-    book_dir = Path(book_dir)
+    book_dir = Path(book_dir) if book_dir is not None else course_folders(course).book
     if not (book_dir / "_config.yml").is_file():
         raise BookError(f"{book_dir}: not a book folder (expected _config.yml and _toc.yml)")
     check_lessons(book_dir)
-    write_fragments(book_dir)
+    write_fragments(book_dir, course=course)
     if clean:
         shutil.rmtree(book_dir / "_build", ignore_errors=True)
-    command = jupyter_book_command() + ["build", str(book_dir), "--builder", "html", "-W", "-n", "--keep-going"]
+    command = [*jupyter_book_command(), "build", str(book_dir), "--builder", "html",
+               "-W", "-n", "--keep-going"]
     environment = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     completed = subprocess.run(command, capture_output=quiet, text=True, env=environment, check=False)
     index = book_dir / "_build" / "html" / "index.html"

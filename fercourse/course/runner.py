@@ -3,19 +3,22 @@
 :func:`run_lessons` executes ``notebooks/NN_*.ipynb`` in order, injecting parameters into each
 lesson's ``parameters`` cell (only the names that lesson declares), and writes the executed
 copies (outputs and figures included) to an output folder, by default ``book/lessons/``, which
-the book renders without executing anything again.
+the book renders without executing anything again. Folders left unnamed are those of the course
+checkout (:func:`~fercourse.course.checkout.find_course_root`: the current directory's, or
+``course=``).
 
-Quick mode injects ``quick = True`` and a small ``num_epochs``; the lessons shrink their data
-and budgets themselves when ``quick`` is true. Saved models and submissions go to an artefacts
-folder named after the data and the mode (``artifacts/sample-quick/cnn.keras``), so a model
-trained on the sample in quick mode is never loaded by a full run on FER2013.
+Quick mode injects :meth:`fercourse.config.QuickMode.lesson_parameters` (``quick = True``, a
+small ``num_epochs``); the lessons shrink their data and budgets themselves when ``quick`` is
+true. Saved models and submissions go to an artefacts folder named after the data and the mode
+(``artifacts/sample-quick/cnn.keras``), so a model trained on the sample in quick mode is never
+loaded by a full run on FER2013.
 
 Examples
 --------
 >>> [path.name for path in discover_lessons()][:2]
 ['01_eda.ipynb', '02_baselines.ipynb']
->>> artefact_folder("sample", quick=True).name
-'sample-quick'
+>>> artefact_folder("sample", quick=True, root="artifacts").as_posix()
+'artifacts/sample-quick'
 """
 
 from __future__ import annotations
@@ -28,16 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-DEFAULT_OUT = REPO_ROOT / "book" / "lessons"
-DEFAULT_ARTIFACTS = REPO_ROOT / "artifacts"
-LESSON_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+from fercourse.config import QUICK
+from fercourse.course.checkout import course_folders
+from fercourse.errors import InputError
 
-#: What quick mode injects (only into lessons that declare the name). Eight epochs and the simple
-#: CNN are the least that lets lessons 5 and 6 learn visibly on the small quick sample (two epochs
-#: or the batch-norm CNN stayed at chance there), while all lessons still run in about 4 minutes.
-QUICK_PARAMETERS = {"quick": True, "num_epochs": 8, "cnn_variant": "simple"}
+LESSON_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 #: Where files a lesson writes go, per parameter name, inside the artefact folder.
 ARTIFACT_PARAMETERS = {"model_path": "cnn.keras", "submission_path": "submission.csv"}
 
@@ -57,12 +55,14 @@ class LessonResult:
         return self.error is None
 
 
-def discover_lessons(notebook_dir: str | os.PathLike = NOTEBOOK_DIR, only: list[str] | None = None) -> list[Path]:
+def discover_lessons(notebook_dir: str | os.PathLike | None = None,
+                     only: list[str] | None = None) -> list[Path]:
     """The lesson notebooks in order (``01_eda.ipynb`` ...), optionally only some of them.
 
     Parameters
     ----------
-    notebook_dir : path-like
+    notebook_dir : path-like, optional
+        Default: ``notebooks/`` of the course checkout holding the current directory.
     only : list of str, optional
         Lesson names, stems or number prefixes: ``["05_cnn"]``, ``["05"]``, ``["cnn"]``.
 
@@ -70,10 +70,10 @@ def discover_lessons(notebook_dir: str | os.PathLike = NOTEBOOK_DIR, only: list[
     ------
     FileNotFoundError
         The folder does not exist or holds no lessons.
-    ValueError
+    fercourse.errors.InputError
         A name in ``only`` matches no lesson.
     """
-    folder = Path(notebook_dir)
+    folder = Path(notebook_dir) if notebook_dir is not None else course_folders().notebooks
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such lessons folder (expected notebooks/NN_name.ipynb files)")
     lessons = sorted(path for path in folder.iterdir() if LESSON_PATTERN.match(path.name))
@@ -87,7 +87,7 @@ def discover_lessons(notebook_dir: str | os.PathLike = NOTEBOOK_DIR, only: list[
         matches = [path for path in lessons
                    if key in (path.stem, path.stem[:2], path.stem[3:]) or path.stem.startswith(key + "_")]
         if not matches:
-            raise ValueError(f"--only {name}: no such lesson; expected one of "
+            raise InputError(f"--only {name}: no such lesson; expected one of "
                              f"{', '.join(path.stem for path in lessons)}")
         chosen += [path for path in matches if path not in chosen]
     return sorted(chosen)
@@ -99,9 +99,13 @@ def data_tag(data: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower().removesuffix(".csv")).strip("-") or "data"
 
 
-def artefact_folder(data: str, quick: bool, root: str | os.PathLike = DEFAULT_ARTIFACTS) -> Path:
-    """Where the lessons save models and submissions for this data and mode."""
-    return Path(root) / f"{data_tag(data)}-{'quick' if quick else 'full'}"
+def artefact_folder(data: str, quick: bool, root: str | os.PathLike | None = None) -> Path:
+    """Where the lessons save models and submissions for this data and mode, below ``root``.
+
+    ``root`` defaults to ``artifacts/`` of the course checkout holding the current directory.
+    """
+    root = Path(root) if root is not None else course_folders().artifacts
+    return root / f"{data_tag(data)}-{'quick' if quick else 'full'}"
 
 
 def lesson_parameters(notebook: str | os.PathLike) -> dict[str, object]:
@@ -109,8 +113,8 @@ def lesson_parameters(notebook: str | os.PathLike) -> dict[str, object]:
 
     Raises
     ------
-    ValueError
-        The notebook has no cell tagged ``parameters``.
+    fercourse.errors.InputError
+        The notebook has no cell tagged ``parameters``, or more than one.
     """
     import nbformat
 
@@ -118,7 +122,8 @@ def lesson_parameters(notebook: str | os.PathLike) -> dict[str, object]:
     cells = [cell for cell in nbformat.read(notebook, as_version=4).cells
              if "parameters" in cell.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
-        raise ValueError(f"{notebook.name}: expected exactly one cell tagged 'parameters'; found {len(cells)}")
+        raise InputError(f"{notebook.name}: expected exactly one cell tagged 'parameters'; "
+                         f"found {len(cells)}")
     values: dict[str, object] = {}
     exec(compile(cells[0].source, f"{notebook.name}:parameters", "exec"), {}, values)  # literals only
     return values
@@ -136,9 +141,10 @@ def injected_parameters(notebook: str | os.PathLike, *, data: str | None = None,
     if data is not None:
         values["data"] = data if data in ("sample", "fer2013") else str(Path(data).expanduser().resolve())
     if quick:
-        values.update(QUICK_PARAMETERS)
+        values.update(QUICK.lesson_parameters())
     if artifacts is not None:
-        values.update({name: str(Path(artifacts).resolve() / file) for name, file in ARTIFACT_PARAMETERS.items()})
+        folder = Path(artifacts).resolve()
+        values.update({name: str(folder / file) for name, file in ARTIFACT_PARAMETERS.items()})
     values.update(extra or {})
     return {name: value for name, value in values.items() if name in declared}
 
@@ -161,12 +167,12 @@ def _kernel_environment() -> Iterator[None]:
 
 
 def _logged_kernel_manager(log_path: Path):
-    """A kernel manager class whose kernel writes its stdout/stderr (TensorFlow's C++ logs) to ``log_path``."""
+    """A kernel manager class whose kernel writes stdout/stderr (TensorFlow's C++ logs) to ``log_path``."""
     from jupyter_client.manager import AsyncKernelManager
 
     class LoggedKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
-            log_file = open(log_path, "ab")  # noqa: SIM115 - kept open for the kernel's lifetime
+            log_file = open(log_path, "ab")  # kept open for the kernel's lifetime
             kw.update(stdout=log_file, stderr=log_file)
             return await super()._async_launch_kernel(kernel_cmd, **kw)
 
@@ -189,27 +195,32 @@ def _describe_failure(name: str, error: Exception, injected: bool) -> str:
     return f"{name} failed: {type(error).__name__}: {error}"
 
 
-def run_lessons(*, notebook_dir: str | os.PathLike = NOTEBOOK_DIR, out: str | os.PathLike = DEFAULT_OUT,
-                data: str | None = None, quick: bool = False, only: list[str] | None = None,
-                artifacts: str | os.PathLike | None = None, parameters: dict[str, object] | None = None,
+def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | os.PathLike | None = None,
+                out: str | os.PathLike | None = None, data: str | None = None, quick: bool = False,
+                only: list[str] | None = None, artifacts: str | os.PathLike | None = None,
+                parameters: dict[str, object] | None = None,
                 kernel_name: str = "python3", stop_on_error: bool = True,
                 log: Callable[[str], None] | None = print) -> list[LessonResult]:
     """Execute the lessons with papermill and write the executed copies to ``out``.
 
     Parameters
     ----------
-    notebook_dir : path-like
-        Where the ``NN_name.ipynb`` lessons are; they run with this as the working directory.
-    out : path-like
-        Folder for the executed copies (same file names).
+    course : path-like, optional
+        The course checkout (or a folder inside it) whose folders are the defaults below; default
+        the one holding the current directory. Not needed when the three folders are given.
+    notebook_dir : path-like, optional
+        Where the ``NN_name.ipynb`` lessons are (default ``notebooks/``); they run with this as the
+        working directory.
+    out : path-like, optional
+        Folder for the executed copies, same file names (default ``book/lessons/``).
     data : str, optional
         Injected as ``data`` (``"sample"``, ``"fer2013"`` or a path); None keeps each lesson's default.
     quick : bool
-        Inject :data:`QUICK_PARAMETERS`.
+        Inject :meth:`fercourse.config.QuickMode.lesson_parameters`.
     only : list of str, optional
         Run only these lessons (see :func:`discover_lessons`).
     artifacts : path-like, optional
-        Root of the artefact folders; default ``artifacts/`` in the repository. Each run uses
+        Root of the artefact folders; default ``artifacts/`` in the course checkout. Each run uses
         :func:`artefact_folder` below it for ``model_path`` and ``submission_path``, and keeps each
         kernel's own log (TensorFlow's messages) in its ``logs/`` folder.
     parameters : dict, optional
@@ -228,10 +239,15 @@ def run_lessons(*, notebook_dir: str | os.PathLike = NOTEBOOK_DIR, out: str | os
     """
     import papermill
 
+    if course is not None or None in (notebook_dir, out, artifacts):
+        folders = course_folders(course)
+        notebook_dir = notebook_dir if notebook_dir is not None else folders.notebooks
+        out = out if out is not None else folders.executed
+        artifacts = artifacts if artifacts is not None else folders.artifacts
     lessons = discover_lessons(notebook_dir, only)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    folder = artefact_folder(data or "sample", quick, Path(artifacts or DEFAULT_ARTIFACTS).resolve())
+    folder = artefact_folder(data or "sample", quick, Path(artifacts).resolve())
     folder.mkdir(parents=True, exist_ok=True)
     log = log or (lambda line: None)
     results = []
@@ -253,7 +269,7 @@ def run_lessons(*, notebook_dir: str | os.PathLike = NOTEBOOK_DIR, out: str | os
                                            # C-level output (TensorFlow's start-up logs) goes to the
                                            # kernel log, not into the lesson's cells
                                            extra_arguments=["--IPKernelApp.capture_fd_output=False"])
-        except Exception as failure:  # noqa: BLE001 - any kernel, cell or papermill failure is reported
+        except Exception as failure:  # any kernel, cell or papermill failure is reported
             error = _describe_failure(lesson.stem, failure, bool(values))
         result = LessonResult(lesson.stem, out / lesson.name, time.perf_counter() - started, error)
         results.append(result)

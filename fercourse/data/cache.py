@@ -9,18 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from fercourse.config import cache_dir
 from fercourse.data.dataset import Dataset, Split
+from fercourse.files import atomic_write
 
 CACHE_VERSION = "2"  # bump whenever what a loader returns changes (v2: folder ids are class/stem)
-
-
-def cache_dir() -> Path:
-    """Where loaded datasets are cached: ``$FERCOURSE_CACHE_DIR`` or the user's cache folder."""
-    explicit = os.environ.get("FERCOURSE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "fercourse"
 
 
 def file_signature(path: Path) -> str:
@@ -51,10 +44,7 @@ def _save_cache(path: Path, dataset: Dataset) -> None:
         if split.labels is not None:
             arrays[f"{name}__labels"] = split.labels
     arrays["__converted"] = np.array(dataset.converted)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".tmp{os.getpid()}.npz")
-    np.savez(temporary, **arrays)
-    os.replace(temporary, path)
+    atomic_write(path, lambda scratch: np.savez(scratch, **arrays))
 
 
 def _load_cache(path: Path, source: str) -> Dataset | None:
@@ -72,7 +62,6 @@ def _load_cache(path: Path, source: str) -> Dataset | None:
         return None  # a damaged cache entry is rebuilt, never trusted
     ordered = {name: splits[name] for name in ("train", "val", "test") if name in splits}
     return Dataset(ordered, source, converted=converted)
-
 
 
 def cached_dataset(signature: str, source: str, use_cache: bool, read) -> Dataset:

@@ -28,13 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
+from fercourse.config import FER2013_ENV, fer2013_path
 from fercourse.data import synthetic
 from fercourse.data.cache import cached_dataset, file_signature, folder_signature
 from fercourse.data.dataset import Dataset, Split
 from fercourse.data.readers import KAGGLE_USAGE, ReadReport, find_split_folders, read_csv, read_image_folder
 from fercourse.errors import DataError
 
-FER2013_ENV = "FERCOURSE_FER2013"
+__all__ = ["FER2013_ENV", "load"]
 
 
 def load(source: str | os.PathLike = "sample", *, test: str | os.PathLike | None = None,
@@ -75,10 +76,7 @@ def load(source: str | os.PathLike = "sample", *, test: str | os.PathLike | None
     if str(source) == "sample":
         return synthetic.load_sample(n_train=n_train, n_test=n_test, seed=seed, cache=cache)
     if str(source) == "fer2013":
-        if FER2013_ENV not in os.environ:
-            raise FileNotFoundError(f"source 'fer2013' needs the environment variable {FER2013_ENV} "
-                                    "set to your FER2013 copy (a fer2013.csv or an image-folder root)")
-        source = os.environ[FER2013_ENV]
+        source = fer2013_path()  # $FERCOURSE_FER2013, or an error naming it
     path = Path(source).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder (expected 'sample', a FER CSV file or "
@@ -105,13 +103,15 @@ def _load_directory(path: Path, **options) -> Dataset:
 
 def _read_folders(root: Path, split_folders: dict[str, Path], options: dict) -> Dataset:
     if "train" not in split_folders:
-        raise DataError(root, f"no train/ folder (found {', '.join(p.name for p in split_folders.values())}): "
+        raise DataError(root, "no train/ folder (found "
+                              f"{', '.join(p.name for p in split_folders.values())}): "
                               "expected train/<emotion>/ and test/<emotion>/")
     report = ReadReport()
     splits = {}
     for name in ("train", "val", "test"):
         if name in split_folders:
-            images, labels, ids = read_image_folder(split_folders[name], skip_bad_rows=options["skip_bad_rows"],
+            images, labels, ids = read_image_folder(split_folders[name],
+                                                    skip_bad_rows=options["skip_bad_rows"],
                                                     progress=options["progress"], report=report)
             splits[name] = Split(images, labels, ids)
     if report.converted:
@@ -145,13 +145,15 @@ def _load_csv_source(path: Path, *, test, cache: bool, skip_bad_rows: bool, prog
                 rows = np.flatnonzero(raw.usage == usage)
                 if rows.size:
                     splits[split_name] = Split(raw.images[rows],
-                                               None if raw.labels is None else raw.labels[rows], raw.ids[rows])
+                                               None if raw.labels is None else raw.labels[rows],
+                                               raw.ids[rows])
             ordered = {name: splits[name] for name in ("train", "val", "test") if name in splits}
             return _with_report(Dataset(ordered, str(path)), report)
         if raw.labels is None:
             raise DataError(path, "no 'emotion' column: a train file needs labels (id,emotion,pixels)")
         splits = {"train": Split(raw.images, raw.labels, raw.ids)}
-        for split_name, twin in (("val", _twin_file(path, "val")), ("test", test_path or _twin_file(path, "test"))):
+        for split_name, twin in (("val", _twin_file(path, "val")),
+                                 ("test", test_path or _twin_file(path, "test"))):
             if twin is not None:
                 twin_raw = read_csv(twin, skip_bad_rows=skip_bad_rows, progress=progress, report=report)
                 splits[split_name] = Split(twin_raw.images, twin_raw.labels, twin_raw.ids)
