@@ -21,32 +21,34 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from fercourse.errors import InputError, InputTypeError
 from fercourse.labels import EMOTIONS, NUM_CLASSES
 
 
 def _labels(values, field: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1:
-        raise ValueError(f"{field} has shape {array.shape}: "
+        raise InputError(f"{field} has shape {array.shape}: "
                          f"expected a 1-D array of labels 0-{NUM_CLASSES - 1}")
     if array.size and not np.issubdtype(array.dtype, np.integer):
         if not np.issubdtype(array.dtype, np.floating) or not np.all(array == np.round(array)):
-            raise TypeError(f"{field} has dtype {array.dtype}: expected integer labels 0-{NUM_CLASSES - 1}")
+            raise InputTypeError(f"{field} has dtype {array.dtype}: expected integer labels "
+                                 f"0-{NUM_CLASSES - 1}")
         array = array.astype(np.int64)
     bad = (array < 0) | (array >= NUM_CLASSES)
     if bad.any():
         position = int(np.argmax(bad))
-        raise ValueError(f"{field}[{position}] is {array[position]}: expected a label 0-{NUM_CLASSES - 1}")
+        raise InputError(f"{field}[{position}] is {array[position]}: expected a label 0-{NUM_CLASSES - 1}")
     return array.astype(np.int64)
 
 
 def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: "
+        raise InputError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: "
                          "expected the same length")
     if len(y_true) == 0:
-        raise ValueError("y_true is empty: expected at least one label")
+        raise InputError("y_true is empty: expected at least one label")
     return y_true, y_pred
 
 
@@ -137,7 +139,7 @@ def evaluate(y_true, y_pred, *, split: str) -> Evaluation:
     (1, 0.7778)
     """
     if not isinstance(split, str) or not split:
-        raise TypeError(f"split is {split!r}: expected the split's name, e.g. 'test' or 'val'")
+        raise InputTypeError(f"split is {split!r}: expected the split's name, e.g. 'test' or 'val'")
     y_true, y_pred = _pair(y_true, y_pred)
     counts = _counts(y_true, y_pred)
     hits, support, predicted = np.diag(counts), counts.sum(axis=1), counts.sum(axis=0)
@@ -209,14 +211,14 @@ def comparison_table(results: list[dict],
     ['0.550 ± 0.050']
     """
     if not results:
-        raise ValueError("results is empty: expected one dict per model and run")
+        raise InputError("results is empty: expected one dict per model and run")
     splits = {row.get("split") for row in results}
     if len(splits) != 1 or None in splits:
-        raise ValueError(f"results come from splits {sorted(map(str, splits))}: expected one named split")
+        raise InputError(f"results come from splits {sorted(map(str, splits))}: expected one named split")
     for position, row in enumerate(results):
         missing = [key for key in ("model", *metrics) if key not in row]
         if missing:
-            raise ValueError(f"results[{position}] lacks {', '.join(missing)}: "
+            raise InputError(f"results[{position}] lacks {', '.join(missing)}: "
                              f"expected model and {', '.join(metrics)}")
     frame = pd.DataFrame([{key: row[key] for key in ("model", *metrics)} for row in results])
     grouped = frame.groupby("model", sort=False)

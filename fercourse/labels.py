@@ -23,6 +23,8 @@ from typing import Iterable
 
 import numpy as np
 
+from fercourse.errors import InputError, InputTypeError
+
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 """Canonical class names; the position is the integer label."""
 
@@ -115,7 +117,7 @@ def canonical_name(name: str) -> str:
     """
     key = str(name).strip().lower()
     if key not in ALIASES:
-        raise ValueError(
+        raise InputError(
             f"unknown emotion name {name!r}: expected one of {', '.join(EMOTIONS)} "
             f"(or an alias such as disgusted, fearful, surprised, happiness, sadness, anger)"
         )
@@ -132,11 +134,11 @@ def to_index(label: str | int) -> int:
     """
     if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
         if not 0 <= int(label) < NUM_CLASSES:
-            raise ValueError(f"label {label} is out of range: expected an integer 0-{NUM_CLASSES - 1}")
+            raise InputError(f"label {label} is out of range: expected an integer 0-{NUM_CLASSES - 1}")
         return int(label)
     if isinstance(label, str):
         return EMOTIONS.index(canonical_name(label))
-    raise TypeError(f"label {label!r} has type {type(label).__name__}: "
+    raise InputTypeError(f"label {label!r} has type {type(label).__name__}: "
                     "expected an emotion name or an integer")
 
 

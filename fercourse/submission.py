@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fercourse.errors import DataError
+from fercourse.errors import DataError, InputError, SubmissionError
 from fercourse.labels import ALIASES, EMOTIONS, NUM_CLASSES, to_index
 
 HEADER = ("id", "emotion")
@@ -49,14 +49,6 @@ MAX_BYTES = 16 * 1024 * 1024
 EXAMPLES_PER_PROBLEM = 5
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _BOMS = {b"\xef\xbb\xbf": "UTF-8", b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
-
-
-class SubmissionError(ValueError):
-    """A submission that cannot be scored; ``problems`` lists every reason."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("the submission is not valid:\n" + "\n".join(f"- {p}" for p in self.problems))
 
 
 @dataclass
@@ -362,12 +354,12 @@ def write_submission(path: str | Path, ids: Sequence[str], labels: Sequence[int 
     ids = [str(i) for i in (ids.tolist() if isinstance(ids, np.ndarray) else ids)]
     labels = labels.tolist() if isinstance(labels, np.ndarray) else list(labels)
     if len(ids) != len(labels):
-        raise ValueError(f"got {len(ids)} ids and {len(labels)} labels: expected one label per test id")
+        raise InputError(f"got {len(ids)} ids and {len(labels)} labels: expected one label per test id")
     if len(set(ids)) != len(ids):
-        raise ValueError("ids repeat: expected each test id once")
+        raise InputError("ids repeat: expected each test id once")
     for position, row_id in enumerate(ids):
         if not row_id or any(c in row_id for c in ',"\r\n') or row_id != row_id.strip():
-            raise ValueError(f"id at position {position} ({row_id!r}) cannot be written: expected a plain id")
+            raise InputError(f"id at position {position} ({row_id!r}) cannot be written: expected a plain id")
     values = [to_index(label) for label in labels]
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as handle:

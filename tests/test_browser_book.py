@@ -43,7 +43,7 @@ def book_url(built_book):
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):  # the base class's argument name
         pass
 
 

@@ -109,7 +109,7 @@ def test_evaluate_module_does_not_import_models_but_still_offers_predict_proba()
     import fercourse.evaluate
 
     with pytest.raises(AttributeError, match="has no attribute 'tta_views'"):
-        fercourse.evaluate.tta_views  # noqa: B018 - moved to fercourse.models.predict, not re-exported
+        _ = fercourse.evaluate.tta_views
 
 
 def test_comparison_table_mean_and_std_over_seeds():

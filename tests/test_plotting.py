@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from fercourse import plotting  # noqa: E402
-from fercourse.labels import EMOTIONS  # noqa: E402
+from fercourse import plotting
+from fercourse.labels import EMOTIONS
 
 
 @pytest.fixture(autouse=True)

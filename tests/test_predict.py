@@ -13,7 +13,7 @@ class _FixedEstimator:
 
     classes_ = np.array([3, 6])
 
-    def predict_proba(self, X):  # noqa: N803
+    def predict_proba(self, X):
         images = X.reshape(-1, 48, 48)
         left = images[:, :, :24].mean(axis=(1, 2))
         right = images[:, :, 24:].mean(axis=(1, 2))
@@ -37,7 +37,7 @@ def test_predict_proba_for_sklearn_fills_unseen_classes_and_averages_flips():
 class _TopLeftEstimator(_FixedEstimator):
     """Scores an image as happy when its top-left pixel is bright."""
 
-    def predict_proba(self, X):  # noqa: N803
+    def predict_proba(self, X):
         happy = (X.reshape(-1, 48, 48)[:, 0, 0] > 0.5).astype(float) * 0.8 + 0.1
         return np.c_[happy, 1 - happy]
 

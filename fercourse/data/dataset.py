@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fercourse.errors import InputError
 from fercourse.labels import EMOTIONS, NUM_CLASSES
 
 
@@ -39,7 +40,7 @@ class Split:
     def y(self) -> np.ndarray:
         """The labels; raises ValueError for an unlabelled split."""
         if self.labels is None:
-            raise ValueError("this split has no labels (an unlabelled test split)")
+            raise InputError("this split has no labels (an unlabelled test split)")
         return self.labels
 
     def counts(self) -> dict[str, int]:

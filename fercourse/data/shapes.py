@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fercourse.errors import InputError
+
 IMAGE_SIZE: int = 48
 """Height and width of a FER2013 face, in pixels."""
 
@@ -62,7 +64,7 @@ def layout_of(shape: Sequence[int]) -> str:
         if shape == per_face:
             return layout
     expected = ", ".join(f"{per_face} ({layout})" for layout, per_face in LAYOUTS.items())
-    raise ValueError(f"per-face shape {shape} is not a face layout: expected one of {expected}")
+    raise InputError(f"per-face shape {shape} is not a face layout: expected one of {expected}")
 
 
 def as_faces(images, field: str = "images", *,
@@ -95,7 +97,7 @@ def as_faces(images, field: str = "images", *,
     >>> as_faces(np.zeros((3, 2304)), layouts=("sequence", "image"))
     Traceback (most recent call last):
     ...
-    ValueError: images have shape (3, 2304): expected (n, 48, 48) or (n, 48, 48, 1) faces
+    fercourse.errors.InputError: images have shape (3, 2304): expected (n, 48, 48) or (n, 48, 48, 1) faces
     """
     images = np.asarray(images)
     for layout in layouts:
@@ -103,7 +105,7 @@ def as_faces(images, field: str = "images", *,
             return images.reshape(len(images), *FACE_SHAPE)
     shown = [_shown(layout) for layout in layouts]
     expected = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-    raise ValueError(f"{field} have shape {images.shape}: expected {expected} faces")
+    raise InputError(f"{field} have shape {images.shape}: expected {expected} faces")
 
 
 def to_float(images) -> np.ndarray:
@@ -150,7 +152,7 @@ def to_layout(images, layout: str, field: str = "images") -> np.ndarray:
     ((1, 48, 48, 1), dtype('float32'), 1.0)
     """
     if layout not in LAYOUTS:
-        raise ValueError(f"layout {layout!r} is unknown: expected one of {', '.join(LAYOUTS)}")
+        raise InputError(f"layout {layout!r} is unknown: expected one of {', '.join(LAYOUTS)}")
     faces = as_faces(images, field)
     return to_float(faces).reshape(len(faces), *LAYOUTS[layout])
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from fercourse.data.cache import cached_dataset
 from fercourse.data.dataset import Dataset, Split
+from fercourse.errors import InputError
 from fercourse.labels import EMOTIONS
 
 GENERATOR_VERSION = "1"
@@ -216,7 +217,7 @@ def generate(n: int, seed: int = 0, *, chunk_size: int = 1000) -> tuple[np.ndarr
         int64 canonical labels (0-6); about 4% deliberately wrong.
     """
     if n < 1:
-        raise ValueError(f"n is {n}: expected a positive number of images")
+        raise InputError(f"n is {n}: expected a positive number of images")
     rng = np.random.default_rng(seed)
     true_labels = np.repeat(np.arange(len(EMOTIONS)), class_counts(n))
     true_labels = true_labels[rng.permutation(n)]

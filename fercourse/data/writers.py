@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fercourse.data.dataset import Dataset, Split
+from fercourse.errors import InputError
 from fercourse.labels import EMOTIONS
 
 FORMATS = ("kaggle-csv", "course-csv", "folders")
@@ -40,7 +41,7 @@ def _pixel_text(image: np.ndarray) -> str:
 
 def _require_labels(split_name: str, split: Split, fmt: str) -> None:
     if split.labels is None:
-        raise ValueError(f"the {split_name} split has no labels: the {fmt} format needs a label for every "
+        raise InputError(f"the {split_name} split has no labels: the {fmt} format needs a label for every "
                          "image (use course-csv for an unlabelled test split)")
 
 
@@ -59,7 +60,7 @@ def save(dataset: Dataset, out: str | Path, fmt: str) -> list[Path]:
     True
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "kaggle-csv":
@@ -159,7 +160,7 @@ def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse") -> Relea
     for name, split in (("train", train), ("test", test)):
         new_ids = _stable_ids(salt, name, split.ids)
         if len(set(new_ids.tolist())) != len(new_ids):
-            raise ValueError(f"the {name} split has repeated ids: expected unique ids to derive release ids "
+            raise InputError(f"the {name} split has repeated ids: expected unique ids to derive release ids "
                              "from")
         order = np.argsort(new_ids, kind="stable")
         shuffled = Split(split.images[order], split.labels[order], new_ids[order])

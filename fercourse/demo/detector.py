@@ -17,6 +17,7 @@ import numpy as np
 from fercourse.data.shapes import FACE_SHAPE, LAYOUTS, as_faces, layout_of, to_layout
 from fercourse.demo.faces import DetectionSettings, crop_face, detect_gray, resolve_settings
 from fercourse.demo.images import describe, read_image, to_gray
+from fercourse.errors import InputError, InputTypeError
 from fercourse.labels import EMOTION_COLORS, EMOTIONS, emotion_rgb
 
 
@@ -58,16 +59,16 @@ def load_model(model):
         import keras
 
         try:  # registers fercourse's custom layers so saved GRU-attention models load
-            import fercourse.models.layers  # noqa: F401
+            import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
         except ImportError:
             pass
         try:
             # compile=False: inference needs no optimizer (and an untrained one would warn).
             return keras.saving.load_model(path, compile=False)
         except (ValueError, OSError, TypeError) as error:
-            raise ValueError(f"{path}: could not load a Keras model: {error}") from None
+            raise InputError(f"{path}: could not load a Keras model: {error}") from None
     if not hasattr(model, "input_shape") or not callable(model):
-        raise TypeError(f"expected a Keras model or a path to a .keras file, got {type(model).__name__}")
+        raise InputTypeError(f"expected a Keras model or a path to a .keras file, got {type(model).__name__}")
     return model
 
 
@@ -80,17 +81,17 @@ def input_layout(model) -> str:
     shape = model.input_shape
     if isinstance(shape, list):
         if len(shape) != 1:
-            raise ValueError(f"model {model.name!r} has {len(shape)} inputs; expected one image input")
+            raise InputError(f"model {model.name!r} has {len(shape)} inputs; expected one image input")
         shape = shape[0]
     try:
         layout = layout_of(shape[1:])
     except ValueError:
         expected = ", ".join(str((None, *per_face)) for per_face in LAYOUTS.values())
-        raise ValueError(f"model {model.name!r} takes input {shape}: expected one of {expected}, "
+        raise InputError(f"model {model.name!r} takes input {shape}: expected one of {expected}, "
                          f"i.e. one 48x48 gray face") from None
     outputs = model.output_shape
     if tuple(outputs[1:]) != (len(EMOTIONS),):
-        raise ValueError(f"model {model.name!r} outputs {outputs}: expected (None, {len(EMOTIONS)}), "
+        raise InputError(f"model {model.name!r} outputs {outputs}: expected (None, {len(EMOTIONS)}), "
                          f"one score per emotion")
     return layout
 
@@ -125,7 +126,7 @@ class EmotionDetector:
         self.input_shape = LAYOUTS[self.layout]
         self.settings = resolve_settings(settings, options)
         if not 0.0 <= margin <= 1.0:
-            raise ValueError(f"margin must lie in [0, 1], got {margin}")
+            raise InputError(f"margin must lie in [0, 1], got {margin}")
         self.margin = margin
 
     def faces(self, image) -> tuple[np.ndarray, list[tuple[int, int, int, int]], np.ndarray]:
@@ -236,7 +237,7 @@ def annotate(image, detections: list[Detection], *, show_confidence: bool = True
     font_scale = max(0.5, min(height, width) / 800)
     for number, detection in enumerate(detections, start=1):
         if not isinstance(detection, Detection):
-            raise TypeError(f"detection {number}: expected a Detection, got {type(detection).__name__}")
+            raise InputTypeError(f"detection {number}: expected a Detection, got {type(detection).__name__}")
         x, y, w, h = detection.box
         color = _box_rgb(detection.emotion)
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, thickness)
@@ -284,5 +285,5 @@ def encode_png(rgb: np.ndarray) -> bytes:
 
     ok, data = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
     if not ok:
-        raise ValueError(f"{describe(rgb)}: could not encode as PNG")
+        raise InputError(f"{describe(rgb)}: could not encode as PNG")
     return data.tobytes()

@@ -17,6 +17,7 @@ import numpy as np
 
 from fercourse.data.shapes import IMAGE_SIZE
 from fercourse.demo.images import read_image, to_gray
+from fercourse.errors import InputError, InputTypeError
 
 #: OpenCV's frontal-face cascade, shipped inside opencv-python(-headless) 4.x.
 FRONTAL_CASCADE = "haarcascade_frontalface_default.xml"
@@ -65,18 +66,18 @@ class DetectionSettings:
 
     def __post_init__(self) -> None:
         if not self.scale_factor > 1.0:
-            raise ValueError(f"scale_factor must be greater than 1, got {self.scale_factor}")
+            raise InputError(f"scale_factor must be greater than 1, got {self.scale_factor}")
         if self.min_neighbors < 0:
-            raise ValueError(f"min_neighbors must be 0 or more, got {self.min_neighbors}")
+            raise InputError(f"min_neighbors must be 0 or more, got {self.min_neighbors}")
         if not 0.0 <= self.min_face_fraction < 1.0:
-            raise ValueError(f"min_face_fraction must lie in [0, 1), got {self.min_face_fraction}")
+            raise InputError(f"min_face_fraction must lie in [0, 1), got {self.min_face_fraction}")
         if self.min_size < 1 or self.max_side < 32:
-            raise ValueError(f"min_size must be at least 1 and max_side at least 32, "
+            raise InputError(f"min_size must be at least 1 and max_side at least 32, "
                              f"got {self.min_size} and {self.max_side}")
         if self.min_score < 0:
-            raise ValueError(f"min_score must be 0 or more, got {self.min_score}")
+            raise InputError(f"min_score must be 0 or more, got {self.min_score}")
         if not 0.0 < self.nms_threshold <= 1.0:
-            raise ValueError(f"nms_threshold must lie in (0, 1], got {self.nms_threshold}")
+            raise InputError(f"nms_threshold must lie in (0, 1], got {self.nms_threshold}")
 
 
 @lru_cache(maxsize=None)
@@ -170,7 +171,7 @@ def resolve_settings(settings: DetectionSettings | None, options: dict) -> Detec
     settings = settings or DetectionSettings()
     unknown = set(options) - set(DetectionSettings.__dataclass_fields__)
     if unknown:
-        raise TypeError(f"unknown detection option(s) {', '.join(sorted(unknown))}; expected "
+        raise InputTypeError(f"unknown detection option(s) {', '.join(sorted(unknown))}; expected "
                         f"{', '.join(DetectionSettings.__dataclass_fields__)}")
     return replace(settings, **options) if options else settings
 
@@ -252,7 +253,7 @@ def crop_face(gray: np.ndarray, box, *, margin: float = 0.05, size: int = IMAGE_
 
     x, y, w, h = (int(v) for v in box)
     if w <= 0 or h <= 0:
-        raise ValueError(f"face box {tuple(box)}: width and height must be positive")
+        raise InputError(f"face box {tuple(box)}: width and height must be positive")
     side = max(w, h) * (1.0 + 2.0 * margin)
     cx, cy = x + w / 2.0, y + h / 2.0
     left, top = int(round(cx - side / 2)), int(round(cy - side / 2))

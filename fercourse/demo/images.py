@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fercourse.errors import InputError, InputTypeError
+
 #: Largest photo :func:`read_image` decodes, in pixels (width x height): 64 megapixels
 #: covers every phone and most DSLR photos; anything larger is refused before decoding,
 #: so a tiny "decompression bomb" file cannot exhaust memory.
@@ -67,7 +69,7 @@ def read_image(image, *, max_pixels: int = MAX_PIXELS, name: str | None = None) 
     >>> read_image(b"hello")
     Traceback (most recent call last):
     ...
-    ValueError: <5 bytes>: not an image file (expected JPEG, PNG, BMP, GIF, TIFF or WebP)
+    fercourse.errors.InputError: <5 bytes>: not an image file (expected JPEG, PNG, BMP, GIF, TIFF or WebP)
     """
     name = name or describe(image)
     if isinstance(image, np.ndarray):
@@ -81,15 +83,15 @@ def read_image(image, *, max_pixels: int = MAX_PIXELS, name: str | None = None) 
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file")
         if path.is_dir():
-            raise ValueError(f"{path}: is a folder, expected an image file")
+            raise InputError(f"{path}: is a folder, expected an image file")
         data = path.read_bytes()
     elif isinstance(image, (bytes, bytearray, memoryview)):
         data = bytes(image)
     else:
-        raise TypeError(f"{name}: expected a path, bytes, a PIL image or a NumPy array, "
+        raise InputTypeError(f"{name}: expected a path, bytes, a PIL image or a NumPy array, "
                         f"got {type(image).__name__}")
     if not data:
-        raise ValueError(f"{name}: the file is empty, expected an image")
+        raise InputError(f"{name}: the file is empty, expected an image")
     return _decode(data, name, max_pixels)
 
 
@@ -102,10 +104,10 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
         try:
             pil = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
-            raise ValueError(f"{name}: not an image file "
+            raise InputError(f"{name}: not an image file "
                              f"(expected JPEG, PNG, BMP, GIF, TIFF or WebP)") from None
         except Image.DecompressionBombError as error:
-            raise ValueError(f"{name}: image too large to decode safely, a decompression bomb? ({error}); "
+            raise InputError(f"{name}: image too large to decode safely, a decompression bomb? ({error}); "
                              f"expected at most {max_pixels:,} pixels") from None
         return _pil_to_rgb(pil, name, max_pixels)
 
@@ -115,7 +117,7 @@ def _pil_to_rgb(pil, name: str, max_pixels: int) -> np.ndarray:
 
     width, height = pil.size
     if width * height > max_pixels:
-        raise ValueError(f"{name}: image is {width}x{height} = {width * height:,} pixels, "
+        raise InputError(f"{name}: image is {width}x{height} = {width * height:,} pixels, "
                          f"more than the {max_pixels:,} allowed (a decompression bomb?); "
                          f"resize it first")
     try:
@@ -126,7 +128,7 @@ def _pil_to_rgb(pil, name: str, max_pixels: int) -> np.ndarray:
             return _array_to_rgb(_pil_array(pil), name)
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
         # PIL reports truncated/corrupt data as OSError ("image file is truncated") or SyntaxError.
-        raise ValueError(f"{name}: could not decode the image: {error} "
+        raise InputError(f"{name}: could not decode the image: {error} "
                          f"(truncated or corrupt file?)") from None
 
 
@@ -152,10 +154,10 @@ def _array_to_rgb(array: np.ndarray, name: str) -> np.ndarray:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise ValueError(f"{name}: expected an image array of shape (h, w), (h, w, 1), (h, w, 3) "
+        raise InputError(f"{name}: expected an image array of shape (h, w), (h, w, 1), (h, w, 3) "
                          f"or (h, w, 4), got {array.shape}")
     if array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(f"{name}: the image is empty ({array.shape})")
+        raise InputError(f"{name}: the image is empty ({array.shape})")
     array = _to_uint8(array, name)
     if array.ndim == 2:
         return np.repeat(array[:, :, None], 3, axis=2)
@@ -175,14 +177,15 @@ def _to_uint8(array: np.ndarray, name: str) -> np.ndarray:
         return (array.astype(np.uint32) * 255 // 65535).astype(np.uint8)
     if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
-            raise ValueError(f"{name}: the image array holds NaN or infinite values")
+            raise InputError(f"{name}: the image array holds NaN or infinite values")
         return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
     if np.issubdtype(array.dtype, np.integer):
         if array.min() < 0 or array.max() > 255:
-            raise ValueError(f"{name}: integer pixels must lie in 0-255 (uint8) or be uint16, "
+            raise InputError(f"{name}: integer pixels must lie in 0-255 (uint8) or be uint16, "
                              f"got values {array.min()}..{array.max()} of {array.dtype}")
         return array.astype(np.uint8)
-    raise TypeError(f"{name}: unsupported pixel type {array.dtype}; expected uint8, uint16, float or bool")
+    raise InputTypeError(f"{name}: unsupported pixel type {array.dtype}; expected uint8, uint16, float or "
+                         "bool")
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:

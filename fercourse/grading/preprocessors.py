@@ -42,9 +42,11 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
+from fercourse.config import ANSWER_KEY_ENV
+from fercourse.errors import InputError
 from fercourse.submission import MAX_BYTES, AnswerKey, check_submission_bytes, score_checked
 
-KEY_ENV = "FERCOURSE_ANSWER_KEY"
+KEY_ENV = ANSWER_KEY_ENV
 FORMAT_CELL = "submission_format"
 ACCURACY_CELL = "accuracy_tiers"
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
@@ -82,10 +84,10 @@ def load_thresholds(path: str | Path, assignment: str, dataset: str) -> list[flo
     try:
         tiers = table[assignment][dataset]
     except (KeyError, TypeError):
-        raise ValueError(f"{path}: no thresholds for assignment {assignment!r} and dataset {dataset!r}: "
+        raise InputError(f"{path}: no thresholds for assignment {assignment!r} and dataset {dataset!r}: "
                          f"expected {{\"{assignment}\": {{\"{dataset}\": [t1, t2, t3]}}}}") from None
     if not tiers or not all(isinstance(t, (int, float)) and 0 < t <= 1 for t in tiers):
-        raise ValueError(f"{path}: thresholds for {assignment}/{dataset} are {tiers!r}: expected accuracies "
+        raise InputError(f"{path}: thresholds for {assignment}/{dataset} are {tiers!r}: expected accuracies "
                          "in (0, 1]")
     return [float(t) for t in tiers]
 
@@ -148,7 +150,7 @@ def take_key_path() -> Path:
         _KEY.clear()
         _KEY["path"] = Path(value).expanduser().resolve()
     if "path" not in _KEY:
-        raise ValueError(f"no answer key: run autograde as `{KEY_ENV}=/instructor/only/answer_key.csv "
+        raise InputError(f"no answer key: run autograde as `{KEY_ENV}=/instructor/only/answer_key.csv "
                          "nbgrader autograde ASSIGNMENT` (the path is read from the environment and removed "
                          "before any student kernel starts)")
     return _KEY["path"]
@@ -181,16 +183,16 @@ class FercourseGrader(NbGraderPreprocessor):
         """The key, read and checked against the pin once per process."""
         path = take_key_path()
         if not self.answer_key_sha256:
-            raise ValueError("the answer key is not pinned: set c.FercourseGrader.answer_key_sha256 in "
+            raise InputError("the answer key is not pinned: set c.FercourseGrader.answer_key_sha256 in "
                              "nbgrader_config.py (or run `fercourse grade setup`)")
         root = self.course_root()
         if path == root or root in path.parents:
-            raise ValueError(f"the answer key {path} is inside the course folder {root}: keep it outside, "
+            raise InputError(f"the answer key {path} is inside the course folder {root}: keep it outside, "
                              "where no release, submission or autograded folder can reach it")
         if "key" not in _KEY:
             key = AnswerKey.read(path)
             if key.sha256 != self.answer_key_sha256:
-                raise ValueError(f"the answer key {path} has SHA-256 {key.sha256}, but nbgrader_config.py "
+                raise InputError(f"the answer key {path} has SHA-256 {key.sha256}, but nbgrader_config.py "
                                  f"pins {self.answer_key_sha256}: the key was edited or is the wrong file; "
                                  "not grading")
             _KEY["key"] = key
@@ -271,7 +273,7 @@ class ApplyScores(FercourseGrader):
         student, assignment, notebook = _where(resources)
         verdicts = _VERDICTS.pop((student, assignment, notebook), None)
         if cells and verdicts is None:
-            raise ValueError("ApplyScores found no verdicts: add fercourse.grading.SnapshotSubmission at "
+            raise InputError("ApplyScores found no verdicts: add fercourse.grading.SnapshotSubmission at "
                              "the end of c.Autograde.sanitize_preprocessors")
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -295,7 +297,7 @@ class ApplyScores(FercourseGrader):
         except OSError as error:
             digest = f"unreadable ({error})"
         if digest != self.answer_key_sha256:
-            raise ValueError(f"the answer key {path} changed on disk while {student}'s notebook ran "
+            raise InputError(f"the answer key {path} changed on disk while {student}'s notebook ran "
                              f"(SHA-256 now {digest}): this submission is not graded. Restore the key and "
                              "inspect the notebook")
 

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from fercourse.errors import InputError
+
 PIN_FILE = "answer_key.pin.json"
 
 
@@ -44,11 +46,11 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
         raise FileNotFoundError(f"{course / 'source'}: no assignment folders with a notebook: expected the "
                                 "nbgrader course (autograder/)")
     if course in key_out.parents:
-        raise ValueError(f"--key-out {key_out} is inside the course folder {course}: keep the answer key "
+        raise InputError(f"--key-out {key_out} is inside the course folder {course}: keep the answer key "
                          "outside it, where nothing released, submitted or autograded can reach it")
     dataset = dataset or ("sample" if source == "sample" else "fer2013")
     if dataset not in ("sample", "fer2013"):
-        raise ValueError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
+        raise InputError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
     with tempfile.TemporaryDirectory() as scratch:
         data = load(source, n_train=n_train, n_test=n_test, progress=None)
         release = prepare(data, scratch, salt=salt)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from fercourse.data.shapes import FACE_SHAPE, IMAGE_SIZE, as_faces
+from fercourse.errors import InputError
 from fercourse.labels import NUM_CLASSES
 
 PLOT_STYLE = {
@@ -52,12 +53,12 @@ def _check_images(images: Any, name: str = "images") -> np.ndarray:
 
 def _check_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray:
     if labels is None:
-        raise ValueError(f"{name}: this plot needs labels, got None (an unlabelled split?)")
+        raise InputError(f"{name}: this plot needs labels, got None (an unlabelled split?)")
     labels = np.asarray(labels)
     if labels.ndim != 1 or len(labels) != n:
-        raise ValueError(f"{name}: expected {n} integer labels in a 1-D array; got shape {labels.shape}")
+        raise InputError(f"{name}: expected {n} integer labels in a 1-D array; got shape {labels.shape}")
     if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise ValueError(f"{name}: expected class indices 0-{NUM_CLASSES - 1}; got values "
+        raise InputError(f"{name}: expected class indices 0-{NUM_CLASSES - 1}; got values "
                          f"from {labels.min()} to {labels.max()}")
     return labels.astype(np.int64)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fercourse.data.shapes import to_layout
+from fercourse.errors import InputError
 from fercourse.labels import EMOTION_COLORS, EMOTIONS, NUM_CLASSES
 from fercourse.plotting._common import (
     _blank_tile,
@@ -34,7 +35,7 @@ def plot_class_distribution(dataset, ax=None):
     splits = {name: split for name, split in getattr(dataset, "splits", {}).items()
               if split.labels is not None}
     if not splits:
-        raise ValueError("plot_class_distribution: expected a Dataset with at least one labelled split")
+        raise InputError("plot_class_distribution: expected a Dataset with at least one labelled split")
     ax = _new_axes(ax, (8, 4))
     width = 0.8 / len(splits)
     positions = np.arange(NUM_CLASSES)
@@ -73,7 +74,7 @@ def plot_sample_grid(images, labels, per_class: int = 5, ax=None, *, seed: int =
     images = _check_images(images)
     labels = _check_labels(labels, len(images))
     if per_class < 1:
-        raise ValueError(f"per_class: expected a positive number of faces per class; got {per_class}")
+        raise InputError(f"per_class: expected a positive number of faces per class; got {per_class}")
     rng = np.random.default_rng(seed)
     tiles: list[np.ndarray] = []
     for c in range(NUM_CLASSES):

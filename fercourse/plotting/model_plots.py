@@ -8,6 +8,7 @@ from typing import Mapping
 import numpy as np
 
 from fercourse.data.shapes import FACE_SHAPE, IMAGE_SIZE, NUM_PIXELS
+from fercourse.errors import InputError
 from fercourse.labels import EMOTION_COLORS, EMOTIONS, NUM_CLASSES
 from fercourse.plotting._common import _check_images, _check_labels, _mosaic, _new_axes, _show_mosaic
 
@@ -15,7 +16,7 @@ from fercourse.plotting._common import _check_images, _check_labels, _mosaic, _n
 def _history_dict(history) -> dict[str, list[float]]:
     values = getattr(history, "history", history)
     if not isinstance(values, Mapping) or "loss" not in values:
-        raise ValueError("history: expected a keras History or a dict with at least a 'loss' list; got "
+        raise InputError("history: expected a keras History or a dict with at least a 'loss' list; got "
                          f"{type(history).__name__}")
     return {key: list(map(float, value)) for key, value in values.items()}
 
@@ -44,7 +45,7 @@ def plot_training_curves(history, axes=None):
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     else:
         if len(axes) != 2:
-            raise ValueError(f"axes: expected two Axes (loss, accuracy); got {len(axes)}")
+            raise InputError(f"axes: expected two Axes (loss, accuracy); got {len(axes)}")
         fig = axes[0].figure
     for ax, metric in zip(axes, ("loss", "accuracy")):
         for prefix, style in (("", "-"), ("val_", "--")):
@@ -127,11 +128,11 @@ def plot_per_class_metrics(y_true, y_pred=None, ax=None):
         from fercourse.evaluate import evaluate
 
         if y_pred is None:
-            raise ValueError("y_pred: needed when y_true is an array of labels")
+            raise InputError("y_pred: needed when y_true is an array of labels")
         table = evaluate(y_true, y_pred, split="plotted labels").per_class
     missing = {"precision", "recall", "f1"} - set(table.columns)
     if missing:
-        raise ValueError(f"per-class table: missing column(s) {sorted(missing)}; "
+        raise InputError(f"per-class table: missing column(s) {sorted(missing)}; "
                          "expected precision, recall, f1")
     names = [str(name) for name in table.index]
     scores = {metric: np.asarray(table[metric], dtype=float) for metric in ("precision", "recall", "f1")}
@@ -171,7 +172,7 @@ def plot_rf_importance(model, ax=None):
         estimator = inner
     importances = np.asarray(getattr(estimator, "feature_importances_", estimator), dtype=float)
     if importances.size != NUM_PIXELS:
-        raise ValueError(f"model: expected a fitted random forest on {NUM_PIXELS} flat pixels "
+        raise InputError(f"model: expected a fitted random forest on {NUM_PIXELS} flat pixels "
                          f"(no PCA step) or {NUM_PIXELS} importances; got {importances.size} values")
     ax = _new_axes(ax, (5, 4.5))
     image = ax.imshow(importances.reshape(FACE_SHAPE), cmap="hot", interpolation="nearest")
@@ -201,7 +202,7 @@ def plot_roc_curves(y_true, proba, ax=None):
     y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
     proba = np.asarray(proba, dtype=float)
     if proba.shape != (len(y_true), NUM_CLASSES):
-        raise ValueError(f"proba: expected shape ({len(y_true)}, {NUM_CLASSES}); got {proba.shape}")
+        raise InputError(f"proba: expected shape ({len(y_true)}, {NUM_CLASSES}); got {proba.shape}")
     ax = _new_axes(ax, (6, 5.5))
     for c, name in enumerate(EMOTIONS):
         positives = y_true == c

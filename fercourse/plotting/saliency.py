@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fercourse.data.shapes import FACE_SHAPE, NUM_PIXELS, to_layout
+from fercourse.errors import InputError
 from fercourse.labels import EMOTIONS
 from fercourse.plotting._common import _new_axes
 
@@ -12,7 +13,7 @@ from fercourse.plotting._common import _new_axes
 def _one_image(image) -> np.ndarray:
     image = np.asarray(image)
     if image.size != NUM_PIXELS:
-        raise ValueError(f"image: expected one 48x48 face (shape (48, 48) or (48, 48, 1)); got {image.shape}")
+        raise InputError(f"image: expected one 48x48 face (shape (48, 48) or (48, 48, 1)); got {image.shape}")
     return image.reshape(1, *FACE_SHAPE)
 
 
@@ -54,7 +55,7 @@ def saliency_map(model, image, class_index: int | None = None, *, method: str = 
     import tensorflow as tf
 
     if method not in ("gradcam", "gradient"):
-        raise ValueError(f"method: expected 'gradcam' or 'gradient'; got {method!r}")
+        raise InputError(f"method: expected 'gradcam' or 'gradient'; got {method!r}")
     image = _one_image(image)
     if preprocess is None:
         batch = to_layout(image, "image")
