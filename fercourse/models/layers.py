@@ -14,7 +14,7 @@ import keras
 from keras import ops
 
 from fercourse.errors import InputError
-from fercourse.models.schedules import (
+from fercourse.models.one_cycle_curve import (
     DIV_FACTOR,
     FINAL_DIV_FACTOR,
     PCT_START,
@@ -157,7 +157,7 @@ class PerImageStandardization(keras.layers.Layer):
 class OneCycleSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """One-cycle learning rate over ``total_steps`` optimizer steps; see :func:`fercourse.models.one_cycle`.
 
-    The curve is :func:`fercourse.models.schedules.one_cycle_curve` at ``step / total_steps``:
+    The curve is :func:`fercourse.models.one_cycle_curve.one_cycle_curve` at ``step / total_steps``:
     it starts at ``max_lr / div_factor``, peaks after ``pct_start * total_steps`` steps and ends
     at ``max_lr / (div_factor * final_div_factor)``; later steps keep the final rate.
     """

@@ -2,9 +2,10 @@
 
 Each public function returns a Keras ``LearningRateSchedule`` to pass as an optimizer's
 ``learning_rate`` (or ``build_model(learning_rate=...)``). The one-cycle formula lives in
-:func:`one_cycle_curve`; the Keras schedule (:class:`fercourse.models.layers.OneCycleSchedule`)
-calls it on step tensors and :func:`one_cycle_rate` on plain numbers, which is what the recipe
-training loop (:func:`fercourse.training.recipes.train_recipe`) sets before every batch.
+:func:`~fercourse.models.one_cycle_curve.one_cycle_curve`; the Keras schedule
+(:class:`fercourse.models.layers.OneCycleSchedule`) calls it on step tensors and
+:func:`one_cycle_rate` on plain numbers, which is what the recipe training loop
+(:func:`fercourse.training.recipes.train_recipe`) sets before every batch.
 
 This module imports Keras only inside the functions that build a Keras schedule, so
 ``import fercourse.models`` stays light.
@@ -17,46 +18,16 @@ Examples
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from fercourse.errors import InputError
-
-# One-cycle's default settings, shared by the Keras schedule and the plain function: the peak after
-# 30% of the budget, a start 25 times below the peak, an end 10,000 times below the start.
-PCT_START = 0.3
-DIV_FACTOR = 25.0
-FINAL_DIV_FACTOR = 1e4
-
-
-def check_one_cycle_settings(pct_start: float, div_factor: float, final_div_factor: float) -> None:
-    if not 0.0 < pct_start < 1.0:
-        raise InputError(f"pct_start is {pct_start}: expected a fraction between 0 and 1")
-    if not (div_factor > 0 and final_div_factor > 0):
-        raise InputError(f"div_factor is {div_factor} and final_div_factor {final_div_factor}: "
-                         "expected positive numbers")
-
-
-def one_cycle_curve(progress, max_learning_rate: float, *, pct_start: float, div_factor: float,
-                    final_div_factor: float, ops=np):
-    """The one-cycle formula on ``progress`` (0 = first step, 1 = end of the budget), in any array library.
-
-    Cosine warm-up from ``max_learning_rate / div_factor`` to ``max_learning_rate`` over the first
-    ``pct_start`` of the budget, then cosine annealing to
-    ``max_learning_rate / (div_factor * final_div_factor)``; progress past 1 keeps the final rate.
-    ``ops`` is the array namespace that does the arithmetic: NumPy for numbers, ``keras.ops`` for
-    the step tensors a Keras schedule receives. Use :func:`one_cycle_rate` or :func:`one_cycle`
-    rather than this.
-    """
-    start = max_learning_rate / div_factor
-    final = start / final_div_factor
-    progress = ops.clip(progress, 0.0, 1.0)
-    warm = ops.clip(progress / pct_start, 0.0, 1.0)
-    cool = ops.clip((progress - pct_start) / (1.0 - pct_start), 0.0, 1.0)
-    rising = start + (max_learning_rate - start) * (1.0 - ops.cos(math.pi * warm)) / 2.0
-    falling = final + (max_learning_rate - final) * (1.0 + ops.cos(math.pi * cool)) / 2.0
-    return ops.where(progress < pct_start, rising, falling)
+from fercourse.models.one_cycle_curve import (
+    DIV_FACTOR,
+    FINAL_DIV_FACTOR,
+    PCT_START,
+    check_one_cycle_settings,
+    one_cycle_curve,
+)
 
 
 def one_cycle_rate(progress: float, max_learning_rate: float, *, pct_start: float = PCT_START,
