@@ -172,3 +172,20 @@ def test_a_sandboxed_kernel_sees_its_folder_and_nothing_else(tmp_path):
     assert outputs[5] == [f"{FercourseSandbox().memory_mb}\n"]
     assert outputs[6] == ["0000000000000000\n"]  # no capabilities, even when the grader runs as root
     assert (tmp_path / "course" / "thresholds.json").read_text() == "{}"
+
+
+def test_sandboxed_execute_is_how_the_manager_reaches_nbgrader():
+    from nbgrader.preprocessors import Execute
+    from traitlets.config import Config
+
+    from fercourse.grading.sandbox import SandboxedExecute, SandboxedKernelManager
+
+    config = Config()
+    config.Execute.kernel_manager_class = SandboxedKernelManager
+    config.Execute.timeout = 7
+    # nbgrader's Execute passes kernel_manager_class as a keyword, which wins over the config
+    assert Execute(config=config).kernel_manager_class is not SandboxedKernelManager
+    sandboxed = SandboxedExecute(config=config)
+    assert sandboxed.kernel_manager_class is SandboxedKernelManager and sandboxed.timeout == 7
+    config.FercourseSandbox.enabled = False
+    assert SandboxedExecute(config=config).kernel_manager_class is not SandboxedKernelManager
