@@ -16,11 +16,15 @@ $(BIN)/fercourse: pyproject.toml
 
 setup: $(BIN)/fercourse
 
-# Headless Chromium for the browser tests (Debian's package; Playwright drives it, downloads nothing).
+# Headless Chromium for the browser tests (Debian's package; Playwright drives it, downloads nothing),
+# and bubblewrap, the sandbox of every student kernel during nbgrader autograde (autograder/README.md).
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: install Debian's chromium package for the browser tests"; fi; }
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "bwrap missing: install Debian's bubblewrap package (autograde refuses to run without it)"; fi; }
 
 # The main job: run every lesson on the built-in sample (quick mode) and build the book.
 course: setup

@@ -17,7 +17,6 @@ from nbgrader.preprocessors import (
     ClearHiddenTests,
     ClearOutput,
     DeduplicateIds,
-    Execute,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -26,7 +25,14 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from fercourse.grading import ApplyScores, FeedbackHtmlOnly, SnapshotSubmission
+from fercourse.grading import (
+    ApplyScores,
+    CheckInstructorFiles,
+    FeedbackHtmlOnly,
+    GuardInstructorFiles,
+    SandboxedExecute,
+    SnapshotSubmission,
+)
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 here = Path(__file__).resolve().parent
@@ -52,11 +58,16 @@ c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
 
 # Score the submission outside the student's kernel: snapshot + score before execution,
-# write the verdicts into the graded cells after it.
+# write the verdicts into the graded cells after it. SandboxedExecute is nbgrader's Execute with
+# the kernel in a bubblewrap sandbox (README.md, "Sandbox"; c.FercourseSandbox.* options; it
+# refuses to start where the sandbox cannot run). GuardInstructorFiles/CheckInstructorFiles stop
+# grading when a kernel changed this file, the thresholds, the pin, the key, the gradebook or
+# another student's folder.
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-                                      CheckCellMetadata, SnapshotSubmission]
-c.Autograde.autograde_preprocessors = [Execute, ApplyScores, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+                                      CheckCellMetadata, SnapshotSubmission, GuardInstructorFiles]
+c.Autograde.autograde_preprocessors = [SandboxedExecute, CheckInstructorFiles, ApplyScores, IgnorePattern,
+                                       ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
 # Feedback shows the autograded notebook: strip the hidden tests from it, and hand back only the
 # HTML report (not the data, nor files the student's code wrote during autograde).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor, FeedbackHtmlOnly]

@@ -197,16 +197,28 @@ def test_unpinned_key_is_refused(course):
         run(config, submitted)
 
 
-def test_key_edited_while_the_kernel_ran_fails_the_submission(course):
+def test_key_edited_while_the_kernel_ran_stops_grading(course, caplog):
+    import logging
+
+    from fercourse.grading import CheckInstructorFiles, GradingStopped, GuardInstructorFiles
+
     root, submitted, key, config = course
     (submitted / "submission.csv").write_bytes(KEY)
     nb = graded_notebook()
     resources = {"nbgrader": {"student": "ann", "assignment": "a1", "notebook": "a1"},
                  "metadata": {"path": str(submitted)}}
     SnapshotSubmission(config=config).preprocess(nb, resources)
+    GuardInstructorFiles(config=config).preprocess(nb, resources)
     key.write_bytes(KEY + b"f,1\n")  # what a student's kernel might do
-    with pytest.raises(ValueError, match="changed on disk while ann's notebook ran"):
-        ApplyScores(config=config).preprocess(nb, resources)
+    check = CheckInstructorFiles(config=config, log=logging.getLogger("fercourse.test"))
+    with caplog.at_level(logging.ERROR, logger="fercourse.test"), pytest.raises(GradingStopped):
+        check.preprocess(nb, resources)
+    digest = hashlib.sha256(KEY + b"f,1\n").hexdigest()
+    assert caplog.messages == [
+        f"fercourse: grading stopped: instructor files changed while ann's notebook ran: the answer key "
+        f"{key} (SHA-256 now {digest}). ann is not graded; restore the files (the gradebook from a backup) "
+        "and inspect the notebook before grading again"]
+    assert not (root / "autograded" / "ann" / "a1").exists()  # graded again by the next run
 
 
 def test_apply_scores_without_snapshot_is_a_configuration_error(course):

@@ -3,12 +3,18 @@
 - :mod:`~fercourse.grading.preprocessors`: the nbgrader preprocessors that score ``submission.csv``
   outside the student's kernel (:class:`SnapshotSubmission`, :class:`ApplyScores`,
   :class:`FeedbackHtmlOnly`), the tiers and the key handling.
+- :mod:`~fercourse.grading.sandbox`: :class:`SandboxedExecute`, nbgrader's ``Execute`` with every student
+  kernel in a bubblewrap sandbox (options ``c.FercourseSandbox.*``).
+- :mod:`~fercourse.grading.integrity`: :class:`GuardInstructorFiles` and :class:`CheckInstructorFiles`,
+  which stop autograde when a student's kernel changed the config, thresholds, pin, key, gradebook or
+  another student's folder.
 - :mod:`~fercourse.grading.setup`: :func:`setup_course`, which releases the data to every assignment
   and pins the answer key.
 
 ``autograder/nbgrader_config.py`` and the assignments import from here.
 """
 
+from fercourse.grading.integrity import CheckInstructorFiles, GradingStopped, GuardInstructorFiles
 from fercourse.grading.preprocessors import (
                                              ACCURACY_CELL,
                                              FORMAT_CELL,
@@ -24,8 +30,11 @@ from fercourse.grading.preprocessors import (
                                              take_key_path,
                                              tiers_cleared,
 )
+from fercourse.grading.sandbox import FercourseSandbox, SandboxedExecute, SandboxedKernelManager
 from fercourse.grading.setup import PIN_FILE, CourseData, setup_course
 
-__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "PIN_FILE", "ApplyScores", "CourseData",
-           "FeedbackHtmlOnly", "FercourseGrader", "SnapshotSubmission", "Verdict", "grade_submission_bytes",
-           "load_thresholds", "scored_outside_kernel", "setup_course", "take_key_path", "tiers_cleared"]
+__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "PIN_FILE", "ApplyScores", "CheckInstructorFiles",
+           "CourseData", "FeedbackHtmlOnly", "FercourseGrader", "FercourseSandbox", "GradingStopped",
+           "GuardInstructorFiles", "SandboxedExecute", "SandboxedKernelManager", "SnapshotSubmission",
+           "Verdict", "grade_submission_bytes", "load_thresholds", "scored_outside_kernel", "setup_course",
+           "take_key_path", "tiers_cleared"]

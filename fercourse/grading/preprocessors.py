@@ -18,9 +18,9 @@ autograde`` process, by two preprocessors that ``autograder/nbgrader_config.py``
     Replaces whatever the kernel printed in the ``submission_format`` and ``accuracy_tiers``
     cells with the verdicts computed before execution (nbgrader's ``SaveAutoGrades`` then
     reads them: an error output scores 0, an ``execute_result`` of ``k`` scores ``k``
-    points), cuts tracebacks of cells with hidden tests down to their last line so hidden
-    code never reaches feedback, and fails the submission loudly if the answer key file
-    changed on disk while the student's code ran.
+    points) and cuts tracebacks of cells with hidden tests down to their last line so hidden
+    code never reaches feedback. That the key and the other instructor files are unchanged
+    after the student's code ran is checked by :mod:`fercourse.grading.integrity`.
 
 Thresholds are instructor-only, in ``thresholds.json`` at the course root (never under
 ``source/``, so never released), one tier list per assignment and per dataset
@@ -286,20 +286,7 @@ class ApplyScores(FercourseGrader):
                 for output in cell.outputs:  # a traceback would quote hidden test lines
                     if output.output_type == "error":
                         output.traceback = [f"{output.ename}: {output.evalue}"]
-        if cells:
-            self._check_key_unchanged(student)
         return nb, resources
-
-    def _check_key_unchanged(self, student: str) -> None:
-        path = _KEY.get("path")
-        try:
-            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        except OSError as error:
-            digest = f"unreadable ({error})"
-        if digest != self.answer_key_sha256:
-            raise InputError(f"the answer key {path} changed on disk while {student}'s notebook ran "
-                             f"(SHA-256 now {digest}): this submission is not graded. Restore the key and "
-                             "inspect the notebook")
 
 
 class FeedbackHtmlOnly(NbGraderPreprocessor):
