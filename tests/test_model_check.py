@@ -190,7 +190,7 @@ ATTACKS = {  # name: (builder, what the refusal says)
     "unsafe_switch_then_lambda": (attack_unsafe_switch_then_lambda, "enable_unsafe_deserialization"),
     "os_system": (attack_os_system, "function 'system' from class_name 'function', module 'os'"),
     "foreign_class": (attack_foreign_class, "class_name 'Popen', module 'subprocess'"),
-    "registered_name": (attack_registered_name, "registered_name 'os>system'"),
+    "registered_name": (attack_registered_name, "registered_name 'os>system': Keras's own classes have no"),
     "keras_internal_function": (attack_keras_internal_function, "'func_load'"),
     "tfsm_layer": (attack_tfsm_layer, "the TFSMLayer layer can run code or read files"),
     "vocabulary_file": (attack_vocabulary_file, "the StringLookup layer can run code or read files"),

@@ -3,6 +3,8 @@
 - :mod:`~fercourse.grading.preprocessors`: the nbgrader preprocessors that score ``submission.csv``
   outside the student's kernel (:class:`SnapshotSubmission`, :class:`ApplyScores`,
   :class:`FeedbackHtmlOnly`), the tiers and the key handling.
+- :mod:`~fercourse.grading.model_check`: loads a submitted Keras model without running student code
+  and checks that it predicts the submitted CSV (a2's accuracy points depend on it).
 - :mod:`~fercourse.grading.setup`: :func:`setup_course`, which releases the data to every assignment
   and pins the answer key.
 

@@ -111,7 +111,7 @@ def _config_problem(node, where: str) -> str | None:
         if problem:
             return f"{where}: {problem}"
     for key, value in node.items():
-        problem = _config_problem(value, f"{where}.{key}")
+        problem = _config_problem(value, f"{where}.{key}" if where else key)
         if problem:
             return problem
     return None
@@ -136,10 +136,10 @@ def _object_problem(node: dict) -> str | None:
         if class_name in FERCOURSE_CLASSES and registered == f"fercourse>{class_name}":
             return None
         return f"{shown} is not one of fercourse's layers"
-    if (module, class_name) in KERAS_INTERNAL_CLASSES and registered in (None, class_name):
-        return None
-    if module in ALLOWED_MODULES and registered in (None, class_name):
-        return None
+    if module in ALLOWED_MODULES or (module, class_name) in KERAS_INTERNAL_CLASSES:
+        if registered in (None, class_name):
+            return None
+        return f"{shown}: Keras's own classes have no other registered_name (it would look up another object)"
     return f"{shown} is not from Keras's modelling modules ({', '.join(sorted(ALLOWED_MODULES))})"
 
 
@@ -178,9 +178,9 @@ def inspect_keras_file(data: bytes, name: str = "cnn.keras", max_bytes: int = MA
             config = json.loads(archive.read("config.json"))
     except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ModelFileError(f"{name} is damaged: {error}") from None
-    problem = _config_problem(config, "config")
+    problem = _config_problem(config, "")
     if problem:
-        raise ModelFileError(f"{name} was not loaded: {problem}")
+        raise ModelFileError(f"{name} was not loaded: config.json, {problem}")
     return config
 
 
