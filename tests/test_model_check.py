@@ -143,6 +143,13 @@ def attack_keras_internal_function(tiny_bytes, tmp_path, marker):
         "registered_name": "func_load"}))
 
 
+def attack_load_model_function(tiny_bytes, tmp_path, marker):
+    # a public Keras function that is no modelling function (CVE-2025-9906 chained it into a Lambda)
+    return with_config(tiny_bytes, lambda config: dense_activation(config, {
+        "module": "keras.models", "class_name": "function", "config": "load_model",
+        "registered_name": "load_model"}))
+
+
 def attack_tfsm_layer(tiny_bytes, tmp_path, marker):
     def edit(config):
         saved_model = str(tmp_path / "saved_model")
@@ -192,6 +199,8 @@ ATTACKS = {  # name: (builder, what the refusal says)
     "foreign_class": (attack_foreign_class, "class_name 'Popen', module 'subprocess'"),
     "registered_name": (attack_registered_name, "registered_name 'os>system': Keras's own classes have no"),
     "keras_internal_function": (attack_keras_internal_function, "'func_load'"),
+    "load_model_function": (attack_load_model_function, "function 'load_model' from class_name 'function', "
+                                                        "module 'keras.models'"),
     "tfsm_layer": (attack_tfsm_layer, "the TFSMLayer layer can run code or read files"),
     "vocabulary_file": (attack_vocabulary_file, "the StringLookup layer can run code or read files"),
     "hdf5_renamed": (attack_hdf5_renamed, "is not a Keras model file (.keras files are zip archives)"),

@@ -57,6 +57,10 @@ ALLOWED_MODULES = frozenset({
 })
 """Modules whose classes and functions a submitted model may name (Keras's modelling API)."""
 
+FUNCTION_MODULES = frozenset({"builtins", "keras.activations", "keras.initializers", "keras.regularizers",
+                              "keras.constraints", "keras.losses", "keras.metrics"})
+"""Modules whose functions a submitted model may name (``builtins`` is how Keras writes ``"relu"``)."""
+
 KERAS_INTERNAL_CLASSES = frozenset({("keras.src.models.functional", "Functional"),
                                     ("keras.src.models.sequential", "Sequential")})
 """(module, class) pairs Keras itself writes with an internal module path."""
@@ -127,7 +131,7 @@ def _object_problem(node: dict) -> str | None:
         return None if class_name in SPECIAL_OBJECTS and module is None else f"{shown} is not allowed"
     if class_name == "function":
         name = node.get("config")
-        if module in ALLOWED_MODULES | {"builtins"} and isinstance(name, str) and registered in (None, name):
+        if module in FUNCTION_MODULES and isinstance(name, str) and registered in (None, name):
             return None
         return f"function {name!r} from {shown} is not a Keras modelling function"
     if class_name in REFUSED_CLASSES:
