@@ -19,9 +19,16 @@ it as a zip and its ``config.json`` as plain JSON and allows only
 
 Anything else (another module such as ``os``, a ``__lambda__``, a registered name that is not
 ours, a file that is not a zip) is refused with a message saying what was found, and the
-model is never loaded. The bytes checked are the bytes loaded: they are copied into a private
-temporary folder first. Loading then uses ``safe_mode=True`` and ``compile=False`` (no
-optimizer or loss is rebuilt: only ``predict`` is needed). Nothing here unpickles.
+model is never loaded. The bytes checked are the bytes loaded: they are read once, checked in
+memory and written to a private temporary folder right before Keras opens them there, with
+``safe_mode=True`` and ``compile=False`` (no optimizer or loss is rebuilt: only ``predict`` is
+needed). Nothing here unpickles.
+
+:func:`start_model_check` reads every input before the student's kernel starts and runs the
+load and the prediction in a background thread while the kernel executes, so the TensorFlow
+import costs the grader little extra time. A kernel running as the same Unix user could in
+principle race to replace the private copy in the instant between writing and opening it; it
+would still be loaded in Keras's safe mode.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -317,14 +325,30 @@ def check_model_explains_csv(model_data: bytes | None, ids, images: np.ndarray, 
                                     f"{needed})")
 
 
-def check_submitted_model(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,
-                          csv_name: str = "submission.csv", min_agreement: float = MIN_AGREEMENT,
-                          max_bytes: int = MAX_MODEL_BYTES) -> ModelCheck:
-    """:func:`check_model_explains_csv` for files: the submitted model and CSV, the released test set.
+def start_model_check(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,
+                      csv_name: str = "submission.csv", min_agreement: float = MIN_AGREEMENT,
+                      max_bytes: int = MAX_MODEL_BYTES) -> Future:
+    """Read the files now, then load the model and predict in a background thread.
 
-    ``model_path`` is the model as submitted (``submitted/<student>/<assignment>/cnn.keras``): a
-    symbolic link or a file over ``max_bytes`` is refused unread. ``csv_data`` is the submitted
-    CSV's bytes, already found valid; ``test_csv`` the instructor's copy of the released test set.
+    Everything a student's code could later change (the submitted model, the instructor's test
+    set) is read before this returns, so the grader can start the student's kernel at once: the
+    TensorFlow import, the load and the prediction then overlap the notebook's execution.
+
+    Parameters
+    ----------
+    model_path : path-like
+        The model as submitted (``submitted/<student>/<assignment>/cnn.keras``); a symbolic link
+        or a file over ``max_bytes`` is refused unread.
+    test_csv : path-like
+        The instructor's copy of the released test set.
+    csv_data : bytes
+        The submitted CSV, already found valid.
+
+    Returns
+    -------
+    concurrent.futures.Future
+        Its ``result()`` is the :class:`ModelCheck` (it raises what :func:`check_model_explains_csv`
+        raises for a grader-side problem, such as an unreadable test set).
     """
     from fercourse.submission import check_submission_bytes
 
@@ -332,17 +356,34 @@ def check_submitted_model(model_path: str | Path, test_csv: str | Path, csv_data
     name = model_path.name
     ids, images = read_test_set(test_csv)
     submitted = check_submission_bytes(csv_data, ids, csv_name).predictions
+    done: Future = Future()
     if model_path.is_symlink():
-        return ModelCheck(False, None, f"accuracy points withheld: {name} is a symbolic link: expected the "
-                                       "model file itself")
+        done.set_result(ModelCheck(False, None, f"accuracy points withheld: {name} is a symbolic link: "
+                                                "expected the model file itself"))
+        return done
     if not model_path.is_file():
         model_data = None
     elif model_path.stat().st_size > max_bytes:
         size = model_path.stat().st_size / 1e6
-        return ModelCheck(False, None, f"accuracy points withheld: {name} is {size:.1f} MB, over the "
-                                       f"{max_bytes / 1e6:.0f} MB limit")
+        done.set_result(ModelCheck(False, None, f"accuracy points withheld: {name} is {size:.1f} MB, over "
+                                                f"the {max_bytes / 1e6:.0f} MB limit"))
+        return done
     else:
         with model_path.open("rb") as handle:
             model_data = handle.read(max_bytes + 1)
-    return check_model_explains_csv(model_data, ids, images, submitted, name=name, csv_name=csv_name,
-                                    min_agreement=min_agreement, max_bytes=max_bytes)
+    if "executor" not in _WORKER:  # one thread: checks run one at a time, in the order started
+        _WORKER["executor"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fercourse-model-check")
+    return _WORKER["executor"].submit(check_model_explains_csv, model_data, ids, images, submitted,
+                                      name=name, csv_name=csv_name, min_agreement=min_agreement,
+                                      max_bytes=max_bytes)
+
+
+_WORKER: dict[str, ThreadPoolExecutor] = {}
+
+
+def check_submitted_model(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,
+                          csv_name: str = "submission.csv", min_agreement: float = MIN_AGREEMENT,
+                          max_bytes: int = MAX_MODEL_BYTES) -> ModelCheck:
+    """:func:`start_model_check` and wait for its result: the whole check for the files given."""
+    return start_model_check(model_path, test_csv, csv_data, csv_name=csv_name, min_agreement=min_agreement,
+                             max_bytes=max_bytes).result()

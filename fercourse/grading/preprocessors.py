@@ -210,6 +210,35 @@ def _where(resources) -> tuple[str, str, str]:
     return info["student"], info["assignment"], info["notebook"]
 
 
+class AfterModelCheck:
+    """The accuracy verdict of a submission whose model is being checked while its kernel runs.
+
+    Reads like a :class:`Verdict` (``points``, ``message``); the first read waits for the check
+    (:func:`fercourse.grading.model_check.start_model_check`). Explained: the CSV's tiers, with the
+    agreement line below; not explained: 0 points and the reason.
+    """
+
+    def __init__(self, accuracy: Verdict, pending, log) -> None:
+        self._accuracy, self._pending, self._log = accuracy, pending, log
+        self._verdict: Verdict | None = None
+
+    def verdict(self) -> Verdict:
+        if self._verdict is None:
+            check = self._pending.result()
+            self._log.info("fercourse: %s", check.message)
+            self._verdict = (Verdict(self._accuracy.points, f"{self._accuracy.message}\n{check.message}")
+                             if check.explained else Verdict(0, check.message))
+        return self._verdict
+
+    @property
+    def points(self) -> float | None:
+        return self.verdict().points
+
+    @property
+    def message(self) -> str:
+        return self.verdict().message
+
+
 class SnapshotSubmission(FercourseGrader):
     """Score the submitted ``submission.csv`` before the student's kernel starts.
 
@@ -259,22 +288,22 @@ class SnapshotSubmission(FercourseGrader):
                 verdicts["accuracy"] = self._model_explains(verdicts["accuracy"], path.parent, assignment,
                                                             data)
         _VERDICTS[(student, assignment, notebook)] = verdicts
+        accuracy = verdicts["accuracy"]  # reading a pending check's points would wait for it
         self.log.info("fercourse: %s/%s/%s scored before execution: format %s, accuracy tiers %s", student,
-                      assignment, notebook, verdicts["format"].points, verdicts["accuracy"].points)
+                      assignment, notebook, verdicts["format"].points,
+                      "after the model check" if isinstance(accuracy, AfterModelCheck) else accuracy.points)
         return nb, resources
 
-    def _model_explains(self, accuracy: Verdict, submitted: Path, assignment: str, data: bytes) -> Verdict:
-        """The accuracy verdict if the submitted model predicts the CSV; otherwise 0 points and why."""
+    def _model_explains(self, accuracy: Verdict, submitted: Path, assignment: str,
+                        data: bytes) -> AfterModelCheck:
+        """The accuracy verdict once the submitted model is checked against the CSV (in the background)."""
         source = self.course_root() / CourseDirectory(config=self.config).source_directory / assignment
-        check = model_check.check_submitted_model(submitted / self.model_files[assignment],
-                                                  source / self.model_test_csv, data,
-                                                  csv_name=self.submission_file,
-                                                  min_agreement=self.min_model_agreement,
-                                                  max_bytes=self.max_model_bytes)
-        self.log.info("fercourse: %s", check.message)
-        if check.explained:
-            return Verdict(accuracy.points, f"{accuracy.message}\n{check.message}")
-        return Verdict(0, check.message)
+        pending = model_check.start_model_check(submitted / self.model_files[assignment],
+                                                source / self.model_test_csv, data,
+                                                csv_name=self.submission_file,
+                                                min_agreement=self.min_model_agreement,
+                                                max_bytes=self.max_model_bytes)
+        return AfterModelCheck(accuracy, pending, self.log)
 
     def _drop_followed_links(self, submitted: Path, student: str, assignment: str) -> None:
         """nbgrader copies a submitted symbolic link as its target's content: remove such copies
