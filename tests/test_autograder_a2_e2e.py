@@ -4,8 +4,8 @@ Built-in sample (1,400 train / 280 test), one reference CNN trained for 1 epoch,
 graded in one ``nbgrader autograde`` call: an honest submission (its model and its CSV), a CSV
 improved beyond what its model predicts, a model file that tries to run code when loaded, and a
 damaged model file (the honest submission with no usable model that the attack must score like).
-Measured at 3 minutes on 2 cores shared with a training run (load average 8): course setup and
-the 1-epoch training 42-56 s, one autograde of the four 126-136 s, feedback a few seconds.
+Measured at 2-3 minutes on 2 cores shared with a training run (load average 6-8): course setup
+and the 1-epoch training 42-56 s, one autograde of the four 67-136 s, feedback a few seconds.
 """
 
 from __future__ import annotations
