@@ -74,6 +74,11 @@ c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPr
 c.ClearHiddenTests.enforce_metadata = False  # feedback cells keep their grade metadata; strip anyway
 
 c.FercourseGrader.thresholds_file = "thresholds.json"
+# a2's accuracy points need the submitted cnn.keras to predict the submitted CSV (on 99% of the test
+# rows by default, c.SnapshotSubmission.min_model_agreement). The files are read before the kernel
+# starts; the model is loaded in this process (never in the kernel) while the kernel runs, after
+# fercourse.grading.model_check allowed every object its config names.
+c.SnapshotSubmission.model_files = {"a2_cnn": "cnn.keras"}
 pin = here / "answer_key.pin.json"  # written by `fercourse grade setup`; not in git
 if pin.is_file():
     pinned = json.loads(pin.read_text())

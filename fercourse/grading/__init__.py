@@ -8,6 +8,8 @@
 - :mod:`~fercourse.grading.integrity`: :class:`GuardInstructorFiles` and :class:`CheckInstructorFiles`,
   which stop autograde when a student's kernel changed the config, thresholds, pin, key, gradebook or
   another student's folder.
+- :mod:`~fercourse.grading.model_check`: loads a submitted Keras model without running student code
+  and checks that it predicts the submitted CSV (a2's accuracy points depend on it).
 - :mod:`~fercourse.grading.setup`: :func:`setup_course`, which releases the data to every assignment
   and pins the answer key.
 
@@ -16,19 +18,19 @@
 
 from fercourse.grading.integrity import CheckInstructorFiles, GradingStopped, GuardInstructorFiles
 from fercourse.grading.preprocessors import (
-                                             ACCURACY_CELL,
-                                             FORMAT_CELL,
-                                             KEY_ENV,
-                                             ApplyScores,
-                                             FeedbackHtmlOnly,
-                                             FercourseGrader,
-                                             SnapshotSubmission,
-                                             Verdict,
-                                             grade_submission_bytes,
-                                             load_thresholds,
-                                             scored_outside_kernel,
-                                             take_key_path,
-                                             tiers_cleared,
+    ACCURACY_CELL,
+    FORMAT_CELL,
+    KEY_ENV,
+    ApplyScores,
+    FeedbackHtmlOnly,
+    FercourseGrader,
+    SnapshotSubmission,
+    Verdict,
+    grade_submission_bytes,
+    load_thresholds,
+    scored_outside_kernel,
+    take_key_path,
+    tiers_cleared,
 )
 from fercourse.grading.sandbox import FercourseSandbox, SandboxedExecute, SandboxedKernelManager
 from fercourse.grading.setup import PIN_FILE, CourseData, setup_course

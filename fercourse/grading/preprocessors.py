@@ -40,10 +40,11 @@ from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from traitlets import Dict, Float, Integer, Unicode
 
 from fercourse.config import ANSWER_KEY_ENV
 from fercourse.errors import InputError
+from fercourse.grading import model_check
 from fercourse.submission import MAX_BYTES, AnswerKey, check_submission_bytes, score_checked
 
 KEY_ENV = ANSWER_KEY_ENV
@@ -209,8 +210,57 @@ def _where(resources) -> tuple[str, str, str]:
     return info["student"], info["assignment"], info["notebook"]
 
 
+class AfterModelCheck:
+    """The accuracy verdict of a submission whose model is being checked while its kernel runs.
+
+    Reads like a :class:`Verdict` (``points``, ``message``); the first read waits for the check
+    (:func:`fercourse.grading.model_check.start_model_check`). Explained: the CSV's tiers, with the
+    agreement line below; not explained: 0 points and the reason.
+    """
+
+    def __init__(self, accuracy: Verdict, pending, log) -> None:
+        self._accuracy, self._pending, self._log = accuracy, pending, log
+        self._verdict: Verdict | None = None
+
+    def verdict(self) -> Verdict:
+        if self._verdict is None:
+            check = self._pending.result()
+            self._log.info("fercourse: %s", check.message)
+            self._verdict = (Verdict(self._accuracy.points, f"{self._accuracy.message}\n{check.message}")
+                             if check.explained else Verdict(0, check.message))
+        return self._verdict
+
+    @property
+    def points(self) -> float | None:
+        return self.verdict().points
+
+    @property
+    def message(self) -> str:
+        return self.verdict().message
+
+
 class SnapshotSubmission(FercourseGrader):
-    """Score the submitted ``submission.csv`` before the student's kernel starts."""
+    """Score the submitted ``submission.csv`` before the student's kernel starts.
+
+    For an assignment in ``model_files`` the accuracy points also need the submitted model to
+    explain the CSV (:mod:`fercourse.grading.model_check`).
+    """
+
+    model_files = Dict(key_trait=Unicode(), value_trait=Unicode(), default_value={},
+                       help="Assignment -> the Keras model file submitted next to its notebook (e.g. "
+                            "{'a2_cnn': 'cnn.keras'}). The model is loaded safely (never running student "
+                            "code) and predicts the released test set; the accuracy points are given only "
+                            "when submission.csv agrees with it on at least min_model_agreement of the rows."
+                       ).tag(config=True)
+    min_model_agreement = Float(model_check.MIN_AGREEMENT, min=0.0, max=1.0,
+                                help="Share of test rows on which submission.csv must equal the submitted "
+                                     "model's prediction (the rest allows for numeric noise)."
+                                ).tag(config=True)
+    max_model_bytes = Integer(model_check.MAX_MODEL_BYTES, help="Largest model file read; a larger one "
+                                                                "earns no accuracy points.").tag(config=True)
+    model_test_csv = Unicode("data/test.csv", help="The released test set the model predicts, relative to "
+                                                   "source/<assignment>/ (the instructor's copy)."
+                             ).tag(config=True)
 
     def preprocess(self, nb, resources):
         if not self.graded_cells(nb):
@@ -234,11 +284,26 @@ class SnapshotSubmission(FercourseGrader):
             with path.open("rb") as handle:
                 data = handle.read(self.max_bytes)
             verdicts = grade_submission_bytes(data, key, thresholds, name)
+            if assignment in self.model_files and verdicts["accuracy"].points is not None:
+                verdicts["accuracy"] = self._model_explains(verdicts["accuracy"], path.parent, assignment,
+                                                            data)
         _VERDICTS[(student, assignment, notebook)] = verdicts
+        accuracy = verdicts["accuracy"]  # reading a pending check's points would wait for it
         self.log.info("fercourse: %s/%s/%s scored before execution: format %s, accuracy tiers %s", student,
-                      assignment, notebook, verdicts["format"].points, verdicts["accuracy"].points)
+                      assignment, notebook, verdicts["format"].points,
+                      "after the model check" if isinstance(accuracy, AfterModelCheck) else accuracy.points)
         return nb, resources
 
+    def _model_explains(self, accuracy: Verdict, submitted: Path, assignment: str,
+                        data: bytes) -> AfterModelCheck:
+        """The accuracy verdict once the submitted model is checked against the CSV (in the background)."""
+        source = self.course_root() / CourseDirectory(config=self.config).source_directory / assignment
+        pending = model_check.start_model_check(submitted / self.model_files[assignment],
+                                                source / self.model_test_csv, data,
+                                                csv_name=self.submission_file,
+                                                min_agreement=self.min_model_agreement,
+                                                max_bytes=self.max_model_bytes)
+        return AfterModelCheck(accuracy, pending, self.log)
 
     def _drop_followed_links(self, submitted: Path, student: str, assignment: str) -> None:
         """nbgrader copies a submitted symbolic link as its target's content: remove such copies

@@ -1,0 +1,389 @@
+"""Does the submitted model explain the submitted CSV? Load a student's Keras model safely, predict, compare.
+
+An assignment that asks for a saved model (a2: ``cnn.keras``) gives its accuracy points only when
+the submitted ``submission.csv`` is what that model predicts on the released test set. Without
+this check any CSV earns the points, whichever model (or person) wrote it.
+
+Loading a student's file in the grader process must never run the student's code. Keras 3's
+``safe_mode`` refuses Python lambdas and keeps a deny-list of dangerous API names; this module
+does not rely on a deny-list alone. Before Keras sees the file, :func:`inspect_keras_file` reads
+it as a zip and its ``config.json`` as plain JSON and allows only
+
+- the three members Keras writes (``config.json``, ``metadata.json``, ``model.weights.h5``);
+- objects from Keras's modelling modules (:data:`ALLOWED_MODULES`: layers, initializers,
+  optimizers, losses, metrics, ...), minus the layers that run or load code or read files
+  (:data:`REFUSED_CLASSES`: ``Lambda``, ``TFSMLayer``, lookups and vectorization with a
+  vocabulary file, backend wrappers);
+- fercourse's own registered layers (:data:`FERCOURSE_CLASSES`), which the a2 reference model
+  uses (``PerImageStandardization``).
+
+Anything else (another module such as ``os``, a ``__lambda__``, a registered name that is not
+ours, a file that is not a zip) is refused with a message saying what was found, and the
+model is never loaded. The bytes checked are the bytes loaded: they are read once, checked in
+memory and written to a private temporary folder right before Keras opens them there, with
+``safe_mode=True`` and ``compile=False`` (no optimizer or loss is rebuilt: only ``predict`` is
+needed). Nothing here unpickles.
+
+:func:`start_model_check` reads every input before the student's kernel starts and runs the
+load and the prediction in a background thread while the kernel executes, so the TensorFlow
+import costs the grader little extra time. A kernel running as the same Unix user could in
+principle race to replace the private copy in the instant between writing and opening it; it
+would still be loaded in Keras's safe mode.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fercourse.errors import InputError
+
+KERAS_MEMBERS = frozenset({"config.json", "metadata.json", "model.weights.h5"})
+"""The members of a ``.keras`` zip that Keras writes for a model without assets."""
+
+MAX_MODEL_BYTES = 64 * 1024 * 1024
+"""Largest model file read (64 MiB; the a2 reference CNN is about 4 MB)."""
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""Largest ``config.json`` parsed (a model's architecture; the a2 reference's is about 20 kB)."""
+
+MIN_AGREEMENT = 0.99
+"""Share of test rows on which the CSV must equal the model's prediction (the rest is numeric noise)."""
+
+ALLOWED_MODULES = frozenset({
+    "keras", "keras.layers", "keras.models", "keras.initializers", "keras.regularizers",
+    "keras.constraints", "keras.activations", "keras.optimizers", "keras.optimizers.schedules",
+    "keras.losses", "keras.metrics",
+})
+"""Modules whose classes and functions a submitted model may name (Keras's modelling API)."""
+
+FUNCTION_MODULES = frozenset({"builtins", "keras.activations", "keras.initializers", "keras.regularizers",
+                              "keras.constraints", "keras.losses", "keras.metrics"})
+"""Modules whose functions a submitted model may name (``builtins`` is how Keras writes ``"relu"``)."""
+
+KERAS_INTERNAL_CLASSES = frozenset({("keras.src.models.functional", "Functional"),
+                                    ("keras.src.models.sequential", "Sequential")})
+"""(module, class) pairs Keras itself writes with an internal module path."""
+
+REFUSED_CLASSES = frozenset({
+    "Lambda",  # runs Python code from the config (bytecode or a function looked up by name)
+    "TFSMLayer",  # loads a TensorFlow SavedModel graph from a path
+    "StringLookup", "IntegerLookup", "TextVectorization",  # may read a vocabulary file by path
+    "JaxLayer", "FlaxLayer", "TorchModuleWrapper",  # wrap another framework's (pickled) code
+})
+"""Keras classes a submitted model may not use, although their module is allowed."""
+
+FERCOURSE_MODULE = "fercourse.models.layers"
+FERCOURSE_CLASSES = frozenset({"AdditiveAttention", "RandomCropTraining", "PerImageStandardization",
+                               "OneCycleSchedule", "SparseSmoothedCrossentropy"})
+"""fercourse's registered Keras classes (``fercourse>Name``) that a submitted model may use."""
+
+SPECIAL_OBJECTS = frozenset({"__keras_tensor__"})
+"""Keras's ``__name__`` objects allowed in a config (``__lambda__`` and others are refused)."""
+
+
+class ModelFileError(InputError):
+    """A submitted model file that is not loaded: not a plain Keras model, or too big."""
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """The outcome of comparing a submitted model's predictions with the submitted CSV.
+
+    ``agreement`` is the share of test ids where they agree (None when the model could not be
+    used); ``explained`` says whether that share reaches the minimum; ``message`` is the line
+    for the student's feedback.
+    """
+
+    explained: bool
+    agreement: float | None
+    message: str
+
+
+def _config_problem(node, where: str) -> str | None:
+    """The first object in a Keras config that a submitted model may not name, or None."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            problem = _config_problem(item, f"{where}[{index}]")
+            if problem:
+                return problem
+        return None
+    if not isinstance(node, dict):
+        return None
+    if "class_name" in node:
+        problem = _object_problem(node)
+        if problem:
+            return f"{where}: {problem}"
+    for key, value in node.items():
+        problem = _config_problem(value, f"{where}.{key}" if where else key)
+        if problem:
+            return problem
+    return None
+
+
+def _object_problem(node: dict) -> str | None:
+    class_name, module = node.get("class_name"), node.get("module")
+    registered = node.get("registered_name")
+    shown = f"class_name {class_name!r}, module {module!r}, registered_name {registered!r}"
+    if not isinstance(class_name, str):
+        return f"class_name {class_name!r} is not a name"
+    if class_name.startswith("__"):
+        return None if class_name in SPECIAL_OBJECTS and module is None else f"{shown} is not allowed"
+    if class_name == "function":
+        name = node.get("config")
+        if module in FUNCTION_MODULES and isinstance(name, str) and registered in (None, name):
+            return None
+        return f"function {name!r} from {shown} is not a Keras modelling function"
+    if class_name in REFUSED_CLASSES:
+        return f"{shown}: the {class_name} layer can run code or read files, so it is not accepted"
+    if module == FERCOURSE_MODULE:
+        if class_name in FERCOURSE_CLASSES and registered == f"fercourse>{class_name}":
+            return None
+        return f"{shown} is not one of fercourse's layers"
+    if module in ALLOWED_MODULES or (module, class_name) in KERAS_INTERNAL_CLASSES:
+        if registered in (None, class_name):
+            return None
+        return f"{shown}: Keras's own classes have no other registered_name (it would look up another object)"
+    return f"{shown} is not from Keras's modelling modules ({', '.join(sorted(ALLOWED_MODULES))})"
+
+
+def inspect_keras_file(data: bytes, name: str = "cnn.keras", max_bytes: int = MAX_MODEL_BYTES) -> dict:
+    """Check a ``.keras`` file's bytes without loading it; return its parsed ``config.json``.
+
+    Raises
+    ------
+    ModelFileError
+        The file is over ``max_bytes``, is not a zip (an HDF5 or pickle file renamed, say), has
+        other members than :data:`KERAS_MEMBERS`, or its config names an object that is not
+        allowed; the message names the file and what was found.
+
+    Examples
+    --------
+    >>> try:
+    ...     inspect_keras_file(b"\\x80\\x04K\\x01.", "model.keras")  # a pickle, renamed
+    ... except ModelFileError as error:
+    ...     print(error)
+    model.keras is not a Keras model file (.keras files are zip archives)
+    """
+    if len(data) > max_bytes:
+        raise ModelFileError(f"{name} is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ModelFileError(f"{name} is not a Keras model file (.keras files are zip archives)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {info.filename: info.file_size for info in archive.infolist()}
+            unexpected = sorted(set(members) - KERAS_MEMBERS)
+            if unexpected or "config.json" not in members:
+                found = ", ".join(unexpected) or "no config.json"
+                expected = ", ".join(sorted(KERAS_MEMBERS))
+                raise ModelFileError(f"{name} holds {found}: expected only {expected} (use model.save)")
+            if members["config.json"] > MAX_CONFIG_BYTES or sum(members.values()) > 4 * max_bytes:
+                raise ModelFileError(f"{name} unpacks to {sum(members.values()) / 1e6:.0f} MB: too big")
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ModelFileError(f"{name} is damaged: {error}") from None
+    problem = _config_problem(config, "")
+    if problem:
+        raise ModelFileError(f"{name} was not loaded: config.json, {problem}")
+    return config
+
+
+def load_submitted_model(data: bytes, name: str = "cnn.keras", max_bytes: int = MAX_MODEL_BYTES):
+    """Load a student's ``.keras`` bytes after :func:`inspect_keras_file` accepts them.
+
+    Raises
+    ------
+    ModelFileError
+        Refused by the inspection, or Keras could not load the file (the message says why).
+    """
+    inspect_keras_file(data, name, max_bytes)
+    import keras
+
+    import fercourse.models.layers  # noqa: F401 - registers fercourse's layers for loading
+
+    with tempfile.TemporaryDirectory(prefix="fercourse-model-") as scratch:
+        path = Path(scratch) / "model.keras"  # the bytes checked, not a file the student could swap
+        path.write_bytes(data)
+        try:
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as error:  # noqa: BLE001 - any failure to load an untrusted file is a verdict
+            first = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+            raise ModelFileError(f"{name} could not be loaded by Keras: {first}") from None
+
+
+def predict_labels(model, images: np.ndarray, name: str = "cnn.keras", layout: str = "image") -> np.ndarray:
+    """The model's labels for uint8 faces ``(n, 48, 48)``, fed as the a2 notebook feeds them.
+
+    The faces go in as ``to_layout(images, layout)`` (for ``"image"`` that is exactly
+    ``model_input("cnn", X)``, the notebook's ``x_test``) and the label of a face is the argmax of
+    ``model.predict(x, batch_size=256)``.
+
+    Raises
+    ------
+    ModelFileError
+        The model cannot take that input or does not output 7 class scores per face.
+    """
+    from fercourse.data.shapes import to_layout
+    from fercourse.labels import NUM_CLASSES
+
+    x = to_layout(images, layout)
+    try:
+        scores = np.asarray(model.predict(x, batch_size=256, verbose=0))
+    except Exception as error:  # noqa: BLE001 - a student's model may fail in any way
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise ModelFileError(f"{name} could not predict the test set shaped {x.shape} (as the notebook feeds "
+                             f"it): {type(error).__name__} {reason}".rstrip()) from None
+    if scores.shape != (len(images), NUM_CLASSES):
+        raise ModelFileError(f"{name} predicts an array of shape {scores.shape}: expected ({len(images)}, "
+                             f"{NUM_CLASSES}), one row of class scores per test face")
+    return scores.argmax(axis=1)
+
+
+def read_test_set(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """The released test set's ids and uint8 faces ``(n, 48, 48)``, read once per file version.
+
+    Read with :func:`fercourse.data.readers.read_csv` (no cache written), as the notebook's
+    ``load(data_dir).test`` reads the student's copy of the same file.
+    """
+    from fercourse.data.readers import read_csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no released test set (expected source/<assignment>/data/test.csv, "
+                                "written by `fercourse grade setup`)")
+    stat = path.stat()
+    signature = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if _TEST_SETS.get("signature") != signature:
+        raw = read_csv(path)
+        _TEST_SETS.clear()
+        _TEST_SETS.update(signature=signature, ids=[str(i) for i in raw.ids], images=raw.images)
+    return _TEST_SETS["ids"], _TEST_SETS["images"]
+
+
+_TEST_SETS: dict[str, object] = {}  # the last test set read, in the nbgrader process
+
+
+def agreement(predicted: Mapping[str, int], submitted: Mapping[str, int]) -> float:
+    """Share of the model's test ids whose submitted label equals the model's (a missing id disagrees).
+
+    Examples
+    --------
+    >>> agreement({"a": 3, "b": 6, "c": 0, "d": 3}, {"a": 3, "b": 6, "c": 0, "d": 4})
+    0.75
+    """
+    if not predicted:
+        return 0.0
+    return sum(submitted.get(key) == int(label) for key, label in predicted.items()) / len(predicted)
+
+
+def check_model_explains_csv(model_data: bytes | None, ids, images: np.ndarray, submitted: Mapping[str, int],
+                             *, name: str = "cnn.keras", csv_name: str = "submission.csv",
+                             min_agreement: float = MIN_AGREEMENT,
+                             max_bytes: int = MAX_MODEL_BYTES) -> ModelCheck:
+    """Whether the submitted model's predictions on the test faces are the submitted CSV's labels.
+
+    Parameters
+    ----------
+    model_data : bytes or None
+        The model file's bytes; None when none was submitted.
+    ids, images : sequence of str, ndarray
+        The released test set: ids and uint8 faces ``(n, 48, 48)``.
+    submitted : mapping
+        id -> label of the submitted CSV (already checked valid).
+    min_agreement : float
+        Smallest share of ids on which they must agree.
+
+    Returns
+    -------
+    ModelCheck
+        ``explained`` True when the agreement reaches ``min_agreement``; a feedback ``message``
+        either way. A missing, oversized, damaged or refused file is not explained.
+    """
+    needed = f"at least {min_agreement:.0%} needed"
+    if model_data is None:
+        return ModelCheck(False, None, f"accuracy points withheld: no {name} was submitted, so nothing shows "
+                                       f"that {csv_name} comes from your model (submit both)")
+    try:
+        model = load_submitted_model(model_data, name, max_bytes)
+        labels = predict_labels(model, images, name)
+    except ModelFileError as error:
+        return ModelCheck(False, None, f"accuracy points withheld: {error}")
+    share = agreement(dict(zip(ids, labels.tolist())), submitted)
+    if share >= min_agreement:
+        return ModelCheck(True, share, f"{csv_name} is what the submitted {name} predicts (they agree on "
+                                       f"{share:.1%} of {len(ids)} test faces)")
+    return ModelCheck(False, share, f"accuracy points withheld: {csv_name} is not what the submitted {name} "
+                                    f"predicts (they agree on {share:.1%} of {len(ids)} test faces; "
+                                    f"{needed})")
+
+
+def start_model_check(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,
+                      csv_name: str = "submission.csv", min_agreement: float = MIN_AGREEMENT,
+                      max_bytes: int = MAX_MODEL_BYTES) -> Future:
+    """Read the files now, then load the model and predict in a background thread.
+
+    Everything a student's code could later change (the submitted model, the instructor's test
+    set) is read before this returns, so the grader can start the student's kernel at once: the
+    TensorFlow import, the load and the prediction then overlap the notebook's execution.
+
+    Parameters
+    ----------
+    model_path : path-like
+        The model as submitted (``submitted/<student>/<assignment>/cnn.keras``); a symbolic link
+        or a file over ``max_bytes`` is refused unread.
+    test_csv : path-like
+        The instructor's copy of the released test set.
+    csv_data : bytes
+        The submitted CSV, already found valid.
+
+    Returns
+    -------
+    concurrent.futures.Future
+        Its ``result()`` is the :class:`ModelCheck` (it raises what :func:`check_model_explains_csv`
+        raises for a grader-side problem, such as an unreadable test set).
+    """
+    from fercourse.submission import check_submission_bytes
+
+    model_path = Path(model_path)
+    name = model_path.name
+    ids, images = read_test_set(test_csv)
+    submitted = check_submission_bytes(csv_data, ids, csv_name).predictions
+    done: Future = Future()
+    if model_path.is_symlink():
+        done.set_result(ModelCheck(False, None, f"accuracy points withheld: {name} is a symbolic link: "
+                                                "expected the model file itself"))
+        return done
+    if not model_path.is_file():
+        model_data = None
+    elif model_path.stat().st_size > max_bytes:
+        size = model_path.stat().st_size / 1e6
+        done.set_result(ModelCheck(False, None, f"accuracy points withheld: {name} is {size:.1f} MB, over "
+                                                f"the {max_bytes / 1e6:.0f} MB limit"))
+        return done
+    else:
+        with model_path.open("rb") as handle:
+            model_data = handle.read(max_bytes + 1)
+    if "executor" not in _WORKER:  # one thread: checks run one at a time, in the order started
+        _WORKER["executor"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fercourse-model-check")
+    return _WORKER["executor"].submit(check_model_explains_csv, model_data, ids, images, submitted,
+                                      name=name, csv_name=csv_name, min_agreement=min_agreement,
+                                      max_bytes=max_bytes)
+
+
+_WORKER: dict[str, ThreadPoolExecutor] = {}
+
+
+def check_submitted_model(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,
+                          csv_name: str = "submission.csv", min_agreement: float = MIN_AGREEMENT,
+                          max_bytes: int = MAX_MODEL_BYTES) -> ModelCheck:
+    """:func:`start_model_check` and wait for its result: the whole check for the files given."""
+    return start_model_check(model_path, test_csv, csv_data, csv_name=csv_name, min_agreement=min_agreement,
+                             max_bytes=max_bytes).result()
