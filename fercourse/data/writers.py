@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fercourse.data.dataset import Dataset, Split
+from fercourse.data.disguise import disguise_faces
 from fercourse.errors import InputError
 from fercourse.labels import EMOTIONS
 
@@ -130,13 +131,16 @@ class Release:
     answer_key_sha256: str
     n_train: int
     n_test: int
+    test_disguised: bool = True
+    """Whether the released test faces were disguised (:mod:`fercourse.data.disguise`)."""
 
 
 def _stable_ids(salt: str, split_name: str, ids: np.ndarray) -> np.ndarray:
     return np.array([hashlib.sha256(f"{salt}|{split_name}|{i}".encode()).hexdigest()[:12] for i in ids])
 
 
-def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse") -> Release:
+def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse", *,
+            disguise_test: bool = True) -> Release:
     """Prepare an instructor's course release from a labelled dataset.
 
     Writes ``out/release/train.csv`` (``id,emotion,pixels``; train and val merged),
@@ -144,6 +148,14 @@ def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse") -> Relea
     ``out/instructor/answer_key.csv`` (``id,emotion``). Ids are stable for the same
     data and ``salt`` but carry no row order: they are salted hashes, and rows are
     shuffled by them.
+
+    With ``disguise_test`` (the default) every released test face is shifted a few pixels and
+    mirrored half the time, per face, seeded by ``salt``
+    (:func:`fercourse.data.disguise.disguise_faces`), so that looking it up by its pixels in the
+    public FER2013 no longer finds it and its public label. The ids, the answer key and the train
+    faces stay as they are: the train labels are released anyway, so finding train faces in the
+    public set gains a student nothing, and disguising them would only change the faces students
+    learn from. Turn it off only for data that is not graded.
     """
     out = Path(out)
     test = dataset.test
@@ -163,7 +175,10 @@ def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse") -> Relea
             raise InputError(f"the {name} split has repeated ids: expected unique ids to derive release ids "
                              "from")
         order = np.argsort(new_ids, kind="stable")
-        shuffled = Split(split.images[order], split.labels[order], new_ids[order])
+        images = split.images[order]
+        if name == "test" and disguise_test:
+            images = disguise_faces(images, new_ids[order], salt)
+        shuffled = Split(images, split.labels[order], new_ids[order])
         paths[name] = write_course_csv(release / f"{name}.csv", shuffled, include_labels=(name == "train"))
         if name == "test":
             key_path = instructor / "answer_key.csv"
@@ -172,4 +187,4 @@ def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse") -> Relea
                 writer.writerow(["id", "emotion"])
                 writer.writerows(zip(shuffled.ids.tolist(), shuffled.labels.tolist()))
     digest = hashlib.sha256(key_path.read_bytes()).hexdigest()
-    return Release(paths["train"], paths["test"], key_path, digest, len(train), len(test))
+    return Release(paths["train"], paths["test"], key_path, digest, len(train), len(test), disguise_test)
