@@ -135,7 +135,8 @@ class Release:
     """Whether the released test faces were disguised (:mod:`fercourse.data.disguise`)."""
 
 
-def _stable_ids(salt: str, split_name: str, ids: np.ndarray) -> np.ndarray:
+def release_ids(salt: str, split_name: str, ids: np.ndarray) -> np.ndarray:
+    """The ids :func:`prepare` gives the rows of split ``split_name``: salted hashes of ``ids``."""
     return np.array([hashlib.sha256(f"{salt}|{split_name}|{i}".encode()).hexdigest()[:12] for i in ids])
 
 
@@ -170,7 +171,7 @@ def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse", *,
     instructor.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, split in (("train", train), ("test", test)):
-        new_ids = _stable_ids(salt, name, split.ids)
+        new_ids = release_ids(salt, name, split.ids)
         if len(set(new_ids.tolist())) != len(new_ids):
             raise InputError(f"the {name} split has repeated ids: expected unique ids to derive release ids "
                              "from")
