@@ -116,3 +116,14 @@ def test_accuracy_cost_scores_both_face_sets_per_tta_mode(lookup_sample):
     assert result["none"]["disguised"] == pytest.approx(direct)
     assert result["flip"]["difference"] == pytest.approx(result["flip"]["disguised"]
                                                          - result["flip"]["original"])
+
+
+def test_bench_lookup_command_prints_the_table_and_json(capsys):
+    assert main(["bench", "lookup", "--n-train", "90", "--n-test", "30", "--undo-faces", "10"]) == 0
+    table = capsys.readouterr().out
+    assert "30 test faces looked up among 120 public faces" in table
+    assert re.search(r"original\s+30\s+100\.0%\s+100\.0%", table)
+    assert re.search(r"undo\s+10\s", table)
+    assert main(["bench", "lookup", "--n-train", "90", "--n-test", "30", "--undo-faces", "0", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert list(result["lookup"]) == ["original", "disguised", "mirror"] and result["accuracy"] is None

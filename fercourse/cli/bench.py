@@ -6,6 +6,7 @@ import argparse
 import json
 
 from fercourse.cli import add_command_group
+from fercourse.cli.train import add_sample_size_options
 
 
 def register(subparsers) -> None:
@@ -68,6 +69,7 @@ def register(subparsers) -> None:
                         help="test faces the undo-every-disguise attacker is tried on (32 lookups each; "
                              "0 skips it; default 500)")
     lookup.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_sample_size_options(lookup)
     lookup.set_defaults(handler=run_lookup)
     from fercourse.cli.bench_recipes import register_subcommand as register_recipes
 
@@ -106,9 +108,8 @@ def run_grade(args: argparse.Namespace) -> int:
 
 def run_lookup(args: argparse.Namespace) -> int:
     from fercourse.bench.lookup import bench_lookup, format_lookup
-    from fercourse.data import load
+    from fercourse.cli.train import load_data
 
-    result = bench_lookup(load(args.data, progress=None), model_path=args.model, salt=args.salt,
-                          undo_faces=args.undo_faces)
+    result = bench_lookup(load_data(args), model_path=args.model, salt=args.salt, undo_faces=args.undo_faces)
     print(json.dumps(result, indent=2) if args.json else format_lookup(result))
     return 0
