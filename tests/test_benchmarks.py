@@ -1,4 +1,5 @@
-"""The load benchmark runs end to end and checks its own arrays (timings are printed, not asserted)."""
+"""The load and lookup benchmarks run end to end and check what they compute (timings are printed, not
+asserted)."""
 
 import json
 import os
@@ -57,3 +58,72 @@ def test_seed_parse_matches_the_loader(tmp_path):
     images, labels = seed_parse(csv_path)
     assert images.shape == (42, 48, 48) and images.dtype == np.uint8
     assert (images[:35] == data.train.images).all() and labels[:35].tolist() == data.train.labels.tolist()
+
+
+@pytest.fixture(scope="module")
+def lookup_sample():
+    return load("sample", n_train=240, n_test=60, seed=2)
+
+
+def test_nearest_neighbours_match_a_brute_force_search(lookup_sample):
+    from fercourse.bench.lookup import nearest_neighbours
+
+    index = lookup_sample.train.images
+    queries = lookup_sample.test.images
+    brute = ((queries[:, None].astype(np.float64) - index[None].astype(np.float64)) ** 2).sum(axis=(2, 3))
+    positions, distances = nearest_neighbours(queries, index, chunk_size=7)
+    np.testing.assert_array_equal(positions, brute.argmin(axis=1))
+    np.testing.assert_array_equal(distances, brute.min(axis=1))
+
+
+def test_bench_lookup_figures_on_the_sample(lookup_sample):
+    from fercourse.bench.lookup import bench_lookup, format_lookup, nearest_neighbours
+    from fercourse.data.disguise import disguise_faces
+    from fercourse.data.writers import release_ids
+
+    result = bench_lookup(lookup_sample, salt="s", undo_faces=None)
+    lookup = result["lookup"]
+    assert (result["n_test"], result["n_public"]) == (60, 300) and result["accuracy"] is None
+    assert {name: rates["n"] for name, rates in lookup.items()} == {
+        "original": 60, "disguised": 60, "mirror": 60, "undo": 60}
+    # Undisguised, every face is its own nearest neighbour; undoing the disguise finds them all again.
+    assert lookup["original"] == {"n": 60, "found": 1.0, "label": 1.0}
+    assert lookup["undo"]["found"] == 1.0
+    # The disguised figures are those of a direct search for the faces prepare releases.
+    test = lookup_sample.test
+    disguised = disguise_faces(test.images, release_ids("s", "test", test.ids), "s")
+    public = np.concatenate([lookup_sample.train.images, test.images])
+    found = public[nearest_neighbours(disguised, public)[0]]
+    assert lookup["disguised"]["found"] == (found == test.images).all(axis=(1, 2)).mean() < 0.5
+    assert lookup["disguised"]["found"] <= lookup["mirror"]["found"] <= 1.0
+    assert "disguised       60" in format_lookup(result)
+
+
+def test_accuracy_cost_scores_both_face_sets_per_tta_mode(lookup_sample):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from fercourse.bench.lookup import accuracy_cost
+    from fercourse.data.disguise import disguise_faces
+    from fercourse.data.shapes import to_layout
+
+    train, test = lookup_sample.train, lookup_sample.test
+    # predict_proba hands estimators flat pixels scaled to [0, 1]: fit on the same.
+    model = KNeighborsClassifier(n_neighbors=1).fit(to_layout(train.images, "flat"), train.labels)
+    disguised = disguise_faces(test.images, test.ids, "s")
+    result = accuracy_cost(model, "knn", test.images, disguised, test.labels, tta_modes=(False, "flip"))
+    assert list(result) == ["none", "flip"]
+    direct = (model.predict(to_layout(disguised, "flat")) == test.labels).mean()
+    assert result["none"]["disguised"] == pytest.approx(direct)
+    assert result["flip"]["difference"] == pytest.approx(result["flip"]["disguised"]
+                                                         - result["flip"]["original"])
+
+
+def test_bench_lookup_command_prints_the_table_and_json(capsys):
+    assert main(["bench", "lookup", "--n-train", "90", "--n-test", "30", "--undo-faces", "10"]) == 0
+    table = capsys.readouterr().out
+    assert "30 test faces looked up among 120 public faces" in table
+    assert re.search(r"original\s+30\s+100\.0%\s+100\.0%", table)
+    assert re.search(r"undo\s+10\s", table)
+    assert main(["bench", "lookup", "--n-train", "90", "--n-test", "30", "--undo-faces", "0", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert list(result["lookup"]) == ["original", "disguised", "mirror"] and result["accuracy"] is None

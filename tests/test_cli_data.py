@@ -8,6 +8,11 @@ import sys
 import pytest
 
 from fercourse.cli import main
+from fercourse.data import load
+
+
+def pixel_set(images):
+    return {image.tobytes() for image in images}
 
 
 def run_cli(*args):
@@ -47,9 +52,19 @@ def test_prepare_prints_summary_and_writes_three_files(tmp_path, capsys):
     assert main(["data", "prepare", str(tmp_path / "src"), "--out", str(tmp_path / "course")]) == 0
     out = capsys.readouterr().out
     assert "answer key sha256" in out and "never release" in out
+    assert "test faces:            disguised: each test face shifted 2-3 pixels" in out
     with open(tmp_path / "course" / "release" / "test.csv", newline="") as handle:
         assert next(csv.reader(handle)) == ["id", "pixels"]
     assert (tmp_path / "course" / "instructor" / "answer_key.csv").is_file()
+    # The opt-out releases the source's test faces unchanged, and says so.
+    assert main(["data", "prepare", str(tmp_path / "src"), "--out", str(tmp_path / "plain"),
+                 "--no-test-disguise"]) == 0
+    assert "NOT disguised (--no-test-disguise" in capsys.readouterr().out
+    source = load(tmp_path / "src", cache=False).test.images
+    released = {name: load(tmp_path / name / "release" / "train.csv", cache=False).test.images
+                for name in ("course", "plain")}
+    assert pixel_set(released["plain"]) == pixel_set(source)
+    assert not pixel_set(released["course"]) & pixel_set(source)
 
 
 def test_bad_pixel_row_exits_1_with_file_and_line(tmp_path):

@@ -40,11 +40,14 @@ class Course:
 
 
 def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
-                template: str | Path | None = None) -> Course:
+                template: str | Path | None = None, disguise_test: bool | None = None) -> Course:
     """Copy the course (config, thresholds, source notebooks) into ``workdir/course`` and set up sample data.
 
     ``template`` is the nbgrader course folder; default ``autograder/`` of the course checkout
-    holding the current directory.
+    holding the current directory. As in ``fercourse grade setup``, the synthetic sample's test faces
+    are released undisguised unless ``disguise_test`` is True (nobody holds a public copy to look
+    them up in, and the sample tiers are calibrated on them: disguised, the a1 reference's pixel
+    baseline falls to the dummy's accuracy at the e2e size; see the instructor guide's threat model).
     """
     from fercourse.course.checkout import course_folders
     from fercourse.grading import setup_course
@@ -60,7 +63,7 @@ def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     done = setup_course("sample", root, workdir / "instructor" / "answer_key.csv", n_train=n_train,
-                        n_test=n_test)
+                        n_test=n_test, disguise_test=disguise_test)
     return Course(root, done.answer_key, done.sha256)
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from fercourse.cli import add_command_group
+from fercourse.cli.train import add_sample_size_options
 
 
 def register(subparsers) -> None:
@@ -48,6 +49,28 @@ def register(subparsers) -> None:
                             "the current directory)")
     grade.add_argument("--json", action="store_true", help="also print the figures as JSON")
     grade.set_defaults(handler=run_grade)
+    lookup = commands.add_parser(
+        "lookup", help="disguised test faces: lookup recovery in the public data and accuracy cost",
+        description="Disguise the test faces of SOURCE as 'fercourse data prepare' does, then print how "
+                    "often a nearest-neighbour lookup (L2 on pixels) among all of SOURCE's faces (what a "
+                    "student holding the public fer2013.csv has) finds each face and its label: for the "
+                    "original faces, the disguised ones, the disguised ones and their mirror images, and "
+                    "an attacker undoing every flip and shift the disguise can make (on a subset). With "
+                    "--model, also that model's accuracy on the original and disguised test faces, "
+                    "without TTA and with --tta shift, as 'fercourse evaluate' predicts.",
+        epilog="Example: fercourse bench lookup --data ../shared/fer2013 --model artifacts/reference.keras")
+    lookup.add_argument("--data", default="sample", metavar="SOURCE",
+                        help="a labelled source, e.g. ../shared/fer2013 (Training as train, PublicTest as "
+                             "test; default: the built-in sample)")
+    lookup.add_argument("--model", default=None, metavar="PATH",
+                        help="a saved Keras model to score (copied first; default: no accuracy figures)")
+    lookup.add_argument("--salt", default="fercourse", help="the salt given to prepare (default fercourse)")
+    lookup.add_argument("--undo-faces", type=int, default=500, metavar="N",
+                        help="test faces the undo-every-disguise attacker is tried on (32 lookups each; "
+                             "0 skips it; default 500)")
+    lookup.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_sample_size_options(lookup)
+    lookup.set_defaults(handler=run_lookup)
     from fercourse.cli.bench_recipes import register_subcommand as register_recipes
 
     register_recipes(commands)
@@ -80,4 +103,13 @@ def run_grade(args: argparse.Namespace) -> int:
                              template=course_folders(args.course).autograder)
     if args.json:
         print(json.dumps(result, indent=2))
+    return 0
+
+
+def run_lookup(args: argparse.Namespace) -> int:
+    from fercourse.bench.lookup import bench_lookup, format_lookup
+    from fercourse.cli.train import load_data
+
+    result = bench_lookup(load_data(args), model_path=args.model, salt=args.salt, undo_faces=args.undo_faces)
+    print(json.dumps(result, indent=2) if args.json else format_lookup(result))
     return 0

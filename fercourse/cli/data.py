@@ -37,11 +37,19 @@ def register(subparsers) -> None:
         "prepare", help="write an instructor's course release and answer key",
         description="Write OUT/release/train.csv (id,emotion,pixels), OUT/release/test.csv (id,pixels, no "
                     "labels) and the instructor-only OUT/instructor/answer_key.csv (id,emotion). Ids are "
-                    "salted hashes: stable for the same data and salt, unrelated to row order.")
+                    "salted hashes: stable for the same data and salt, unrelated to row order. The test "
+                    "faces are disguised (shifted 2-3 pixels along both axes, half of them mirrored, per "
+                    "face, seeded by the salt) so that looking them up in the public FER2013 by their "
+                    "pixels does not find their public labels; train faces are left as they are.")
     prepare.add_argument("source", help=SOURCE_HELP)
     prepare.add_argument("--out", required=True, help="course data folder to create")
     prepare.add_argument("--salt", default="fercourse",
-                         help="secret mixed into the ids (change it per course offering)")
+                         help="secret mixed into the ids and the test faces' disguise (change it per "
+                              "course offering)")
+    prepare.add_argument("--no-test-disguise", dest="disguise_test", action="store_false", default=None,
+                         help="release the test faces unchanged (only for data that is not graded: their "
+                              "labels can then be looked up in the public FER2013); the built-in sample's "
+                              "are never disguised (nobody can look them up)")
     prepare.set_defaults(handler=run_prepare)
 
     sample = commands.add_parser("sample", help="write the built-in synthetic sample in any format",
@@ -118,11 +126,15 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_prepare(args: argparse.Namespace) -> int:
+    from fercourse.data.disguise import DESCRIPTION
     from fercourse.data.writers import prepare
 
-    release = prepare(_load(args.source), args.out, salt=args.salt)
+    release = prepare(_load(args.source), args.out, salt=args.salt, disguise_test=args.disguise_test)
     print(f"release for students:  {release.train_csv} ({release.n_train} labelled rows)")
     print(f"                       {release.test_csv} ({release.n_test} unlabelled rows)")
+    print("test faces:            " + ("disguised: " + DESCRIPTION if release.test_disguised else
+                                        "NOT disguised (--no-test-disguise, or the built-in sample): "
+                                        "public FER2013 labels could be looked up by pixels"))
     print(f"instructor only:       {release.answer_key} (never release this file)")
     print(f"answer key sha256:     {release.answer_key_sha256}")
     return 0

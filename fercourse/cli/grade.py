@@ -28,17 +28,26 @@ def register(subparsers) -> None:
                        help="thresholds set (default: sample for 'sample', fer2013 otherwise)")
     setup.add_argument("--n-train", type=int, default=None, help="sample only: training images")
     setup.add_argument("--n-test", type=int, default=None, help="sample only: test images")
-    setup.add_argument("--salt", default="fercourse", help="secret mixed into the ids (change per offering)")
+    setup.add_argument("--salt", default="fercourse",
+                       help="secret mixed into the ids and the test faces' disguise (change per offering)")
+    setup.add_argument("--no-test-disguise", dest="disguise_test", action="store_false", default=None,
+                       help="release the test faces unchanged, as in the source (by default each is "
+                            "shifted and maybe mirrored so that a pixel lookup in the public FER2013 "
+                            "does not find its label; never for the built-in sample, whose faces are not "
+                            "public); only for courses that are not graded")
     setup.set_defaults(handler=run_setup)
 
 
 def run_setup(args: argparse.Namespace) -> int:
+    from fercourse.data.disguise import DESCRIPTION
     from fercourse.grading import setup_course
 
     done = setup_course(args.source, args.course, args.key_out, dataset=args.dataset, n_train=args.n_train,
-                        n_test=args.n_test, salt=args.salt)
+                        n_test=args.n_test, salt=args.salt, disguise_test=args.disguise_test)
     for folder in done.data_dirs:
         print(f"data:        {folder}/train.csv ({done.n_train} rows), test.csv ({done.n_test} rows)")
+    print("test faces:  " + ("disguised: " + DESCRIPTION if done.test_disguised else
+                              "NOT disguised (--no-test-disguise, or the built-in sample)"))
     print(f"answer key:  {done.answer_key} (instructor-only; never inside the course folder)")
     print(f"pinned:      sha256 {done.sha256}, thresholds set '{done.dataset}'")
     print(f"autograde:   cd {args.course} && {ANSWER_KEY_ENV}={done.answer_key} "

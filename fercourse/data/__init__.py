@@ -12,6 +12,8 @@ Modules, one job each:
 - :mod:`~fercourse.data.shapes`: float images, flat rows and row sequences for the models.
 - :mod:`~fercourse.data.splits`: validation splits, stratified subsamples and class weights.
 - :mod:`~fercourse.data.duplicates`: exact duplicates within and across splits.
+- :mod:`~fercourse.data.disguise`: the per-face shift and flip ``prepare`` gives released test faces,
+  so that a pixel lookup in the public FER2013 does not find them.
 - :mod:`~fercourse.data.lessons`: :func:`lesson_data`, the splits a lesson uses (small in quick mode).
 
 Examples

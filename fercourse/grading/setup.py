@@ -21,18 +21,21 @@ class CourseData:
     dataset: str
     n_train: int
     n_test: int
+    test_disguised: bool = True
 
 
 def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
                  n_train: int | None = None, n_test: int | None = None,
-                 salt: str = "fercourse") -> CourseData:
+                 salt: str = "fercourse", disguise_test: bool | None = None) -> CourseData:
     """Prepare the course data for every assignment and pin the answer key.
 
     Runs :func:`fercourse.data.writers.prepare` on ``source``, copies ``train.csv`` and ``test.csv``
     into ``course/source/<assignment>/data/`` for each assignment, writes the answer key to
     ``key_out`` (which must lie outside ``course``; mode 0600) and writes ``course/answer_key.pin.json``
     with its SHA-256 and the thresholds set to use (``dataset``: ``sample`` when ``source`` is
-    ``"sample"``, else ``fer2013``).
+    ``"sample"``, else ``fer2013``). ``disguise_test`` (default: True for real data, False for
+    the built-in sample) disguises the released test faces so that a pixel lookup in the public
+    FER2013 does not find their labels (see :func:`~fercourse.data.writers.prepare`).
     """
     import shutil
     import tempfile
@@ -53,7 +56,7 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
         raise InputError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
     with tempfile.TemporaryDirectory() as scratch:
         data = load(source, n_train=n_train, n_test=n_test, progress=None)
-        release = prepare(data, scratch, salt=salt)
+        release = prepare(data, scratch, salt=salt, disguise_test=disguise_test)
         data_dirs = []
         for assignment in assignments:
             data_dir = assignment / "data"
@@ -67,7 +70,7 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
         shutil.copyfile(release.answer_key, key_out)
         key_out.chmod(0o600)
     pin = {"sha256": release.answer_key_sha256, "dataset": dataset, "source": str(source),
-           "n_train": release.n_train, "n_test": release.n_test}
+           "n_train": release.n_train, "n_test": release.n_test, "test_disguised": release.test_disguised}
     (course / PIN_FILE).write_text(json.dumps(pin, indent=2) + "\n", encoding="utf-8")
     return CourseData(tuple(data_dirs), key_out, release.answer_key_sha256, dataset, release.n_train,
-                      release.n_test)
+                      release.n_test, release.test_disguised)
