@@ -13,7 +13,8 @@ The folders are the subsystems (each package's docstring lists its modules):
 ``data/``                :func:`~fercourse.data.load` for every source into one dataset type; cache,
                          readers, writers, the synthetic sample, input shapes, splits, subsampling
 ``models/``              scikit-learn baselines, Keras builders and layers, schedules, fit-or-load,
-                         prediction with test-time augmentation, the model zoo
+                         prediction with test-time augmentation, the model zoo, the shipped
+                         FER2013 model (:func:`~fercourse.models.pretrained.pretrained`)
 ``training/``            named recipes, the training loop, its monitor and record, resume
 ``evaluate``             metrics in one result shape
 ``plotting/``            every figure the lessons show

@@ -445,13 +445,11 @@ def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     output = tmp_path / "07_demo.ipynb"
     monkeypatch.delenv("MPLBACKEND", raising=False)  # conftest's Agg would hide the inline figures
     papermill.execute_notebook(str(source), str(output), cwd=str(notebooks), kernel_name="python3",
-                               parameters={"model_path": str(tmp_path / "no-model.keras"), "quick": True,
-                                           "num_epochs": 1}, progress_bar=False)
+                               progress_bar=False)  # defaults: the model that ships with fercourse
     executed = json.loads(output.read_text())
     outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
     stdout = "".join("".join(o["text"]) for o in outputs if o.get("name") == "stdout")
-    assert "No trained model at" in stdout and "run notebooks/05_cnn.ipynb to make one" in stdout
-    assert "face 1 at (177, 67, 93, 93): " in stdout  # the astronaut, pre-rendered for the book
+    assert "the model that ships with fercourse: recipe 'reference'" in stdout
+    assert "face 1 at (177, 67, 93, 93): happy" in stdout  # the astronaut's smile, pre-rendered for the book
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
-    assert not (Path(tmp_path) / "no-model.keras").exists()  # the stand-in never takes the lesson's path

@@ -46,6 +46,9 @@ def test_one_parameters_cell_right_after_the_imports(path):
     assert tagged[0] == 1 and "import" in code[0].source, \
         f"{path.name}: parameters must follow the imports cell"
     values = notebooks.lesson_parameters(path)
+    if path.stem == "07_demo":  # trains and loads no data: only the model to use (None: the shipped one)
+        assert values == {"model_file": None}
+        return
     assert {"data", "quick", "num_epochs", "seed"} <= set(values)
     assert values["data"] == "sample" and values["quick"] is False and values["seed"] == 0
 
@@ -90,12 +93,33 @@ def test_injected_parameters_only_those_declared(tmp_path):
     values = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "05_cnn.ipynb", data="../x/fer",
                                            quick=True, artifacts=tmp_path,
                                            extra={"batch_size": 8, "not_declared": 1})
-    assert values == {"data": str((Path.cwd() / "../x/fer").resolve()), "quick": True, "num_epochs": 8,
-                      "cnn_variant": "simple", "model_path": str(tmp_path.resolve() / "cnn.keras"),
+    lessons = REPO_ROOT / "notebooks"  # where the lesson runs: paths are relative to it, no machine path
+    assert values == {"data": os.path.relpath((Path.cwd() / "../x/fer").resolve(), lessons), "quick": True,
+                      "num_epochs": 8, "cnn_variant": "simple",
+                      "model_path": os.path.relpath(tmp_path.resolve() / "cnn.keras", lessons),
                       "batch_size": 8}
+    assert not Path(values["model_path"]).is_absolute()
     eda = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "01_eda.ipynb", data="sample",
                                         artifacts=tmp_path)
     assert eda == {"data": "sample"}  # 01 saves nothing: no model_path injected
+
+
+def test_executed_lesson_hides_injected_cell_and_says_what_ran(tmp_path):
+    import nbformat
+
+    lesson = tmp_path / "05_cnn.ipynb"
+    cells = [nbformat.v4.new_markdown_cell("# Lesson 5"),
+             nbformat.v4.new_code_cell("num_epochs = 8", metadata={"tags": ["injected-parameters"]}),
+             nbformat.v4.new_code_cell("print(num_epochs)")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), lesson)
+    for _ in range(2):  # a rerun replaces the note instead of adding a second one
+        notebooks.mark_injected_cell(lesson, {"data": "sample", "quick": True, "num_epochs": 8,
+                                              "model_path": "../artifacts/sample-quick/cnn.keras"})
+    written = nbformat.read(lesson, as_version=4).cells
+    assert [cell.metadata.get("tags", []) for cell in written] == [
+        [], ["build-note"], ["injected-parameters", "remove-cell"], []]
+    assert written[1].source == ("*This page was run on the built-in synthetic sample, in quick mode "
+                                 "(`num_epochs = 8`): its figures show the method, not FER2013 results.*")
 
 
 def test_artefact_folder_separates_data_and_mode(tmp_path):

@@ -73,3 +73,15 @@ def test_predict_proba_accepts_a_channel_axis():
     images[0, :, :24] = 200
     np.testing.assert_array_equal(predict_proba(_FixedEstimator(), images[..., None], "fixed"),
                                   predict_proba(_FixedEstimator(), images, "fixed"))
+
+
+def test_predict_padded_matches_plain_predict_and_reuses_batch_shapes():
+    from fercourse.models import build_model
+    from fercourse.models.predict import predict_padded
+
+    model = build_model("cnn", variant="simple", seed=0)
+    faces = np.random.default_rng(0).random((300, 48, 48, 1), dtype=np.float32)
+    for n in (1, 3, 300):
+        np.testing.assert_allclose(predict_padded(model, faces[:n]), model.predict(faces[:n], verbose=0),
+                                   atol=1e-5)
+    assert predict_padded(model, faces[:0]).shape == (0, 7)

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "detect",
     "train",
     "evaluate",
+    "export",
     "notebooks",
     "book",
     "submission",

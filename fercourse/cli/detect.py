@@ -7,8 +7,8 @@ import sys
 
 EPILOG = """\
 examples:
-  fercourse detect photo.jpg --model artifacts/cnn.keras
-  fercourse detect *.jpg --model artifacts/cnn.keras --json > faces.json
+  fercourse detect photo.jpg                     (the FER2013 model that ships with fercourse)
+  fercourse detect *.jpg --json > faces.json
   fercourse detect class.png --model artifacts/cnn.keras --out annotated/ --profile
 
 --json prints one list with an object per image, in the order given:
@@ -23,13 +23,15 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "detect", help="find faces in photos and classify each face's emotion",
         description="Find every face in each photo (OpenCV Haar cascade), classify its emotion with a "
-                    "trained Keras model, and print boxes, emotions and probabilities. Unreadable files "
+                    "trained Keras model (by default the FER2013 model that ships with fercourse; see "
+                    "MODEL_CARD.md), and print boxes, emotions and probabilities. Unreadable files "
                     "are reported one by one; the other photos still run.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, BMP, GIF, TIFF, "
                                                                    "WebP)")
-    parser.add_argument("--model", required=True, metavar="PATH",
-                        help="a saved seven-class Keras model, e.g. artifacts/cnn.keras from lesson 05")
+    parser.add_argument("--model", default="pretrained", metavar="PATH",
+                        help="a saved seven-class Keras model, e.g. artifacts/cnn.keras from lesson 05 "
+                             "(default: 'pretrained', the FER2013 model that ships with fercourse)")
     parser.add_argument("--json", action="store_true", help="print one JSON list (format below)")
     parser.add_argument("--out", metavar="DIR", help="write each photo with boxes and labels to "
                                                      "DIR/<name>.png")

@@ -16,7 +16,9 @@ def register(subparsers) -> None:
                     "(the 10% of train that 'fercourse train' held out).",
         epilog="Example: fercourse evaluate artifacts/reference.keras --data ../shared/fer2013 --tta shift "
                "--json")
-    parser.add_argument("model", metavar="MODEL", help="a saved Keras model (.keras)")
+    parser.add_argument("model", metavar="MODEL",
+                        help="a saved Keras model (.keras), or 'pretrained' for the FER2013 model that ships "
+                             "with fercourse")
     parser.add_argument("--data", default="sample", metavar="SOURCE", help=SOURCE_HELP + " (default: sample)")
     parser.add_argument("--split", default="test", choices=("test", "val", "train"),
                         help="test (default), val (the validation images 'fercourse train' held out) or "
@@ -25,8 +27,12 @@ def register(subparsers) -> None:
                         help="test-time augmentation: 'flip' (the default when given alone) averages the "
                              "predictions for each face and its mirror image; 'shift' also those two moved "
                              "two pixels up, down, left and right (ten views)")
+    parser.add_argument("--without-train-duplicates", action="store_true",
+                        help="leave out the images of the split that also appear, pixel for pixel, in train "
+                             "(FER2013's PublicTest shares about 280 with Training)")
     parser.add_argument("--json", action="store_true",
-                        help="print JSON: split, tta, n, accuracy, macro_f1, per_class_recall, confusion")
+                        help="print JSON: split, tta, n, left_out, accuracy, macro_f1, per_class_recall, "
+                             "confusion")
     add_sample_size_options(parser)
     parser.set_defaults(handler=run)
 
@@ -35,8 +41,9 @@ def format_report(result: dict) -> str:
     """The evaluation as text: headline scores, per-class recall, the confusion matrix."""
     from fercourse.labels import EMOTIONS
 
-    lines = [f"model {result['model']} on {result['data']}, split {result['split']} ({result['n']} images), "
-             f"TTA {result['tta'] or 'no'}",
+    left_out = f", {result['left_out']} train duplicates left out" if result.get("left_out") else ""
+    lines = [f"model {result['model']} on {result['data']}, split {result['split']} ({result['n']} images"
+             f"{left_out}), TTA {result['tta'] or 'no'}",
              f"accuracy {result['accuracy']:.4f}   macro-F1 {result['macro_f1']:.4f}", "",
              f"{'emotion':<10}{'recall':>8}{'support':>9}"]
     support = result["per_class"]["support"]
@@ -54,12 +61,17 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from fercourse.models.predict import tta_mode
+    from fercourse.models.pretrained import resolve_model_path
     from fercourse.training.recipes import evaluate_saved
 
+    named = args.model
+    args.model = str(resolve_model_path(named))
     if not Path(args.model).is_file():
         raise FileNotFoundError(f"{args.model}: no such model file (expected a .keras file from fercourse "
                                 "train)")
-    result = evaluate_saved(args.model, load_data(args), split=args.split, tta=args.tta)
+    result = evaluate_saved(args.model, load_data(args), split=args.split, tta=args.tta,
+                            without_train_duplicates=args.without_train_duplicates)
+    result["model"] = named  # as given: 'pretrained' rather than a path inside site-packages
     if args.json:
         print(json.dumps({key: value for key, value in result.items() if key != "per_class"}, indent=2))
         return 0

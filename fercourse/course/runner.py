@@ -134,19 +134,75 @@ def injected_parameters(notebook: str | os.PathLike, *, data: str | None = None,
                         extra: dict[str, object] | None = None) -> dict[str, object]:
     """The parameters the runner injects into one lesson: only names the lesson declares.
 
-    ``data`` is made absolute when it is a path (the lesson runs from ``notebooks/``).
+    Paths (``data`` when it is one, the artefact files) are made relative to the lesson's folder,
+    where the lesson runs: they work from there and show no path of the machine that built the book.
     """
     declared = lesson_parameters(notebook)
+    here = Path(notebook).resolve().parent
     values: dict[str, object] = {}
     if data is not None:
-        values["data"] = data if data in ("sample", "fer2013") else str(Path(data).expanduser().resolve())
+        values["data"] = data if data in ("sample", "fer2013") else _relative(Path(data).expanduser(), here)
     if quick:
         values.update(QUICK.lesson_parameters())
     if artifacts is not None:
         folder = Path(artifacts).resolve()
-        values.update({name: str(folder / file) for name, file in ARTIFACT_PARAMETERS.items()})
+        values.update({name: _relative(folder / file, here) for name, file in ARTIFACT_PARAMETERS.items()})
     values.update(extra or {})
     return {name: value for name, value in values.items() if name in declared}
+
+
+def _relative(path: Path, start: Path) -> str:
+    """``path`` relative to ``start`` (``..`` where needed), as a POSIX string."""
+    return Path(os.path.relpath(path.resolve(), start)).as_posix()
+
+
+BUILD_NOTE_TAG = "build-note"
+
+
+def describe_build(values: dict[str, object]) -> str:
+    """One markdown line saying what data and budget produced a lesson's outputs.
+
+    Examples
+    --------
+    >>> describe_build({"data": "sample", "quick": True, "num_epochs": 8})
+    '*This page was run on the built-in synthetic sample, in quick mode (`num_epochs = 8`): its \
+figures show the method, not FER2013 results.*'
+    >>> describe_build({"data": "../../shared/fer2013", "num_epochs": 30})
+    '*This page was run on `fer2013` with `num_epochs = 30`.*'
+    >>> describe_build({})
+    "*This page was run with the lesson's own parameters.*"
+    """
+    data = values.get("data")
+    if data is None:
+        where = "with the lesson's own parameters"
+    elif data == "sample":
+        where = "on the built-in synthetic sample"
+    else:
+        where = f"on `{Path(str(data)).name}`"
+    budget = ", ".join(f"`{name} = {value!r}`" for name, value in values.items()
+                       if name not in ("data", "quick", *ARTIFACT_PARAMETERS))
+    if values.get("quick"):
+        where += f", in quick mode ({budget})" if budget else ", in quick mode"
+    elif budget:
+        where += f" with {budget}"
+    caveat = ": its figures show the method, not FER2013 results" if data == "sample" else ""
+    return f"*This page was run {where}{caveat}.*"
+
+
+def mark_injected_cell(executed: str | os.PathLike, values: dict[str, object]) -> None:
+    """Hide papermill's injected-parameters cell in an executed lesson and say, under the title,
+    what the run used (:func:`describe_build`). The book shows the note, never the cell."""
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    notebook.cells = [cell for cell in notebook.cells if BUILD_NOTE_TAG not in cell.metadata.get("tags", [])]
+    note = nbformat.v4.new_markdown_cell(describe_build(values), metadata={"tags": [BUILD_NOTE_TAG]})
+    notebook.cells.insert(1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0, note)
+    nbformat.write(notebook, executed)
 
 
 @contextlib.contextmanager
@@ -271,6 +327,8 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
                                            extra_arguments=["--IPKernelApp.capture_fd_output=False"])
         except Exception as failure:  # any kernel, cell or papermill failure is reported
             error = _describe_failure(lesson.stem, failure, bool(values))
+        if (out / lesson.name).is_file():
+            mark_injected_cell(out / lesson.name, values)
         result = LessonResult(lesson.stem, out / lesson.name, time.perf_counter() - started, error)
         results.append(result)
         log(f"[{number}/{len(lessons)}] {lesson.stem}: {'ok' if result.ok else 'FAILED'} in "

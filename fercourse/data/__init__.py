@@ -26,7 +26,7 @@ Examples
 
 from fercourse.data.cache import cache_dir
 from fercourse.data.dataset import Dataset, Split
-from fercourse.data.duplicates import DuplicateReport, find_duplicates
+from fercourse.data.duplicates import DuplicateReport, find_duplicates, seen_in_train
 from fercourse.data.lessons import QUICK_SIZES, lesson_data
 from fercourse.data.shapes import as_flat, as_image, as_sequence, to_float
 from fercourse.data.sources import FER2013_ENV, load
@@ -34,4 +34,4 @@ from fercourse.data.splits import class_weights, stratified_subsample, train_val
 
 __all__ = ["FER2013_ENV", "QUICK_SIZES", "Dataset", "DuplicateReport", "Split", "as_flat", "as_image",
            "as_sequence", "cache_dir", "class_weights", "find_duplicates", "lesson_data", "load",
-           "stratified_subsample", "to_float", "train_val_split"]
+           "seen_in_train", "stratified_subsample", "to_float", "train_val_split"]

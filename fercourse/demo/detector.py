@@ -49,24 +49,20 @@ class Detection:
                 "probabilities": {name: float(p) for name, p in self.probabilities.items()}}
 
 
-def load_model(model):
-    """Return a Keras model: ``model`` itself, or the model saved at a ``.keras`` path."""
+def load_model(model=None):
+    """Return a Keras model: ``model`` itself, the model saved at a ``.keras`` path, or (None or
+    ``"pretrained"``) the FER2013 model that ships with fercourse (:func:`fercourse.models.pretrained`)."""
+    from fercourse.models.pretrained import PRETRAINED_NAME, load_inference_model, pretrained
+
+    if model is None or (isinstance(model, str) and model == PRETRAINED_NAME):
+        return pretrained()
     if isinstance(model, (str, os.PathLike)):
         path = Path(model)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no saved model here; train one first (lesson 05_cnn saves "
-                                    f"artifacts/cnn.keras) or pass a Keras model object")
-        import keras
-
-        try:  # registers fercourse's custom layers so saved GRU-attention models load
-            import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
-        except ImportError:
-            pass
-        try:
-            # compile=False: inference needs no optimizer (and an untrained one would warn).
-            return keras.saving.load_model(path, compile=False)
-        except (ValueError, OSError, TypeError) as error:
-            raise InputError(f"{path}: could not load a Keras model: {error}") from None
+                                    "artifacts/cnn.keras), pass a Keras model object, or leave the model "
+                                    "out to use the one that ships with fercourse")
+        return load_inference_model(path)
     if not hasattr(model, "input_shape") or not callable(model):
         raise InputTypeError(f"expected a Keras model or a path to a .keras file, got {type(model).__name__}")
     return model
@@ -101,9 +97,10 @@ class EmotionDetector:
 
     Parameters
     ----------
-    model : keras.Model or path
+    model : keras.Model, path or None
         A trained seven-class model or the path of one saved with ``model.save`` (for example
-        ``artifacts/cnn.keras`` from lesson 05).
+        ``artifacts/cnn.keras`` from lesson 05). None (the default): the FER2013 model that ships
+        with fercourse (:func:`fercourse.models.pretrained`; its model card gives its scores).
     settings : DetectionSettings, optional
         Face detection parameters; keyword ``options`` override single fields.
     margin : float
@@ -114,12 +111,12 @@ class EmotionDetector:
 
     Examples
     --------
-    >>> detector = EmotionDetector("artifacts/cnn.keras")   # doctest: +SKIP
+    >>> detector = EmotionDetector()   # the shipped FER2013 model  # doctest: +SKIP
     >>> [(d.emotion, d.box) for d in detector.detect("class_photo.jpg")]   # doctest: +SKIP
     [('happy', (212, 64, 118, 118)), ('neutral', (455, 90, 96, 96))]
     """
 
-    def __init__(self, model, settings: DetectionSettings | None = None, *, margin: float = 0.05,
+    def __init__(self, model=None, settings: DetectionSettings | None = None, *, margin: float = 0.05,
                  **options) -> None:
         self.model = load_model(model)
         self.layout = input_layout(self.model)

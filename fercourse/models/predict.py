@@ -67,6 +67,37 @@ def tta_views(images: np.ndarray, tta: bool | str) -> list[np.ndarray]:
     return views
 
 
+PREDICT_BATCH = 256
+
+
+def padded_length(n: int, batch_size: int = PREDICT_BATCH) -> int:
+    """How many rows :func:`predict_padded` feeds for ``n``: a multiple of ``batch_size``, or for
+    fewer rows the next power of two, so a model sees a few batch shapes only.
+
+    Keras traces its predict step once per new batch shape; without padding, every split size
+    adds a last batch of a new shape, and TensorFlow warns about retracing.
+
+    Examples
+    --------
+    >>> [padded_length(n) for n in (1, 3, 200, 256, 300, 2000)]
+    [1, 4, 256, 256, 512, 2048]
+    """
+    if n >= batch_size:
+        return -(-n // batch_size) * batch_size
+    return 1 << max(0, n - 1).bit_length()
+
+
+def predict_padded(model, inputs: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
+    """``model.predict`` on ``inputs`` padded with zeros to :func:`padded_length` rows; (n, ...) float64."""
+    n = len(inputs)
+    if n == 0:
+        return np.zeros((0, *model.output_shape[1:]))
+    padded = np.zeros((padded_length(n, batch_size), *inputs.shape[1:]), dtype=inputs.dtype)
+    padded[:n] = inputs
+    scores = model.predict(padded, verbose=0, batch_size=min(batch_size, len(padded)))
+    return np.asarray(scores, dtype=np.float64)[:n]
+
+
 def predict_proba(model, images_uint8: np.ndarray, name: str, tta: bool | str = False) -> np.ndarray:
     """Class probabilities (n, 7) for images, from a Keras model or a scikit-learn estimator.
 
@@ -96,8 +127,7 @@ def predict_proba(model, images_uint8: np.ndarray, name: str, tta: bool | str = 
 
     def one_pass(batch):
         if name in KERAS_MODELS:
-            scores = model.predict(model_input(name, batch), verbose=0, batch_size=256)
-            return np.asarray(scores, dtype=np.float64)
+            return predict_padded(model, model_input(name, batch))
         flat = to_layout(batch, "flat")
         if hasattr(model, "predict_proba"):
             raw = np.asarray(model.predict_proba(flat), dtype=np.float64)
@@ -113,4 +143,5 @@ def predict_proba(model, images_uint8: np.ndarray, name: str, tta: bool | str = 
     return sum(one_pass(view) for view in views) / len(views)
 
 
-__all__ = ["TTA_MODES", "TTA_SHIFT_PIXELS", "predict_proba", "tta_mode", "tta_views"]
+__all__ = ["PREDICT_BATCH", "TTA_MODES", "TTA_SHIFT_PIXELS", "padded_length", "predict_padded",
+           "predict_proba", "tta_mode", "tta_views"]

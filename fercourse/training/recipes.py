@@ -427,7 +427,7 @@ def model_name(model) -> str:
 
 
 def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test",
-                   tta: bool | str = False) -> dict:
+                   tta: bool | str = False, without_train_duplicates: bool = False) -> dict:
     """Score a saved Keras model on one split: accuracy, macro-F1, per-class recall, confusion.
 
     Parameters
@@ -442,21 +442,23 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test",
     tta : bool or str
         Test-time augmentation (:func:`fercourse.models.predict.tta_views`): ``True``/``"flip"``
         averages each face and its mirror image, ``"shift"`` also their two-pixel shifts.
+    without_train_duplicates : bool
+        Leave out the images of ``split`` that also appear, pixel for pixel, in train (FER2013's
+        PublicTest shares about 280 with Training); ``n`` then counts the rest.
 
     Returns
     -------
     dict
-        ``model``, ``data``, ``split``, ``n``, ``tta``, ``accuracy``, ``macro_f1``,
+        ``model``, ``data``, ``split``, ``n``, ``left_out`` (train duplicates left out), ``tta``,
+        ``accuracy``, ``macro_f1``,
         ``per_class_recall`` (emotion -> recall), ``confusion`` (7x7 counts, rows true,
         columns predicted, canonical order) and ``per_class`` (the DataFrame from
         :func:`fercourse.evaluate.evaluate`).
     """
-    import keras
-
-    import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
-    from fercourse.data import load
+    from fercourse.data import load, seen_in_train
     from fercourse.evaluate import confusion, evaluate
     from fercourse.models.predict import predict_proba, tta_mode
+    from fercourse.models.pretrained import load_inference_model
 
     model_path = Path(model_path)
     if not model_path.is_file():
@@ -473,13 +475,18 @@ def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test",
     if chosen.labels is None:
         raise InputError(f"{dataset.source}: the {split} split has no labels, so it cannot be scored "
                          "(score a submission against the answer key instead)")
-    model = keras.models.load_model(model_path)
-    proba = predict_proba(model, chosen.images, model_name(model), tta=tta)
+    images, labels, left_out = chosen.images, chosen.labels, 0
+    if without_train_duplicates and split != "train":
+        keep = ~seen_in_train(dataset, split) if split in dataset else np.ones(len(labels), dtype=bool)
+        images, labels, left_out = images[keep], labels[keep], int((~keep).sum())
+    model = load_inference_model(model_path)
+    proba = predict_proba(model, images, model_name(model), tta=tta)
     predicted = proba.argmax(axis=1)
-    result = evaluate(chosen.labels, predicted, split=split)
-    matrix = confusion(chosen.labels, predicted)
+    result = evaluate(labels, predicted, split=split)
+    matrix = confusion(labels, predicted)
     recall = result["per_class"]["recall"]
     return {"model": str(model_path), "data": dataset.source, "split": split, "n": result["n"],
+            "left_out": left_out,
             "tta": tta_mode(tta), "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
             "per_class_recall": {emotion: float(value) for emotion, value in recall.items()},
             "confusion": matrix.to_numpy().tolist(), "per_class": result["per_class"]}
