@@ -87,6 +87,12 @@ def test_installed_wheel_runs_a_lesson_and_builds_the_book(tmp_path):
     where = _run([python, "-c", "import fercourse; print(fercourse.__file__)"], env=env, timeout=60,
                  cwd=tmp_path).stdout.strip()
     assert Path(where) == site_packages / "fercourse" / "__init__.py"
+    # The shipped FER2013 model travels as package data and loads from the installed copy.
+    shipped = _run([python, "-c", "from fercourse.models.pretrained import pretrained, pretrained_path\n"
+                                  "print(pretrained_path()); print(pretrained().output_shape)"],
+                   env=env, timeout=300, cwd=tmp_path).stdout.split("\n")
+    assert Path(shipped[0]) == site_packages / "fercourse" / "models" / "weights" / "fer2013_reference.keras"
+    assert shipped[1] == "(None, 7)"
 
     course = tmp_path / "course"
     generated = shutil.ignore_patterns("_build", "lessons", "__pycache__", ".ipynb_checkpoints")

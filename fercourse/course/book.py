@@ -59,7 +59,7 @@ def _sources(book_dir: Path, course: str | os.PathLike | None) -> CourseFolders 
 
 def write_fragments(book_dir: str | os.PathLike | None = None, *,
                     course: str | os.PathLike | None = None) -> list[Path]:
-    """Write the generated pieces the results and instructor pages include, into ``book/lessons/``.
+    """Write the pieces the results, model card and instructor pages include, into ``book/lessons/``.
 
     Parameters
     ----------
@@ -85,6 +85,8 @@ def write_fragments(book_dir: str | os.PathLike | None = None, *,
         "_results.md": _fragment(results, root,
                                  "No measured results yet: `docs/results.md` is written by "
                                  "`fercourse compare --data ... --out ...` runs."),
+        "_model_card.md": _fragment(root / "MODEL_CARD.md" if root else None, root,
+                                    "The model card (`MODEL_CARD.md`) is not in this checkout."),
         "_autograder.md": _fragment(guide, root,
                                     "The autograder's own guide (`autograder/README.md`) "
                                     "is not in this checkout yet."),
