@@ -27,6 +27,8 @@ Image = pytest.importorskip("PIL.Image")
 
 # Where OpenCV's frontal cascade puts the astronaut's face (x, y, w, h) in the 512x512 photo.
 ASTRONAUT_FACE = (177, 67, 93, 93)
+# The astronaut's face boxed by hand, brow to chin (what `fercourse bench detect` scores against).
+ASTRONAUT_FACE_BY_HAND = (176, 62, 94, 112)
 
 
 def iou(a, b) -> float:
@@ -125,6 +127,44 @@ def test_largest_face_first_and_boxes_mapped_back_from_a_huge_photo(astronaut):
     # recall-tuned cascade two small false boxes, which the largest-first order puts after it.)
     assert iou(boxes[0], tuple(8 * v for v in ASTRONAUT_FACE)) > 0.7
     assert all(w < 0.3 * boxes[0][2] for _, _, w, _ in boxes[1:])
+
+
+@pytest.mark.parametrize("name", ["haar", "mtcnn"])
+def test_each_detector_finds_the_astronauts_face_and_nothing_in_coffee(name, astronaut):
+    [box] = detect_faces(astronaut, detector=name)
+    assert iou(box, ASTRONAUT_FACE_BY_HAND) > 0.6
+    assert detect_faces(skimage_data.coffee(), detector=name) == []
+    # A gray photo works too (MTCNN gets it as three equal channels).
+    [gray_box] = detect_faces(to_gray(astronaut), detector=name)
+    assert iou(gray_box, box) > 0.8
+
+
+def test_mtcnn_finds_the_turned_face_the_cascade_misses():
+    # The cameraman looks into his camera, his face turned three-quarters away.
+    assert detect_faces(skimage_data.camera(), detector="haar") == []
+    [box] = detect_faces(skimage_data.camera(), detector="mtcnn")
+    assert iou(box, (186, 112, 72, 90)) > 0.5
+
+
+def test_mtcnn_maps_boxes_back_from_a_shrunk_photo(astronaut):
+    import cv2
+
+    # Shrunk to 20 px per 36 px face (mtcnn_faces' docstring), then scaled back to these pixels.
+    big = cv2.resize(astronaut, (1024, 1024), interpolation=cv2.INTER_LINEAR)
+    [box] = detect_faces(big, detector="mtcnn")
+    assert iou(box, tuple(2 * v for v in ASTRONAUT_FACE_BY_HAND)) > 0.6
+    # Too small to hold a face of min_size pixels: nothing, and no call into MTCNN's pyramid.
+    assert detect_faces(np.zeros((20, 30, 3), dtype=np.uint8), detector="mtcnn") == []
+
+
+def test_an_unknown_detector_is_one_clear_error(cnn):
+    photo = np.zeros((50, 50), dtype=np.uint8)
+    with pytest.raises(ValueError, match="unknown face detector 'dlib'; expected one of 'haar', 'mtcnn'"):
+        detect_faces(photo, detector="dlib")
+    with pytest.raises(ValueError, match="unknown face detector 'MTCNN'"):
+        EmotionDetector(cnn, detector="MTCNN")
+    with pytest.raises(ValueError, match="min_confidence must lie in"):
+        DetectionSettings(min_confidence=1.5)
 
 
 def test_profile_cascade_merges_with_nms(astronaut):
@@ -274,6 +314,15 @@ def test_detect_returns_boxes_emotions_and_seven_probabilities(detector, cnn, as
     expected = cnn.predict(model_input("cnn", crop[None]), verbose=0)[0]
     assert np.allclose([face.probabilities[e] for e in EMOTIONS], expected, atol=1e-5)
     assert face.to_dict()["box"] == list(face.box)
+
+
+@pytest.mark.parametrize("name", ["haar", "mtcnn"])
+def test_emotion_detector_with_each_detector(name, cnn, astronaut):
+    detector = EmotionDetector(cnn, detector=name)
+    assert detector.settings.detector == name and f"detector={name!r}" in repr(detector)
+    [face] = detector.detect(astronaut)
+    assert iou(face.box, ASTRONAUT_FACE_BY_HAND) > 0.6 and list(face.probabilities) == list(EMOTIONS)
+    assert detector.detect(skimage_data.coffee()) == []
 
 
 def test_no_face_gives_an_empty_list(detector):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from fercourse.data.shapes import FACE_SHAPE, LAYOUTS, as_faces, layout_of, to_layout
-from fercourse.demo.faces import DetectionSettings, crop_face, detect_gray, resolve_settings
+from fercourse.demo.faces import DetectionSettings, crop_face, detect_boxes, resolve_settings
 from fercourse.demo.images import describe, read_image, to_gray
 from fercourse.errors import InputError, InputTypeError
 from fercourse.labels import EMOTION_COLORS, EMOTIONS, emotion_rgb
@@ -105,7 +105,8 @@ class EmotionDetector:
         A trained seven-class model or the path of one saved with ``model.save`` (for example
         ``artifacts/cnn.keras`` from lesson 05).
     settings : DetectionSettings, optional
-        Face detection parameters; keyword ``options`` override single fields.
+        Face detection parameters; keyword ``options`` override single fields, e.g.
+        ``detector="mtcnn"`` or ``detector="haar"`` to choose the face detector.
     margin : float
         Border added around each face box before resizing to 48x48 (fraction of the box).
         FER2013's crops are about as tight as a Haar box: on 519 FER2013 test faces found
@@ -133,7 +134,7 @@ class EmotionDetector:
         """Read a photo, find its faces and crop them: ``(rgb, boxes, crops uint8 (n, 48, 48))``."""
         rgb = read_image(image)
         gray = to_gray(rgb)
-        boxes = [tuple(int(v) for v in box) for box in detect_gray(gray, self.settings)]
+        boxes = [tuple(int(v) for v in box) for box in detect_boxes(rgb, gray, self.settings)]
         crops = np.stack([crop_face(gray, box, margin=self.margin) for box in boxes]) if boxes else \
             np.zeros((0, *FACE_SHAPE), dtype=np.uint8)
         return rgb, boxes, crops
@@ -174,7 +175,8 @@ class EmotionDetector:
         return results
 
     def __repr__(self) -> str:
-        return f"EmotionDetector(model={self.model.name!r}, input={self.input_shape}, margin={self.margin})"
+        return (f"EmotionDetector(model={self.model.name!r}, input={self.input_shape}, "
+                f"detector={self.settings.detector!r}, margin={self.margin})")
 
 
 def _as_probabilities(scores: np.ndarray) -> np.ndarray:
