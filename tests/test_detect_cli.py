@@ -95,19 +95,42 @@ def test_detect_needs_a_model(capsys):
     assert "--model" in capsys.readouterr().err
 
 
-def test_bench_detect_prints_latency_and_throughput(capsys):
-    status = main(["bench", "detect", "--repeats", "3", "--batch", "4", "--json"])
+def test_detector_option_chooses_the_face_detector(model_path, photos, capsys):
+    camera = photos / "camera.png"
+    Image.fromarray(skimage_data.camera()).save(camera)
+    for name, faces in (("haar", 0), ("mtcnn", 1)):  # the cameraman's face is turned: MTCNN finds it
+        assert main(["detect", str(camera), "--model", str(model_path), "--detector", name, "--json"]) == 0
+        assert len(json.loads(capsys.readouterr().out)[0]["faces"]) == faces
+    with pytest.raises(SystemExit) as exit_info:
+        main(["detect", str(camera), "--model", str(model_path), "--detector", "dlib"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "argument --detector: invalid choice: 'dlib'" in error and "mtcnn" in error
+
+
+def test_bench_detect_prints_both_detectors_side_by_side(monkeypatch, capsys):
+    monkeypatch.delenv("FERCOURSE_FER2013", raising=False)  # the shipped photos only: fast
+    status = main(["bench", "detect", "--repeats", "2", "--batch", "2", "--json"])
     out = capsys.readouterr().out
     assert status == 0
-    line, payload = out.split("\n", 1)
-    result = json.loads(payload)
-    assert result["faces"] == 1 and result["batch"] == 4 and result["goal_ms"] == 150.0
-    assert result["photo"] == "skimage astronaut resized to 640x480"
-    assert result["model"].startswith("cnn") and isinstance(result["meets_goal"], bool)
-    # The printed line carries the same figures as the JSON (the timings themselves vary by machine).
-    assert line.startswith(f"detect+classify, 640x480 photo, 1 face(s), model {result['model']}: median "
-                           f"{result['median_ms']:.1f} ms wall, {result['median_cpu_ms']:.1f} ms CPU "
-                           f"(Haar {result['detect_ms']:.1f} ms, model {result['classify_ms']:.1f} ms) "
-                           f"over 3 runs; "
-                           f"batch of 4: {result['images_per_second']} images/s; goal < 150 ms: "
-                           f"{'met' if result['meets_goal'] else 'NOT met'}")
+    table, payload = out.split("\n{", 1)
+    result = json.loads("{" + payload)
+    assert list(result["detectors"]) == ["haar", "mtcnn"] and result["fer2013"] is None
+    assert result["photo"] == "skimage astronaut fitted into 640x480" and result["goal_ms"] == 150.0
+    assert result["model"].startswith("cnn") and result["best"] in ("haar", "mtcnn")
+    haar, mtcnn = result["detectors"]["haar"], result["detectors"]["mtcnn"]
+    # Found faces are the same on every machine: MTCNN also finds the cameraman's turned face.
+    assert haar["sets"]["faces"] == {"photos": 3, "faces": 3, "found": 2, "recall": 2 / 3,
+                                     "false_boxes": 0}
+    assert mtcnn["sets"]["faces"]["found"] == 3 and mtcnn["sets"]["face_free"]["false_boxes"] == 0
+    assert haar["sets"]["face_free"]["photos"] == 18
+    assert haar["faces_in_timed_photo"] == mtcnn["faces_in_timed_photo"] == 1
+    # The printed table carries the same figures as the JSON (the timings themselves vary by machine).
+    lines = table.splitlines()
+    assert lines[0] == (f"face detectors, model {result['model']}, {result['cpu_count']} CPUs, "
+                        f"load average {result['load_average']}:")
+    timing = next(line for line in lines if line.startswith("detect+classify ms, 640x480 photo (median of 2"))
+    ratio = f"{mtcnn['median_ms'] / haar['median_ms']:.2f}"
+    assert timing.split()[-3:] == [f"{haar['median_ms']:.1f}", f"{mtcnn['median_ms']:.1f}", ratio]
+    assert "FER2013 not scored" in table
+    assert lines[-1].startswith(f"best default by this run: {result['best']} ")
