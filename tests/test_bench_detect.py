@@ -109,12 +109,13 @@ def test_format_table_prints_the_figures_and_ratios_to_the_first_detector():
                          "face_free": {"photos": 18, "faces": 0, "found": 0, "false_boxes": false_free},
                          "fer2013": {"photos": 70, "faces": 210, "found": fer_found, "false_boxes": 1}}}
 
-    result = {"model": "cnn_simple", "cpu_count": 2, "load_average": 1.5, "repeats": 20, "batch": 16,
-              "goal_ms": 150.0, "fer2013": "/data/fer2013", "best": "mtcnn", "default": "mtcnn",
+    result = {"model": "cnn_simple", "cpu_count": 2, "load_average_at_start": 0.5, "load_average": 1.5,
+              "repeats": 20, "batch": 16, "goal_ms": 150.0, "fer2013": "/data/fer2013", "best": "mtcnn",
+              "default": "mtcnn",
               "detectors": {"haar": figures(2, 160, 8, 100.0), "mtcnn": figures(3, 200, 0, 160.0)}}
     table = format_table(result)
     lines = table.splitlines()
-    assert lines[0] == "face detectors, model cnn_simple, 2 CPUs, load average 1.5:"
+    assert lines[0] == "face detectors, model cnn_simple, 2 CPUs, load average 0.5 at start, 1.5 at end:"
     assert lines[1].split() == ["haar", "mtcnn", "mtcnn/haar"]
     assert lines[2].split()[-5:] == ["2", "(67%)", "3", "(100%)", "1.50"]
     assert lines[3].startswith("faces found, FER2013 test faces pasted into photos (210 faces)")

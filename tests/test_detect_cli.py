@@ -127,8 +127,8 @@ def test_bench_detect_prints_both_detectors_side_by_side(monkeypatch, capsys):
     assert haar["faces_in_timed_photo"] == mtcnn["faces_in_timed_photo"] == 1
     # The printed table carries the same figures as the JSON (the timings themselves vary by machine).
     lines = table.splitlines()
-    assert lines[0] == (f"face detectors, model {result['model']}, {result['cpu_count']} CPUs, "
-                        f"load average {result['load_average']}:")
+    assert lines[0] == (f"face detectors, model {result['model']}, {result['cpu_count']} CPUs, load average "
+                        f"{result['load_average_at_start']} at start, {result['load_average']} at end:")
     timing = next(line for line in lines if line.startswith("detect+classify ms, 640x480 photo (median of 2"))
     ratio = f"{mtcnn['median_ms'] / haar['median_ms']:.2f}"
     assert timing.split()[-3:] == [f"{haar['median_ms']:.1f}", f"{mtcnn['median_ms']:.1f}", ratio]

@@ -8,7 +8,8 @@ For each detector in :data:`fercourse.demo.faces.DETECTORS` it measures, in one 
   model) on a 640x480 photo (scikit-image's astronaut): the median of ``repeats`` runs after
   warm-up, with its split between detection and classification, and images per second in a batch.
 
-It prints one table, a column per detector and a column of ratios to the first (Haar), and names
+It prints one table, a column per detector and a column of ratios to the first (Haar), with the
+1-minute load average at the start and end (latency on a busy machine is inflated), and names
 the detector that the demo should use by default (:func:`choose_default`): the one that finds the
 most faces among those under :data:`GOAL_MS`.
 """
@@ -107,6 +108,7 @@ def bench_detect(model=None, *, detectors=None, repeats: int = 20, batch: int = 
     from fercourse.demo.detector import EmotionDetector, load_model
     from fercourse.demo.faces import DETECTORS, DetectionSettings
 
+    load_at_start = os.getloadavg()[0]
     detectors = tuple(detectors or DETECTORS)
     unknown = [name for name in detectors if name not in DETECTORS]
     if unknown:
@@ -131,7 +133,8 @@ def bench_detect(model=None, *, detectors=None, repeats: int = 20, batch: int = 
               "repeats": repeats, "batch": batch, "goal_ms": GOAL_MS, "detectors": results,
               "best": choose_default(results), "default": DetectionSettings().detector,
               "fer2013": str(root) if root is not None else None,
-              "cpu_count": os.cpu_count(), "load_average": round(os.getloadavg()[0], 2)}
+              "cpu_count": os.cpu_count(), "load_average_at_start": round(load_at_start, 2),
+              "load_average": round(os.getloadavg()[0], 2)}
     print(format_table(result))
     return result
 
@@ -207,8 +210,8 @@ def format_table(result: dict) -> str:
     row(f"under the {result['goal_ms']:.0f} ms goal", lambda f: f["meets_goal"],
         show=lambda met: "yes" if met else "NO", ratio=False)
     widths = [max(len(line[i]) for line in rows) for i in range(len(rows[0]))]
-    lines = [f"face detectors, model {result['model']}, {result['cpu_count']} CPUs, "
-             f"load average {result['load_average']}:"]
+    lines = [f"face detectors, model {result['model']}, {result['cpu_count']} CPUs, load average "
+             f"{result['load_average_at_start']} at start, {result['load_average']} at end:"]
     for line in rows:
         cells = [cell.rjust(width) for cell, width in zip(line[1:], widths[1:])]
         lines.append("  ".join([line[0].ljust(widths[0]), *cells]))
