@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from fercourse.bench.face_photos import iou
 from fercourse.cli import main
 from fercourse.labels import EMOTIONS
 
@@ -38,7 +39,7 @@ def test_text_output_reports_bad_files_and_still_runs_the_rest(model_path, photo
     status = main(["detect", *map(str, images), "--model", str(model_path)])
     out, err = capsys.readouterr()
     assert status == 1
-    assert f"{photos / 'astronaut.png'}: 1 face\n  face 1 box [177, 67, 93, 93]: " in out
+    assert f"{photos / 'astronaut.png'}: 1 face\n  face 1 box [" in out
     assert f"{photos / 'coffee.jpg'}: 0 faces\n" in out
     assert f"{photos / 'notes.jpg'}: error: {photos / 'notes.jpg'}: not an image file" in err
     assert f"{photos / 'missing.png'}: error: {photos / 'missing.png'}: no such file" in err
@@ -58,7 +59,7 @@ def test_json_has_one_object_per_image_in_order(model_path, photos, capsys):
     assert set(notes) == {"image", "error"} and "not an image file" in notes["error"]
     [face] = astronaut["faces"]
     assert set(face) == {"box", "emotion", "confidence", "probabilities"}
-    assert face["box"] == [177, 67, 93, 93]
+    assert iou(face["box"], (176, 62, 94, 112)) > 0.7  # the astronaut's face, boxed by hand
     assert list(face["probabilities"]) == list(EMOTIONS)
     assert sum(face["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
     assert face["confidence"] == face["probabilities"][face["emotion"]] == max(face["probabilities"].values())

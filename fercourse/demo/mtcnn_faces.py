@@ -1,9 +1,9 @@
 """Find faces with MTCNN (Zhang et al. 2016), whose weights ship inside the ``mtcnn`` package on PyPI.
 
 MTCNN runs three small convolutional networks (proposal, refinement, output) in TensorFlow,
-which fercourse already needs; the ``mtcnn`` package adds only its 2 MB of weights, ``joblib``
-and ``lz4`` (``pip install 'fercourse[mtcnn]'``). It finds turned, small and dimly lit faces
-that the Haar cascade misses; ``fercourse bench detect`` measures both.
+which fercourse already needs; the ``mtcnn`` package (a dependency of fercourse) adds only its
+2 MB of weights, ``joblib`` and ``lz4``. It finds turned, small and dimly lit faces that the Haar
+cascade misses; ``fercourse bench detect`` measures both.
 
 Photos are shrunk so that the smallest face looked for (:class:`DetectionSettings` ``min_size``,
 36 px by default) becomes MTCNN's own smallest, 20 px. That is what MTCNN's ``min_face_size``
@@ -33,8 +33,9 @@ def load_mtcnn():
     try:
         from mtcnn import MTCNN
     except ImportError:
-        raise ImportError("detector 'mtcnn' needs the mtcnn package (its weights ship inside it): "
-                          "pip install 'fercourse[mtcnn]' or pip install 'mtcnn>=1.0'") from None
+        raise ImportError("detector 'mtcnn' needs the mtcnn package (its weights ship inside it), a "
+                          "dependency of fercourse: pip install 'mtcnn>=1.0', or use detector='haar'"
+                          ) from None
     return MTCNN(stages="face_and_landmarks_detection", device="CPU:0")
 
 
