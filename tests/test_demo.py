@@ -488,6 +488,7 @@ def test_app_says_so_for_no_face_and_bad_files(detector):
 @pytest.mark.slow
 def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     import json
+    import re
     from pathlib import Path
 
     papermill = pytest.importorskip("papermill")
@@ -504,7 +505,9 @@ def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
     stdout = "".join("".join(o["text"]) for o in outputs if o.get("name") == "stdout")
     assert "No trained model at" in stdout and "run notebooks/05_cnn.ipynb to make one" in stdout
-    assert "face 1 at (177, 67, 93, 93): " in stdout  # the astronaut, pre-rendered for the book
+    # The astronaut, pre-rendered for the book.
+    box = re.search(r"face 1 at \((\d+), (\d+), (\d+), (\d+)\): ", stdout)
+    assert box and iou(tuple(int(v) for v in box.groups()), ASTRONAUT_FACE_BY_HAND) > 0.7
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     assert not (Path(tmp_path) / "no-model.keras").exists()  # the stand-in never takes the lesson's path

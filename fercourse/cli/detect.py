@@ -56,7 +56,11 @@ def register(subparsers) -> None:
 
 def run_detect(args: argparse.Namespace) -> int:
     import json
+    import os
     from pathlib import Path
+
+    # TensorFlow's warnings (MTCNN logs one for every photo without a face) would bury the results.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from fercourse.demo import EmotionDetector, annotate, read_image
     from fercourse.demo.detector import encode_png
