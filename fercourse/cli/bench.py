@@ -23,11 +23,21 @@ def register(subparsers) -> None:
                            "(default: $FERCOURSE_FER2013)")
     load.add_argument("--json", action="store_true", help="print the figures as JSON")
     load.set_defaults(handler=run_load)
-    detect = commands.add_parser("detect", help="demo speed: detect+classify latency on a 640x480 photo",
-                                 description="Median detect+classify latency (warm, CPU) of fercourse.demo's "
-                                             "EmotionDetector on a 640x480 photo, and images/s for a batch.")
+    detect = commands.add_parser(
+        "detect", help="face detectors side by side: faces found, false boxes, latency",
+        description="For each face detector of fercourse.demo: faces found in real photos (and FER2013 "
+                    "test faces pasted into photos), false boxes on face-free photos, and the median "
+                    "detect+classify latency (warm, CPU) of EmotionDetector on a 640x480 photo; one table "
+                    "with ratios to Haar, and the detector that should be the default.")
     detect.add_argument("--model", default=None, metavar="PATH",
                         help="a saved Keras model (default: an untrained simple CNN, same cost)")
+    detect.add_argument("--detectors", nargs="+", default=None, metavar="NAME",
+                        help="detectors to compare, the first the baseline (default: haar mtcnn)")
+    detect.add_argument("--fer2013", default=None, metavar="DIR",
+                        help="FER2013's image folders: also score its test faces pasted into photos "
+                             "(default: $FERCOURSE_FER2013; skipped when neither is given)")
+    detect.add_argument("--faces-per-class", type=int, default=30, metavar="N",
+                        help="FER2013 test faces per emotion (default 30)")
     detect.add_argument("--repeats", type=int, default=20, help="timed runs (default 20)")
     detect.add_argument("--batch", type=int, default=16, help="photos in the batch run (default 16)")
     detect.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -88,7 +98,8 @@ def run_load(args: argparse.Namespace) -> int:
 def run_detect(args: argparse.Namespace) -> int:
     from fercourse.bench.detect import bench_detect
 
-    result = bench_detect(args.model, repeats=args.repeats, batch=args.batch)
+    result = bench_detect(args.model, detectors=args.detectors, repeats=args.repeats, batch=args.batch,
+                          fer2013=args.fer2013, faces_per_class=args.faces_per_class)
     if args.json:
         print(json.dumps(result, indent=2))
     return 0

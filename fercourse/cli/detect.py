@@ -9,7 +9,7 @@ EPILOG = """\
 examples:
   fercourse detect photo.jpg                     (the FER2013 model that ships with fercourse)
   fercourse detect *.jpg --json > faces.json
-  fercourse detect class.png --model artifacts/cnn.keras --out annotated/ --profile
+  fercourse detect class.png --model artifacts/cnn.keras --out annotated/ --detector haar --profile
 
 --json prints one list with an object per image, in the order given:
   {"image": PATH, "faces": [{"box": [x, y, w, h], "emotion": NAME, "confidence": P,
@@ -20,11 +20,13 @@ Exit status: 0 when every image was read (faces or not), 1 when any failed.
 
 
 def register(subparsers) -> None:
+    from fercourse.demo.faces import DETECTORS, DetectionSettings
+
     parser = subparsers.add_parser(
         "detect", help="find faces in photos and classify each face's emotion",
-        description="Find every face in each photo (OpenCV Haar cascade), classify its emotion with a "
-                    "trained Keras model (by default the FER2013 model that ships with fercourse; see "
-                    "MODEL_CARD.md), and print boxes, emotions and probabilities. Unreadable files "
+        description="Find every face in each photo (MTCNN or OpenCV's Haar cascade), classify its emotion "
+                    "with a trained Keras model (by default the FER2013 model that ships with fercourse; "
+                    "see MODEL_CARD.md), and print boxes, emotions and probabilities. Unreadable files "
                     "are reported one by one; the other photos still run.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, BMP, GIF, TIFF, "
@@ -35,28 +37,40 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON list (format below)")
     parser.add_argument("--out", metavar="DIR", help="write each photo with boxes and labels to "
                                                      "DIR/<name>.png")
-    parser.add_argument("--profile", action="store_true", help="also look for faces in profile (slower)")
+    parser.add_argument("--detector", choices=DETECTORS, default=None,
+                        help=f"face detector (default {DetectionSettings().detector}; "
+                             f"`fercourse bench detect` compares them)")
+    parser.add_argument("--profile", action="store_true",
+                        help="Haar: also look for faces in profile (slower)")
     parser.add_argument("--min-neighbors", type=int, default=4, metavar="N",
-                        help="raw hits a face needs: lower finds more faces and more false ones (default 4)")
+                        help="Haar: raw hits a face needs: lower finds more faces and more false ones "
+                             "(default 4)")
     parser.add_argument("--scale-factor", type=float, default=1.1, metavar="F",
-                        help="step between window sizes, > 1: smaller is slower and finds more (default 1.1)")
+                        help="Haar: step between window sizes, > 1: smaller is slower and finds more "
+                             "(default 1.1)")
     parser.add_argument("--min-size", type=int, default=36, metavar="PX",
                         help="smallest face in pixels (of the photo shrunk to at most 1024 px; default 36)")
     parser.add_argument("--min-score", type=float, default=1.0, metavar="S",
-                        help="drop boxes the cascade is less sure of than this: 0 keeps all (default 1.0)")
+                        help="Haar: drop boxes the cascade is less sure of than this: 0 keeps all "
+                             "(default 1.0)")
     parser.set_defaults(handler=run_detect)
 
 
 def run_detect(args: argparse.Namespace) -> int:
     import json
+    import os
     from pathlib import Path
+
+    # TensorFlow's warnings (MTCNN logs one for every photo without a face) would bury the results.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from fercourse.demo import EmotionDetector, annotate, read_image
     from fercourse.demo.detector import encode_png
 
+    chosen = {"detector": args.detector} if args.detector else {}
     detector = EmotionDetector(args.model, profile=args.profile, min_neighbors=args.min_neighbors,
                                scale_factor=args.scale_factor, min_size=args.min_size,
-                               min_score=args.min_score)
+                               min_score=args.min_score, **chosen)
     out = Path(args.out) if args.out else None
     if out:
         out.mkdir(parents=True, exist_ok=True)

@@ -3,13 +3,14 @@
 Pieces, one job each:
 
 - :mod:`fercourse.demo.images`: read a photo from a path, bytes, a PIL image or an array, safely.
-- :mod:`fercourse.demo.faces`: Haar-cascade face detection and FER2013-style 48x48 crops.
+- :mod:`fercourse.demo.faces`: face detection (MTCNN by default, or OpenCV's Haar cascade) and
+  FER2013-style 48x48 crops; :mod:`fercourse.demo.mtcnn_faces`: the MTCNN detector.
 - :mod:`fercourse.demo.detector`: :class:`EmotionDetector`, :class:`Detection`, :func:`annotate`,
   :func:`plot_probabilities`.
 - :mod:`fercourse.demo.app`: :func:`upload_app`, the ipywidgets app (imported on first use).
 - :mod:`fercourse.bench.detect`: the ``fercourse bench detect`` speed benchmark.
 
-OpenCV, PIL, Keras and ipywidgets are imported inside functions, so importing this package is cheap.
+OpenCV, PIL, Keras, MTCNN and ipywidgets are imported inside functions, so importing this package is cheap.
 
 Examples
 --------
