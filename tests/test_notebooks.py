@@ -264,7 +264,14 @@ def test_lesson_runs_in_quick_mode_with_figures(executed_lessons, name):
     result = executed_lessons.results[name]
     assert result.ok, result.error
     notebook = nbformat.read(result.output, as_version=4)
-    assert notebook.metadata.papermill.parameters.get("quick") is True
+    if name != "07_demo":  # the demo trains nothing: it declares no quick parameter to inject
+        assert notebook.metadata.papermill.parameters.get("quick") is True
+    note = [cell.source for cell in notebook.cells if "build-note" in cell.metadata.get("tags", [])]
+    assert note and note[0].startswith("*This page was run"), name  # what ran, under the title
+    injected = [cell for cell in notebook.cells if "injected-parameters" in cell.metadata.get("tags", [])]
+    assert all("remove-cell" in cell.metadata.tags for cell in injected), name
+    values = notebook.metadata.papermill.parameters
+    assert not [v for v in values.values() if isinstance(v, str) and os.path.isabs(v)], name  # machine paths
     images = [output for cell in notebook.cells for output in cell.get("outputs", [])
               if "image/png" in output.get("data", {})]
     assert images, f"{name}: no figure in the executed lesson"
