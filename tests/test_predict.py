@@ -85,3 +85,22 @@ def test_predict_padded_matches_plain_predict_and_reuses_batch_shapes():
         np.testing.assert_allclose(predict_padded(model, faces[:n]), model.predict(faces[:n], verbose=0),
                                    atol=1e-5)
     assert predict_padded(model, faces[:0]).shape == (0, 7)
+
+
+def test_new_models_in_a_row_print_no_retracing_warning():
+    """A lesson that compares models (lesson 6) predicts with a new model each time: no TensorFlow noise."""
+    import io
+    import logging
+
+    from fercourse.models import build_model
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logging.getLogger("tensorflow").addHandler(handler)
+    try:
+        faces = np.random.default_rng(0).integers(0, 255, (200, 48, 48), dtype=np.uint8)
+        for seed in range(6):
+            predict_proba(build_model("cnn", variant="simple", seed=seed), faces, "cnn")
+    finally:
+        logging.getLogger("tensorflow").removeHandler(handler)
+    assert "retracing" not in stream.getvalue()

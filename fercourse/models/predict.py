@@ -92,9 +92,19 @@ def predict_padded(model, inputs: np.ndarray, batch_size: int = PREDICT_BATCH) -
     n = len(inputs)
     if n == 0:
         return np.zeros((0, *model.output_shape[1:]))
+    import logging
+
     padded = np.zeros((padded_length(n, batch_size), *inputs.shape[1:]), dtype=inputs.dtype)
     padded[:n] = inputs
-    scores = model.predict(padded, verbose=0, batch_size=min(batch_size, len(padded)))
+    # Every new model traces its predict step once; after five new models in a row (a lesson's
+    # comparison) TensorFlow warns of "retracing", which is expected here and only noise in a lesson.
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        scores = model.predict(padded, verbose=0, batch_size=min(batch_size, len(padded)))
+    finally:
+        tf_logger.setLevel(level)
     return np.asarray(scores, dtype=np.float64)[:n]
 
 
