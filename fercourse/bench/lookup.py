@@ -35,7 +35,7 @@ import numpy as np
 
 from fercourse.data.dataset import Dataset
 from fercourse.data.disguise import MAX_SHIFT, MIN_SHIFT, disguise_faces
-from fercourse.data.shapes import IMAGE_SIZE
+from fercourse.data.shapes import shift_faces
 from fercourse.errors import InputError
 
 ATTACKERS = ("original", "disguised", "mirror", "undo")
@@ -87,14 +87,8 @@ def undo_candidates(faces: np.ndarray) -> list[np.ndarray]:
     """
     sizes = range(MIN_SHIFT, MAX_SHIFT + 1)
     shifts = [sign * size for size in sizes for sign in (-1, 1)]
-    k = MAX_SHIFT
-    candidates = []
-    for view in (faces, faces[:, :, ::-1]):
-        padded = np.pad(view, ((0, 0), (k, k), (k, k)), mode="edge")
-        for dy, dx in itertools.product(shifts, shifts):
-            # Undo a move by (dy, dx): take the window moved by (dy, dx) in the padded face.
-            candidates.append(padded[:, k + dy:k + dy + IMAGE_SIZE, k + dx:k + dx + IMAGE_SIZE])
-    return candidates
+    return [shift_faces(view, -dy, -dx)  # undo a move by (dy, dx)
+            for view in (faces, faces[:, :, ::-1]) for dy, dx in itertools.product(shifts, shifts)]
 
 
 def _closest(candidates: list[np.ndarray], index: np.ndarray) -> np.ndarray:

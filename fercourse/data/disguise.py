@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fercourse.data.shapes import IMAGE_SIZE
+from fercourse.data.shapes import IMAGE_SIZE, shift_faces
 from fercourse.errors import InputError
 
 MIN_SHIFT = 2
@@ -103,14 +103,10 @@ def disguise_faces(images: np.ndarray, ids: Sequence[str] | np.ndarray, salt: st
                          f"(n, {IMAGE_SIZE}, {IMAGE_SIZE}) uint8")
     if len(ids) != len(images):
         raise InputError(f"{len(ids)} ids for {len(images)} faces: expected one id per face")
-    k = MAX_SHIFT
-    padded = np.pad(images, ((0, 0), (k, k), (k, k)), mode="edge")
     out = np.empty_like(images)
     for index, face_id in enumerate(ids):
         disguise = disguise_for(salt, str(face_id))
-        # Content moves by (dy, dx): the output window starts at k - dy, k - dx in the padded face.
-        top, left = k - disguise.dy, k - disguise.dx
-        face = padded[index, top:top + IMAGE_SIZE, left:left + IMAGE_SIZE]
+        face = shift_faces(images[index:index + 1], disguise.dy, disguise.dx)[0]
         out[index] = face[:, ::-1] if disguise.flip else face
     return out
 

@@ -172,5 +172,23 @@ def as_sequence(images) -> np.ndarray:
     return to_layout(images, "sequence")
 
 
+def shift_faces(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """(n, 48, 48) faces with their content moved ``dy`` rows down and ``dx`` columns right.
+
+    The uncovered border repeats the edge pixels, as the training augmentation fills it. Used by
+    test-time augmentation, the release disguise and the benchmark that undoes it.
+
+    Examples
+    --------
+    >>> faces = np.arange(48 * 48, dtype=np.uint8).reshape(1, 48, 48)
+    >>> moved = shift_faces(faces, 2, -1)
+    >>> bool((moved[0, 2:, :-1] == faces[0, :-2, 1:]).all()), bool((moved[0, 0] == moved[0, 2]).all())
+    (True, True)
+    """
+    k = max(abs(dy), abs(dx))
+    padded = np.pad(images, ((0, 0), (k, k), (k, k)), mode="edge")
+    return padded[:, k - dy:k - dy + IMAGE_SIZE, k - dx:k - dx + IMAGE_SIZE]
+
+
 __all__ = ["FACE_SHAPE", "IMAGE_SIZE", "LAYOUTS", "NUM_PIXELS", "as_faces", "as_flat", "as_image",
-           "as_sequence", "layout_of", "to_float", "to_layout"]
+           "as_sequence", "layout_of", "shift_faces", "to_float", "to_layout"]

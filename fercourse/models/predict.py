@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fercourse.data.shapes import IMAGE_SIZE, as_faces, to_layout
+from fercourse.data.shapes import as_faces, shift_faces, to_layout
 from fercourse.errors import InputError
 from fercourse.labels import NUM_CLASSES
 from fercourse.models.keras_models import KERAS_MODELS, model_input
@@ -61,9 +61,7 @@ def tta_views(images: np.ndarray, tta: bool | str) -> list[np.ndarray]:
     if mode == "shift":
         k = TTA_SHIFT_PIXELS
         for view in list(views):
-            padded = np.pad(view, ((0, 0), (k, k), (k, k)), mode="edge")
-            for dy, dx in ((-k, 0), (k, 0), (0, -k), (0, k)):
-                views.append(padded[:, k + dy:k + dy + IMAGE_SIZE, k + dx:k + dx + IMAGE_SIZE])
+            views += [shift_faces(view, dy, dx) for dy, dx in ((k, 0), (-k, 0), (0, k), (0, -k))]
     return views
 
 
