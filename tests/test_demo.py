@@ -9,6 +9,7 @@ import zlib
 import numpy as np
 import pytest
 
+from fercourse.bench.face_photos import iou
 from fercourse.demo import (
     Detection,
     DetectionSettings,
@@ -29,14 +30,6 @@ Image = pytest.importorskip("PIL.Image")
 ASTRONAUT_FACE = (177, 67, 93, 93)
 # The astronaut's face boxed by hand, brow to chin (what `fercourse bench detect` scores against).
 ASTRONAUT_FACE_BY_HAND = (176, 62, 94, 112)
-
-
-def iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0, min(ay + ah, by + bh) - max(ay, by))
-    return w * h / (aw * ah + bw * bh - w * h)
 
 
 @pytest.fixture(scope="module")
