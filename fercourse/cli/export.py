@@ -33,12 +33,19 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def exported_record(model, scores: dict | None) -> dict:
-    """The record beside an exported model: the training record's portable fields and the scores."""
+def training_record(model) -> dict:
+    """The training record beside ``model`` (its stem + ``.json``), or {} when there is none."""
     from pathlib import Path
 
     source = Path(model).with_suffix(".json")
-    trained = json.loads(source.read_text(encoding="utf-8")) if source.is_file() else {}
+    return json.loads(source.read_text(encoding="utf-8")) if source.is_file() else {}
+
+
+def exported_record(model, scores: dict | None, trained: dict | None = None) -> dict:
+    """The record beside an exported model: the training record's portable fields and the scores."""
+    from pathlib import Path
+
+    trained = training_record(model) if trained is None else trained
     record = {key: trained[key] for key in KEPT_FIELDS if key in trained}
     record["exported_from"] = Path(model).name
     record.update(scores or {})
@@ -58,11 +65,11 @@ def run(args: argparse.Namespace) -> int:
     out = export_for_inference(source, args.out)
     size = out.stat().st_size
     print(f"wrote {out} ({size / 1e6:.1f} MB{', over the 10 MiB package limit' if size > MAX_BYTES else ''})")
+    trained = training_record(source)
     scores = None
     if args.data:
         dataset = load_data(args)
-        tta = json.loads(source.with_suffix(".json").read_text()).get("tta", False) \
-            if source.with_suffix(".json").is_file() else False
+        tta = trained.get("tta", False)
         runs = {"test": dict(tta=tta), "test_no_tta": dict(tta=False),
                 "test_without_train_duplicates": dict(tta=tta, without_train_duplicates=True)}
         scores = {}
@@ -73,6 +80,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: accuracy {result['accuracy']:.4f}, macro-F1 {result['macro_f1']:.4f} "
                   f"({result['n']} images, TTA {result['tta'] or 'no'})")
     record_path = out.with_suffix(".json")
-    atomic_write_text(record_path, json.dumps(exported_record(source, scores), indent=2) + "\n")
+    atomic_write_text(record_path, json.dumps(exported_record(source, scores, trained), indent=2) + "\n")
     print(f"wrote {record_path}")
     return 0
