@@ -159,3 +159,37 @@ def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsy
 def test_record_refuses_the_sample(capsys):
     assert main(["evaluate", "pretrained", "--data", "sample", "--record", "model/x"]) == 1
     assert "the built-in sample's scores are smoke tests" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.fer2013
+def test_book_build_on_a_real_fer2013_slice(fer2013_root, tmp_path, capsys):
+    """`fercourse book build --data FER2013` on a small slice of the real faces: the lessons run at the
+    real-data budgets, say so on their page, record what they glue, and a rebuild reuses them."""
+    import shutil
+
+    faces = tmp_path / "fer2013-slice"
+    for split, count in (("train", 60), ("test", 15)):
+        for folder in sorted(path for path in (fer2013_root / split).iterdir() if path.is_dir()):
+            (faces / split / folder.name).mkdir(parents=True)
+            for image in sorted(folder.iterdir())[:count]:
+                shutil.copy(image, faces / split / folder.name / image.name)
+    course = tmp_path / "course"
+    shutil.copytree(REPO_ROOT / "notebooks", course / "notebooks")
+    shutil.copytree(REPO_ROOT / "book", course / "book", ignore=shutil.ignore_patterns("_build", "lessons"))
+    arguments = ["book", "build", "--course", str(course), "--data", str(faces), "--only", "01", "02"]
+
+    assert main(arguments) == 0, capsys.readouterr().err
+    html = (course / "book" / "_build" / "html" / "lessons" / "02_baselines.html").read_text()
+    assert "This page was run on <code" in html and "fer2013-slice" in html
+    recorded = results.load_results(course / "results" / "fer2013.json")["entries"]
+    assert {"lesson/01_eda", "lesson/02_baselines"} <= set(recorded)
+    assert all(recorded[key]["data"] == "fer2013-slice" and recorded[key]["values"]
+               for key in ("lesson/01_eda", "lesson/02_baselines"))
+    results_page = (course / "book" / "_build" / "html" / "results.html").read_text()
+    assert "fer2013-slice" in results_page and "The lessons have not been run" not in results_page
+
+    capsys.readouterr()
+    assert main(arguments) == 0
+    err = capsys.readouterr().err
+    assert "01_eda: unchanged, reused the cached run" in err and "02_baselines: unchanged" in err
