@@ -1,4 +1,4 @@
-"""``fercourse grade``: set up the nbgrader course's data and key pin."""
+"""``fercourse grade``: set up the nbgrader course's data and key pin; the class leaderboard."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fercourse.config import ANSWER_KEY_ENV
 
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "grade", help="autograder tools: course data setup",
+    commands = add_command_group(subparsers, "grade", help="autograder tools: course data setup, leaderboard",
                                  description="Tools for the nbgrader course in autograder/ (see "
                                              "autograder/README.md, the instructor guide).")
 
@@ -41,6 +41,10 @@ def register(subparsers) -> None:
                             "does not find its label; never for the built-in sample, whose faces are not "
                             "public); only for courses that are not graded")
     setup.set_defaults(handler=run_setup)
+
+    from fercourse.cli.leaderboard import register_grade_command as register_leaderboard
+
+    register_leaderboard(commands)
 
 
 def run_setup(args: argparse.Namespace) -> int:

@@ -399,9 +399,9 @@ def leaderboard_record(record: dict, verdicts: dict) -> dict:
     accuracy = verdicts["accuracy"]
     scores = accuracy.scores or {}
     if verdicts["format"].points is None:
-        status, reason = "invalid", verdicts["format"].message.splitlines()[0]
+        status, reason = "invalid", " ".join(verdicts["format"].message.split())
     elif isinstance(accuracy, AfterModelCheck) and not accuracy.explained:
-        status, reason = "withheld", accuracy.message.splitlines()[0]
+        status, reason = "withheld", " ".join(accuracy.message.split())
     else:
         status, reason = "scored", None
     return {**record, "status": status, "reason": reason,
