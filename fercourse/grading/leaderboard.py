@@ -244,7 +244,7 @@ footer { margin-top: 1.5rem; color: #6b7480; font-size: .85rem; }
 def render_html(board: Standings) -> str:
     """The standings as one self-contained HTML page (inline style only; no script, no external resource)."""
     e = html.escape
-    who = "Pseudonym" if board.pseudonyms else "Student"
+    who, when_header = ("Pseudonym", "Note") if board.pseudonyms else ("Student", "Submitted")
     if not board.split:
         about = f"Accuracy on all {board.n_scored_rows} hidden test rows (this course has no private part)."
     elif board.final:
@@ -279,7 +279,7 @@ def render_html(board: Standings) -> str:
 <h1>{e(board.assignment)} <span class="label {board.label}">{board.label}</span></h1>
 <p class="about">{e(about)}{due}</p>
 <table id="leaderboard">
-<thead><tr><th class="number">Rank</th><th>{who}</th><th class="number">Accuracy</th><th>Submitted</th>
+<thead><tr><th class="number">Rank</th><th>{who}</th><th class="number">Accuracy</th><th>{when_header}</th>
 </tr></thead>
 <tbody>
 {chr(10).join(lines)}
