@@ -216,6 +216,24 @@ def test_invalid_submission_is_recorded_unranked(course):
     assert record["public"] is None and record["private"] is None
 
 
+def test_accuracy_withheld_by_the_model_check_is_recorded_unranked():
+    from concurrent.futures import Future
+    from logging import getLogger
+
+    from fercourse.grading.model_check import ModelCheck
+
+    key = AnswerKey.from_bytes(KEY)
+    verdicts = grade_submission_bytes(KEY, key, TIERS)
+    for explained, status in ((False, "withheld"), (True, "scored")):
+        pending = Future()
+        pending.set_result(ModelCheck(explained, 0.6, "accuracy points withheld: they agree on 60.0%"))
+        accuracy = grading.AfterModelCheck(verdicts["accuracy"], pending, getLogger())
+        checked = {**verdicts, "accuracy": accuracy}
+        record = grading.leaderboard_record({"student": "ann"}, checked)
+        assert record["status"] == status and record["public"]["correct"] == 5, explained
+        assert (record["reason"] is None) == explained
+
+
 @pytest.mark.parametrize("content, message", [
     (b"id,emotion,extra\na,3,1\nb,6,1\nc,0,1\nd,3,1\ne,4,1\n", "header is 'id,emotion,extra'"),
     (b"id,emotion\na,3\nb,NaN\nc,0\nd,3\ne,4\n", "line 3: 'NaN'"),
