@@ -385,8 +385,7 @@ class SnapshotSubmission(FercourseGrader):
     def _drop_followed_links(self, submitted: Path, student: str, assignment: str) -> None:
         """nbgrader copies a submitted symbolic link as its target's content: remove such copies
         from the kernel's working folder before the kernel starts (a link to the key would leak it)."""
-        coursedir = CourseDirectory(config=self.config)
-        autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+        autograded = self.autograded_folder(student, assignment)
         for link in submitted.rglob("*"):
             copy = autograded / link.relative_to(submitted)
             if link.is_symlink() and copy.is_file() and not copy.is_symlink():
