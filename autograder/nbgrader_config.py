@@ -84,3 +84,4 @@ if pin.is_file():
     pinned = json.loads(pin.read_text())
     c.FercourseGrader.answer_key_sha256 = pinned["sha256"]
     c.FercourseGrader.dataset = pinned["dataset"]
+    c.FercourseGrader.split_sha256 = pinned.get("split_sha256", "")  # none: every test row public
