@@ -24,6 +24,21 @@ class CourseData:
     test_disguised: bool = True
 
 
+def thresholds_set(source: str, dataset: str | None = None) -> str:
+    """Which thresholds set grades data from ``source``: ``dataset`` if given, else ``sample`` for the
+    built-in sample and ``fer2013`` for anything else.
+
+    Examples
+    --------
+    >>> thresholds_set("sample"), thresholds_set("../shared/fer2013"), thresholds_set("x.csv", "sample")
+    ('sample', 'fer2013', 'sample')
+    """
+    dataset = dataset or ("sample" if source == "sample" else "fer2013")
+    if dataset not in ("sample", "fer2013"):
+        raise InputError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
+    return dataset
+
+
 def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
                  n_train: int | None = None, n_test: int | None = None,
                  salt: str = "fercourse", disguise_test: bool | None = None) -> CourseData:
@@ -51,9 +66,7 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     if course in key_out.parents:
         raise InputError(f"--key-out {key_out} is inside the course folder {course}: keep the answer key "
                          "outside it, where nothing released, submitted or autograded can reach it")
-    dataset = dataset or ("sample" if source == "sample" else "fer2013")
-    if dataset not in ("sample", "fer2013"):
-        raise InputError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
+    dataset = thresholds_set(source, dataset)
     with tempfile.TemporaryDirectory() as scratch:
         data = load(source, n_train=n_train, n_test=n_test, progress=None)
         release = prepare(data, scratch, salt=salt, disguise_test=disguise_test)
