@@ -31,7 +31,7 @@ def register(commands) -> None:
         description="Prepare SOURCE as `grade setup` does, run the source notebook's reference solution "
                     "from a scratch copy (never inside source/), score its submission.csv and the "
                     "majority-class dummy against the answer key, and write three tiers between them (a "
-                    "margin of 1%% of the test rows, at least 3, inside each) to COURSE/thresholds.json "
+                    "margin of 1% of the test rows, at least 3, inside each) to COURSE/thresholds.json "
                     "with what was measured. Refuses when the reference does not beat the dummy by four "
                     "margins.")
     calibrate.add_argument("name", help="the assignment (COURSE/source/NAME/NAME.ipynb)")
