@@ -87,3 +87,31 @@ def test_new_assignment_is_calibrated_and_autograded_end_to_end(tmp_path, capsys
     autograded = nbformat.read(root / "autograded" / "reference" / NAME / f"{NAME}.ipynb", 4)
     answer = next(c for c in autograded.cells if c.metadata["nbgrader"]["grade_id"] == "written_answer")
     assert answer.cell_type == "markdown" and answer.metadata["nbgrader"]["points"] == 1
+
+
+def test_a3_mlp_reference_autogrades_with_its_saved_model(tmp_path):
+    """The Keras template's path, on a committed assignment: a3's reference notebook run once (as
+    calibrate runs it), its model.keras and submission.csv submitted, autograded with the model check."""
+    from fercourse.bench.grade import make_course, nbgrader, submit
+    from fercourse.grading import load_thresholds, tiers_cleared
+    from fercourse.grading.calibrate import run_reference
+    from fercourse.submission import score_submission
+
+    a3 = "a3_mlp"
+    course = make_course(tmp_path / "work", n_train=N_TRAIN, n_test=N_TEST)
+    nbgrader(course, "generate_assignment", a3)
+    scratch = tmp_path / "reference"
+    shutil.copytree(course.root / "source" / a3, scratch)
+    run_reference(scratch / f"{a3}.ipynb", scratch, progress=False)
+    accuracy = score_submission(scratch / "submission.csv", course.key)["accuracy"]
+    submit(course, "student", a3, files={"submission.csv": scratch / "submission.csv",
+                                         "model.keras": scratch / "model.keras"})
+    nbgrader(course, "autograde", a3, key=True)
+
+    tiers = tiers_cleared(accuracy, load_thresholds(course.root / "thresholds.json", a3, "sample"))
+    assert grades(course, a3, a3, "student") == {
+        "model_architecture": 1.0, "early_stopping_on_validation": 1.0, "saved_model_predicts": 1.0,
+        "submission_format": 1.0, "accuracy_tiers": float(tiers), "written_answer": 0.0}
+    text = cell_text(course, "student", a3, "accuracy_tiers")
+    assert "submission.csv is what the submitted model.keras predicts (they agree on 100.0% of 280" in text
+    assert "loaded model.keras" in (course.root / "autograded" / "student" / a3 / f"{a3}.ipynb").read_text()
