@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from fercourse.cli import add_command_group
+from fercourse.cli import add_command_group, grade_assignments
 from fercourse.config import ANSWER_KEY_ENV
 
 
@@ -41,6 +41,7 @@ def register(subparsers) -> None:
                             "does not find its label; never for the built-in sample, whose faces are not "
                             "public); only for courses that are not graded")
     setup.set_defaults(handler=run_setup)
+    grade_assignments.register(commands)  # grade new, grade calibrate
 
     from fercourse.cli.leaderboard import register_grade_command as register_leaderboard
 

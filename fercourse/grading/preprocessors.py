@@ -97,6 +97,10 @@ def load_thresholds(path: str | Path, assignment: str, dataset: str) -> list[flo
     except (KeyError, TypeError):
         raise InputError(f"{path}: no thresholds for assignment {assignment!r} and dataset {dataset!r}: "
                          f"expected {{\"{assignment}\": {{\"{dataset}\": [t1, t2, t3]}}}}") from None
+    if tiers is None:
+        raise InputError(f"{path}: assignment {assignment!r} has no {dataset} tiers yet (a placeholder of "
+                         f"`fercourse grade new`): run `fercourse grade calibrate {assignment} --data "
+                         "SOURCE`")
     if not tiers or not all(isinstance(t, (int, float)) and 0 < t <= 1 for t in tiers):
         raise InputError(f"{path}: thresholds for {assignment}/{dataset} are {tiers!r}: expected accuracies "
                          "in (0, 1]")

@@ -28,6 +28,21 @@ class CourseData:
     n_public: int = 0
 
 
+def thresholds_set(source: str, dataset: str | None = None) -> str:
+    """Which thresholds set grades data from ``source``: ``dataset`` if given, else ``sample`` for the
+    built-in sample and ``fer2013`` for anything else.
+
+    Examples
+    --------
+    >>> thresholds_set("sample"), thresholds_set("../shared/fer2013"), thresholds_set("x.csv", "sample")
+    ('sample', 'fer2013', 'sample')
+    """
+    dataset = dataset or ("sample" if source == "sample" else "fer2013")
+    if dataset not in ("sample", "fer2013"):
+        raise InputError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
+    return dataset
+
+
 def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
                  n_train: int | None = None, n_test: int | None = None,
                  salt: str = "fercourse", disguise_test: bool | None = None,
@@ -62,9 +77,7 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
                          "outside it, where nothing released, submitted or autograded can reach it")
     if not 0 < public_fraction < 1:
         raise InputError(f"--public-fraction {public_fraction}: expected a number strictly between 0 and 1")
-    dataset = dataset or ("sample" if source == "sample" else "fer2013")
-    if dataset not in ("sample", "fer2013"):
-        raise InputError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
+    dataset = thresholds_set(source, dataset)
     with tempfile.TemporaryDirectory() as scratch:
         data = load(source, n_train=n_train, n_test=n_test, progress=None)
         release = prepare(data, scratch, salt=salt, disguise_test=disguise_test)
