@@ -167,6 +167,67 @@ def train_reference_cnn(course: Course, out: Path, *, epochs: int, seed: int = 0
         return write_submission(Path(scratch) / "submission.csv", data.test.ids, predictions).read_bytes()
 
 
+#: a1 solution cells that make a submission cheap to grade: a fixed comparison table (that passes the
+#: in-kernel checks) and majority-class predictions; the points then come from the submitted files.
+QUICK_A1 = {
+    "compare_baselines": 'def compare_baselines(names, X, y, seed=0):\n'
+                         '    names = sorted(names, key="dummy".__eq__)  # dummy last\n'
+                         '    scores = {name: 0.9 - 0.1 * i for i, name in enumerate(names)}\n'
+                         '    return pd.DataFrame({"val_accuracy": scores})',
+    "predict_test_set": 'predictions = np.full(len(test_ids), 3)\n'
+                        'write_submission("submission.csv", test_ids, predictions)',
+}
+#: Kinds of a1 submission in a generated class and the points each earns at the e2e size (1,400/280).
+CLASS_KINDS = {"reference": 6, "weak": 4, "dummy": 3, "malformed": 2, "missing_csv": 2, "unfinished": 5,
+               "key_probe": 3}
+#: The key_probe student's extra cell: looks for the instructor files next to and above its kernel's
+#: folder (``autograded/<student>/<assignment>/``; in a parallel task the key sits in ``../../../../
+#: instructor/``) and prints what it finds.
+KEY_PROBE = """
+from pathlib import Path
+for name in ("../../../../instructor/answer_key.csv", "../../../gradebook.db", "../../../nbgrader_config.py",
+             "../../../source"):
+    print(name, "found" if Path(name).exists() else "absent")
+print("course root holds:", sorted(p.name for p in Path("../../..").iterdir()))
+"""
+
+
+def submit_a1_class(course: Course, count: int) -> dict[str, float]:
+    """Write ``count`` cheap-to-grade a1 submissions of every kind in :data:`CLASS_KINDS`, in turn.
+
+    Students are named ``s000_reference``, ``s001_weak``, ...; returns ``student -> expected total``.
+    The CSVs are what scikit-learn baselines predict on the course data (reference: sgd, weak: a
+    30-tree forest, dummy and key_probe: the majority class), semicolon-separated (malformed) or absent.
+    """
+    reference = baseline_submission(course, "a1_baselines", "sgd")
+    dummy = baseline_submission(course, "a1_baselines", "dummy")
+    csvs = {"reference": reference, "unfinished": reference, "key_probe": dummy,
+            "dummy": dummy,
+            "weak": baseline_submission(course, "a1_baselines", "random_forest", n_estimators=30),
+            "malformed": reference.replace(b",", b";")}
+    unfinished = {**QUICK_A1, "compare_baselines": "def compare_baselines(names, X, y, seed=0):\n"
+                                                   "    raise RuntimeError('not finished')"}
+    expected = {}
+    for index in range(count):
+        kind = list(CLASS_KINDS)[index % len(CLASS_KINDS)]
+        student = f"s{index:03d}_{kind}"
+        files = {"submission.csv": csvs[kind]} if kind in csvs else {}
+        submit(course, student, "a1_baselines", files=files,
+               replace=unfinished if kind == "unfinished" else QUICK_A1,
+               insert_after={"a1_imports": KEY_PROBE} if kind == "key_probe" else None)
+        expected[student] = float(CLASS_KINDS[kind])
+    return expected
+
+
+def gradebook_totals(root: str | Path, assignment: str) -> dict[str, float]:
+    """``student -> total score`` of every submission of ``assignment`` in the course's sqlite gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}", "fercourse") as gradebook:
+        return {submission.student_id: float(submission.score)
+                for submission in gradebook.find_assignment(assignment).submissions}
+
+
 def set_parameter(notebook_path: str | Path, name: str, value: int) -> None:
     """Rewrite ``name = ...`` in the notebook's ``parameters`` cell (used on temporary course copies)."""
     import nbformat

@@ -36,6 +36,9 @@ def register(subparsers) -> None:
                             "does not find its label; never for the built-in sample, whose faces are not "
                             "public); only for courses that are not graded")
     setup.set_defaults(handler=run_setup)
+    from fercourse.cli.grade_autograde import register_subcommand as register_autograde
+
+    register_autograde(commands)
 
 
 def run_setup(args: argparse.Namespace) -> int:
