@@ -12,13 +12,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fercourse.config import ANSWER_KEY_ENV
 from fercourse.errors import InputError
 
 _SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
@@ -70,14 +68,9 @@ def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
 def nbgrader(course: Course, *args: str, key: bool = False, timeout: float = 900,
              check: bool = True) -> subprocess.CompletedProcess:
     """Run the real ``nbgrader`` command in the course folder (``key=True`` passes the answer key path)."""
-    bin_dir = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if k != ANSWER_KEY_ENV}
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if key:
-        env[ANSWER_KEY_ENV] = str(course.key)
-    result = subprocess.run([str(Path(bin_dir) / "nbgrader"), *args], cwd=course.root, env=env, text=True,
-                            capture_output=True, timeout=timeout)
+    from fercourse.grading.task import run_nbgrader
+
+    result = run_nbgrader(course.root, *args, key=course.key if key else None, timeout=timeout)
     if check and result.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
     return result

@@ -12,6 +12,9 @@
   and checks that it predicts the submitted CSV (a2's accuracy points depend on it).
 - :mod:`~fercourse.grading.setup`: :func:`setup_course`, which releases the data to every assignment
   and pins the answer key.
+- :mod:`~fercourse.grading.parallel`: :func:`~fercourse.grading.parallel.autograde` (``fercourse grade
+  autograde``), a whole class in parallel or on a Dask cluster, one writer for the gradebook; each
+  student is a :mod:`~fercourse.grading.task` run in a scratch course of its own.
 
 ``autograder/nbgrader_config.py`` and the assignments import from here.
 """

@@ -309,6 +309,18 @@ def _check_dask(scheduler: str):
     return distributed
 
 
+def _check_sandbox(course: NbgraderCourse) -> None:
+    """Refuse at once, in one line, where the sandbox cannot start (rather than failing every task)."""
+    from fercourse.grading.sandbox import FercourseSandbox, SandboxUnavailableError, refusal
+
+    settings = FercourseSandbox(config=course.config)
+    if settings.enabled:
+        try:
+            settings.check()
+        except SandboxUnavailableError as error:
+            raise InputError(refusal(str(error))) from None
+
+
 def autograde(course: str | Path, assignment: str, *, students: str = "*", workers: int | None = None,
               scheduler: str | None = None, force: bool = False, key: str | Path | None = None,
               nbgrader_args: tuple[str, ...] = (), progress: bool | None = None,
@@ -343,6 +355,8 @@ def autograde(course: str | Path, assignment: str, *, students: str = "*", worke
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: expected at least 1")
     course = NbgraderCourse(course)
+    if scheduler is None:
+        _check_sandbox(course)
     key_path = Path(key).expanduser().resolve() if key is not None else take_key_path()
     if not key_path.is_file():
         raise FileNotFoundError(f"{key_path}: the answer key does not exist")
