@@ -346,7 +346,7 @@ def autograde(course: str | Path, assignment: str, *, students: str = "*", worke
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     log : callable, optional
-        Receives one line per retry and failure.
+        Receives one line per retry (failures are in the summary).
     """
     from fercourse.grading.preprocessors import take_key_path
 
