@@ -116,18 +116,24 @@ def run_nbgrader(root: str | Path, *args: str, key: str | Path | None = None,
                  timeout: float | None = None) -> subprocess.CompletedProcess:
     """Run the real ``nbgrader ARGS`` in the course folder ``root``; it dies with this process (Linux)."""
     command = [str(Path(sys.executable).parent / "nbgrader"), *args]
+    prctl = _prctl()  # looked up here: the child, forked from a threaded process, only calls it
+    die_with_parent = None if prctl is None else (lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGKILL))
     return subprocess.run(command, cwd=root, env=nbgrader_environment(key), text=True, capture_output=True,
-                          timeout=timeout, preexec_fn=_die_with_parent)
+                          timeout=timeout, preexec_fn=die_with_parent)
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGKILL when the parent dies (a killed Dask worker leaves no orphan grading)."""
+_PR_SET_PDEATHSIG = 1
+
+
+def _prctl():
+    """libc's ``prctl``, or None where there is none: with PR_SET_PDEATHSIG the child gets SIGKILL when
+    the thread that started it dies (a killed Dask worker leaves no orphan grading)."""
     try:
         import ctypes
 
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL(None).prctl
     except (OSError, AttributeError):
-        pass
+        return None
 
 
 def _write(path: Path, data: bytes, mode: int | None = None) -> None:
