@@ -37,6 +37,8 @@ from fercourse.grading.task import InstructorFiles, Task, TaskResult, grade_task
 
 MANIFEST = ".fercourse-autograde.json"
 ATTEMPTS = 2  # a failed task is tried once more
+#: Files beside the answer key that grading reads (``<key stem><suffix>``): the public/private split.
+KEY_SIDECARS = (".split.json",)
 
 
 @dataclass
@@ -136,7 +138,9 @@ class NbgraderCourse:
             if path.is_file():
                 files[f"source/{assignment}/{path.relative_to(source).as_posix()}"] = path.read_bytes()
         files["gradebook.db"] = assignment_gradebook(self.db_url, self.course_id, assignment)
-        return InstructorFiles(self.course_id, files, key.read_bytes(), nbgrader_args)
+        sidecars = {suffix: key.with_name(key.stem + suffix).read_bytes() for suffix in KEY_SIDECARS
+                    if key.with_name(key.stem + suffix).is_file()}
+        return InstructorFiles(self.course_id, files, key.read_bytes(), nbgrader_args, sidecars)
 
 
 def assignment_gradebook(db_url: str, course_id: str, assignment: str) -> bytes:

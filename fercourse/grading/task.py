@@ -60,6 +60,9 @@ class InstructorFiles:
     files: dict[str, bytes] = field(repr=False)
     key: bytes = field(repr=False)
     nbgrader_args: tuple[str, ...] = ()
+    #: files kept next to the key, by suffix after its stem (e.g. ``.split.json``, the public/private
+    #: split that the leaderboard's grading reads beside the key); written beside the scratch key
+    key_sidecars: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ def grade_task(task: Task, instructor: InstructorFiles) -> TaskResult:
         for relative, data in instructor.files.items():
             _write(root / relative, data)
         _write(key, instructor.key, 0o600)
+        for suffix, data in instructor.key_sidecars.items():
+            _write(key.with_name(key.stem + suffix), data, 0o600)
         for relative, (data, mode) in task.files.items():
             _write(root / task.submitted / relative, data, mode)
         result = run_nbgrader(root, "autograde", task.assignment, "--student", glob.escape(task.student),
