@@ -4,6 +4,7 @@
   :func:`fercourse.data.load`.
 - :mod:`~fercourse.bench.detect`: ``bench detect``, face detection and classification latency.
 - :mod:`~fercourse.bench.grade`: ``bench grade``, nbgrader autograde per submission.
+- :mod:`~fercourse.bench.autograde`: ``bench autograde``, serial nbgrader against parallel autograde.
 - :mod:`~fercourse.bench.recipes`: ``bench recipes``, training recipes at one budget.
 - :mod:`~fercourse.bench.lookup`: ``bench lookup``, what disguising the released test faces costs in
   accuracy and how often a pixel lookup in the public data still finds them.

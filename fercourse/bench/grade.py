@@ -12,13 +12,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fercourse.config import ANSWER_KEY_ENV
 from fercourse.errors import InputError
 
 _SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
@@ -82,14 +80,9 @@ def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
 def nbgrader(course: Course, *args: str, key: bool = False, timeout: float = 900,
              check: bool = True) -> subprocess.CompletedProcess:
     """Run the real ``nbgrader`` command in the course folder (``key=True`` passes the answer key path)."""
-    bin_dir = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if k != ANSWER_KEY_ENV}
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if key:
-        env[ANSWER_KEY_ENV] = str(course.key)
-    result = subprocess.run([str(Path(bin_dir) / "nbgrader"), *args], cwd=course.root, env=env, text=True,
-                            capture_output=True, timeout=timeout)
+    from fercourse.grading.task import run_nbgrader
+
+    result = run_nbgrader(course.root, *args, key=course.key if key else None, timeout=timeout)
     if check and result.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
     return result
@@ -177,6 +170,57 @@ def train_reference_cnn(course: Course, out: Path, *, epochs: int, seed: int = 0
     predictions = model.predict(model_input("cnn", data.test.X), batch_size=256, verbose=0).argmax(axis=1)
     with tempfile.TemporaryDirectory() as scratch:
         return write_submission(Path(scratch) / "submission.csv", data.test.ids, predictions).read_bytes()
+
+
+#: Kinds of a1 submission in a generated class and the points each earns at the e2e size (1,400/280).
+CLASS_KINDS = {"reference": 6, "weak": 4, "dummy": 3, "malformed": 2, "missing_csv": 2, "unfinished": 5,
+               "key_probe": 3}
+#: The key_probe student's extra cell: looks for the instructor files next to and above its kernel's
+#: folder (``autograded/<student>/<assignment>/``; in a parallel task the key sits in ``../../../../
+#: instructor/``) and prints what it finds.
+KEY_PROBE = """
+from pathlib import Path
+for name in ("../../../../instructor/answer_key.csv", "../../../gradebook.db", "../../../nbgrader_config.py",
+             "../../../source"):
+    print(name, "found" if Path(name).exists() else "absent")
+print("course root holds:", sorted(p.name for p in Path("../../..").iterdir()))
+"""
+
+
+def submit_a1_class(course: Course, count: int) -> dict[str, float]:
+    """Write ``count`` cheap-to-grade a1 submissions of every kind in :data:`CLASS_KINDS`, in turn.
+
+    Students are named ``s000_reference``, ``s001_weak``, ...; returns ``student -> expected total``.
+    The CSVs are what scikit-learn baselines predict on the course data (reference: sgd, weak: a
+    30-tree forest, dummy and key_probe: the majority class), semicolon-separated (malformed) or absent.
+    """
+    reference = baseline_submission(course, "a1_baselines", "sgd")
+    dummy = baseline_submission(course, "a1_baselines", "dummy")
+    csvs = {"reference": reference, "unfinished": reference, "key_probe": dummy,
+            "dummy": dummy,
+            "weak": baseline_submission(course, "a1_baselines", "random_forest", n_estimators=30),
+            "malformed": reference.replace(b",", b";")}
+    unfinished = {**A1_QUICK_SOLUTIONS, "compare_baselines": "def compare_baselines(names, X, y, seed=0):\n"
+                                                   "    raise RuntimeError('not finished')"}
+    expected = {}
+    for index in range(count):
+        kind = list(CLASS_KINDS)[index % len(CLASS_KINDS)]
+        student = f"s{index:03d}_{kind}"
+        files = {"submission.csv": csvs[kind]} if kind in csvs else {}
+        submit(course, student, "a1_baselines", files=files,
+               replace=unfinished if kind == "unfinished" else A1_QUICK_SOLUTIONS,
+               insert_after={"a1_imports": KEY_PROBE} if kind == "key_probe" else None)
+        expected[student] = float(CLASS_KINDS[kind])
+    return expected
+
+
+def gradebook_totals(root: str | Path, assignment: str) -> dict[str, float]:
+    """``student -> total score`` of every submission of ``assignment`` in the course's sqlite gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}", "fercourse") as gradebook:
+        return {submission.student_id: float(submission.score)
+                for submission in gradebook.find_assignment(assignment).submissions}
 
 
 def set_parameter(notebook_path: str | Path, name: str, value: int) -> None:

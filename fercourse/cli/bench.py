@@ -59,6 +59,24 @@ def register(subparsers) -> None:
                             "the current directory)")
     grade.add_argument("--json", action="store_true", help="also print the figures as JSON")
     grade.set_defaults(handler=run_grade)
+    parallel = commands.add_parser(
+        "autograde", help="a1 class: serial nbgrader autograde vs fercourse grade autograde --workers N",
+        description="Build a temporary course on a small built-in sample, generate a class of a1 "
+                    "submissions, and grade two copies of it: one with plain serial `nbgrader autograde`, "
+                    "one with `fercourse grade autograde` (--workers N local workers, or a Dask "
+                    "--scheduler); print both wall times, the ratio serial/parallel and whether every "
+                    "student's total is identical.")
+    parallel.add_argument("--submissions", type=int, default=30, help="submissions in the class (default 30)")
+    parallel.add_argument("--workers", type=int, default=2, help="local workers (default 2)")
+    parallel.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                          help="grade the parallel copy on this Dask scheduler instead")
+    parallel.add_argument("--n-train", type=int, default=1400, help="sample training images (default 1400)")
+    parallel.add_argument("--n-test", type=int, default=280, help="sample test images (default 280)")
+    parallel.add_argument("--course", default=None, metavar="DIR",
+                          help="the course checkout whose autograder/ is copied (default: the checkout "
+                               "holding the current directory)")
+    parallel.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parallel.set_defaults(handler=run_autograde)
     lookup = commands.add_parser(
         "lookup", help="disguised test faces: lookup recovery in the public data and accuracy cost",
         description="Disguise the test faces of SOURCE as 'fercourse data prepare' does, then print how "
@@ -115,6 +133,18 @@ def run_grade(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     return 0
+
+
+def run_autograde(args: argparse.Namespace) -> int:
+    from fercourse.bench.autograde import bench_parallel_autograde
+    from fercourse.course.checkout import course_folders
+
+    result = bench_parallel_autograde(submissions=args.submissions, workers=args.workers,
+                                      scheduler=args.scheduler, n_train=args.n_train, n_test=args.n_test,
+                                      template=course_folders(args.course).autograder)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0 if result["same_totals"] and not result["parallel_failed"] else 1
 
 
 def run_lookup(args: argparse.Namespace) -> int:

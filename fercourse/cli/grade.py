@@ -47,6 +47,10 @@ def register(subparsers) -> None:
 
     register_leaderboard(commands)
 
+    from fercourse.cli.grade_autograde import register_subcommand as register_autograde
+
+    register_autograde(commands)
+
 
 def run_setup(args: argparse.Namespace) -> int:
     from fercourse.data.disguise import DESCRIPTION

@@ -16,6 +16,9 @@
 - :mod:`~fercourse.grading.verdicts`: the accuracies the grader records per submission (public, private,
   all rows), read by :mod:`~fercourse.grading.leaderboard`, which ranks the class (public or final)
   into a static HTML page and a CSV; :mod:`~fercourse.grading.pseudonyms` names students on it.
+- :mod:`~fercourse.grading.parallel`: :func:`~fercourse.grading.parallel.autograde` (``fercourse grade
+  autograde``), a whole class in parallel or on a Dask cluster, one writer for the gradebook; each
+  student is a :mod:`~fercourse.grading.task` run in a scratch course of its own.
 
 ``autograder/nbgrader_config.py`` and the assignments import from here.
 """
