@@ -32,18 +32,20 @@ from fercourse.plotting.data_plots import (
 )
 from fercourse.plotting.model_plots import (
                                            plot_confusion_matrix,
+                                           plot_learning_rate_schedules,
                                            plot_misclassified,
                                            plot_per_class_metrics,
                                            plot_rf_importance,
                                            plot_roc_curves,
                                            plot_training_curves,
 )
-from fercourse.plotting.saliency import plot_saliency, saliency_map
+from fercourse.plotting.saliency import plot_attention_rows, plot_saliency, saliency_map
 
 __all__ = [
     "EMOTION_COLORS", "PLOT_STYLE", "use_plot_style",
     "plot_class_distribution", "plot_sample_grid", "plot_pixel_histogram", "plot_mean_faces",
     "plot_pca_variance",
     "plot_training_curves", "plot_confusion_matrix", "plot_per_class_metrics", "plot_rf_importance",
-    "plot_roc_curves", "plot_misclassified", "saliency_map", "plot_saliency",
+    "plot_roc_curves", "plot_misclassified", "plot_learning_rate_schedules", "saliency_map", "plot_saliency",
+    "plot_attention_rows",
 ]
