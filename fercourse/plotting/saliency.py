@@ -156,7 +156,7 @@ def plot_attention_rows(images, weights, ax=None, *, labels=None, columns: int =
     rows = -(-len(images) // columns)
     bar_room, pad = 26, 36  # the bars sit in the gap right of each face
     step = IMAGE_SIZE + pad
-    ax = _new_axes(ax, (columns * 1.75, rows * 1.35 + 0.4))
+    ax = _new_axes(ax, (columns * 2.6, rows * 2.1 + 0.4))
     _show_mosaic(ax, _mosaic([face.astype(float) for face in images], columns, pad=pad))
     scale = bar_room / max(weights.max(), 1e-12)
     for k, row_weights in enumerate(weights):
