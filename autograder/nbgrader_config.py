@@ -46,7 +46,9 @@ c.CourseDirectory.max_file_size = 400_000  # kB, for the exchange: a FER2013 tra
 
 # Files the student submits that must never be replaced by an instructor's copy in source/.
 c.Autograde.exclude_overwriting = {"a1_baselines": ["submission.csv"],
-                                   "a2_cnn": ["submission.csv", "cnn.keras"]}
+                                   "a2_cnn": ["submission.csv", "cnn.keras"],
+                                   "a3_mlp": ["submission.csv", "model.keras"],
+                                   "a4_competition": ["submission.csv", "model.keras"]}
 
 # Students come from the submitted/ folders; no roster needed for autograde.
 c.Autograde.create_student = True
@@ -78,9 +80,12 @@ c.FercourseGrader.thresholds_file = "thresholds.json"
 # rows by default, c.SnapshotSubmission.min_model_agreement). The files are read before the kernel
 # starts; the model is loaded in this process (never in the kernel) while the kernel runs, after
 # fercourse.grading.model_check allowed every object its config names.
-c.SnapshotSubmission.model_files = {"a2_cnn": "cnn.keras"}
+c.SnapshotSubmission.model_files = {"a2_cnn": "cnn.keras",
+                                    "a3_mlp": "model.keras",
+                                    "a4_competition": "model.keras"}
 pin = here / "answer_key.pin.json"  # written by `fercourse grade setup`; not in git
 if pin.is_file():
     pinned = json.loads(pin.read_text())
     c.FercourseGrader.answer_key_sha256 = pinned["sha256"]
     c.FercourseGrader.dataset = pinned["dataset"]
+    c.FercourseGrader.split_sha256 = pinned.get("split_sha256", "")  # none: every test row public

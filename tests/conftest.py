@@ -74,3 +74,31 @@ def built_book(executed_lessons, tmp_path_factory):
     shutil.copytree(REPO_ROOT / "book", book, ignore=shutil.ignore_patterns("_build", "lessons"))
     shutil.copytree(executed_lessons.out, book / "lessons")
     return build_book(book, course=REPO_ROOT)  # the results and instructor pages quote this checkout
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def chromium():
+    """Debian's headless Chromium driven by Playwright (nothing downloaded); skips when either is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: install Debian's chromium (make system-deps)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def test_artifacts() -> Path:
+    """Where browser tests keep screenshots for a person to look at: ``$FERCOURSE_TEST_ARTIFACTS``, else
+    ``runs/test-artifacts/``."""
+    folder = Path(os.environ.get("FERCOURSE_TEST_ARTIFACTS", REPO_ROOT / "runs" / "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -19,12 +19,18 @@ import time
 from pathlib import Path
 
 import pytest
+from grading_helpers import cell_text, grades
+
+# Scenarios about the submission file, not the model, use a stub comparison (a fixed table that
+# passes the in-kernel checks) and predict the majority class, so that each costs seconds.
+from fercourse.bench.grade import A1_QUICK_SOLUTIONS as QUICK
 
 pytestmark = pytest.mark.slow
 
 N_TRAIN, N_TEST = 1400, 280
 A1 = "a1_baselines"
 CELLS = ("load_course_data_shapes", "compare_baselines_table", "submission_format", "accuracy_tiers")
+WRITTEN = "a1_written_confusion"  # a markdown answer graded by hand: 0 points until an instructor grades it
 INSTRUCTOR_FILES = ("nbgrader_config.py", "thresholds.json", "answer_key.pin.json")
 
 # Student code for the scenarios (inserted cells or replaced solution cells).
@@ -128,40 +134,8 @@ print("sent to 127.0.0.1:{port}")
 """
 
 
-# Scenarios about the submission file, not the model, use a stub comparison (a fixed table that
-# passes the in-kernel checks) and predict the majority class, so that each costs seconds.
-QUICK = {
-    "compare_baselines": 'def compare_baselines(names, X, y, seed=0):\n'
-                         '    names = sorted(names, key="dummy".__eq__)  # dummy last\n'
-                         '    scores = {name: 0.9 - 0.1 * i for i, name in enumerate(names)}\n'
-                         '    return pd.DataFrame({"val_accuracy": scores})',
-    "predict_test_set": 'predictions = np.full(len(test_ids), 3)\n'
-                        'write_submission("submission.csv", test_ids, predictions)',
-}
-
-
 def quick(**replace):
     return {**QUICK, **replace}
-
-
-def grades(course, assignment: str, notebook: str, student: str) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", "fercourse") as gradebook:
-        submission = gradebook.find_submission_notebook(notebook, assignment, student)
-        return {grade.name: grade.score for grade in submission.grades}
-
-
-def cell_text(course, student: str, assignment: str, grade_id: str) -> str:
-    import nbformat
-
-    notebook = nbformat.read(course.root / "autograded" / student / assignment / f"{assignment}.ipynb", 4)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return "\n".join(str(o.get("text", "")) + str(o.get("evalue", ""))
-                             + "".join(o.get("traceback", []))
-                             + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
-    raise KeyError(grade_id)
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +153,7 @@ def test_release_has_no_solutions_hidden_tests_or_instructor_files(course):
     assert "BEGIN HIDDEN TESTS" not in text and "scored_outside_kernel" not in text
     assert "BEGIN SOLUTION" not in text and "build_baseline(best_name" not in text
     assert "raise NotImplementedError()" in text
+    assert "YOUR ANSWER HERE" in text and "A full-mark answer" not in text  # the written answer's rubric
     assert sorted(p.relative_to(released).as_posix() for p in released.rglob("*")) == [
         "a1_baselines.ipynb", "data", "data/test.csv", "data/train.csv"]
     assert "emotion" not in (released / "data" / "test.csv").read_text().splitlines()[0]
@@ -261,7 +236,8 @@ def test_autograde_scores_every_scenario_exactly(course, tmp_path, monkeypatch):
     print(f"autograded {len(scenarios)} a1 submissions in {seconds:.1f} s")
 
     for student, (_, expected) in scenarios.items():
-        assert grades(course, A1, A1, student) == dict(zip(CELLS, map(float, expected))), student
+        assert grades(course, A1, A1, student) == {**dict(zip(CELLS, map(float, expected))), WRITTEN: 0.0}, \
+            student
 
     assert "values are separated by semicolons: expected commas" in cell_text(course, "malformed", A1,
                                                                               "submission_format")
@@ -309,7 +285,7 @@ def test_autograde_scores_every_scenario_exactly(course, tmp_path, monkeypatch):
            replace=quick(compare_baselines="def compare_baselines(names, X, y, seed=0):\n    while True:\n"
                                            "        pass"))
     nbgrader(course, "autograde", A1, "--student", "forever", "--Execute.timeout=20", key=True)
-    assert grades(course, A1, A1, "forever") == dict(zip(CELLS, (1.0, 0.0, 1.0, 3.0)))
+    assert grades(course, A1, A1, "forever") == {**dict(zip(CELLS, (1.0, 0.0, 1.0, 3.0))), WRITTEN: 0.0}
 
     # No sandbox where bwrap cannot run: autograde refuses before any kernel, in one readable line.
     submit(course, "opt_out", A1, files={"submission.csv": reference}, replace=quick())
@@ -323,7 +299,7 @@ def test_autograde_scores_every_scenario_exactly(course, tmp_path, monkeypatch):
     assert not (course.root / "autograded" / "opt_out" / A1).exists()
     # ... and grades when the instructor opts out explicitly
     nbgrader(course, "autograde", A1, "--student", "opt_out", "--FercourseSandbox.enabled=False", key=True)
-    assert grades(course, A1, A1, "opt_out") == dict(zip(CELLS, (1.0, 1.0, 1.0, 3.0)))
+    assert grades(course, A1, A1, "opt_out") == {**dict(zip(CELLS, (1.0, 1.0, 1.0, 3.0))), WRITTEN: 0.0}
 
     # Without the sandbox, the check after each student still stops grading when the kernel
     # changed an instructor file: the key, the thresholds or another student's folder.

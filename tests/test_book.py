@@ -32,7 +32,7 @@ def test_toc_lists_lessons_and_course_pages():
     chapters = [entry for part in toc["parts"] for entry in part["chapters"]]
     assert {"glob": "lessons/[0-9][0-9]_*"} in chapters
     files = {entry["file"] for entry in chapters if "file" in entry}
-    assert files == {"results", "model_card", "instructor_guide", "references"}
+    assert files == {"assignments", "results", "ethics", "model_card", "instructor_guide", "references"}
     for name in files | {"intro"}:
         assert (REPO_ROOT / "book" / f"{name}.md").is_file()
 
@@ -99,32 +99,37 @@ def test_warnings_fail_the_build(tmp_path):
 
 
 def _course_with_results(root: Path) -> Path:
+    from fercourse.course.results import record_result
+
     (root / "notebooks").mkdir(parents=True)
     shutil.copytree(REPO_ROOT / "book", root / "book", ignore=shutil.ignore_patterns("_build", "lessons"))
-    (root / "docs").mkdir()
-    (root / "docs" / "results.md").write_text("# Results\n\n## On FER2013\n")
+    record_result("model/shipped", {"title": "Shipped model", "kind": "model", "split": "test",
+                                    "metrics": {"n": 3589, "tta": "shift", "accuracy": 0.6458}},
+                  root / "results" / "fer2013.json")
     return root
 
 
 def test_fragments_quote_the_books_own_checkout(tmp_path):
     course = _course_with_results(tmp_path / "course")
     written = book.write_fragments(course / "book")
-    assert [path.name for path in written] == ["_results.md", "_model_card.md", "_autograder.md"]
-    results, card, guide = (path.read_text() for path in written)
-    assert results == "*From `docs/results.md` in the repository.*\n\n## Results\n\n### On FER2013\n"
+    assert [path.name for path in written] == ["_results.md", "_results_lessons.md", "_model_card.md",
+                                               "_autograder.md"]
+    results, lessons, card, guide = (path.read_text() for path in written)
+    assert "| Shipped model | test | 3589 | shift | 0.646 |" in results
+    assert lessons.startswith("The lessons have not been run on real FER2013 in this checkout yet")
     assert card.startswith("```{note}\nThe model card (`MODEL_CARD.md`) is not in this checkout.")
     (course / "MODEL_CARD.md").write_text("# Model card\n\n## Scores\n")
-    card = book.write_fragments(course / "book")[1].read_text()
+    card = book.write_fragments(course / "book")[2].read_text()
     assert card == "*From `MODEL_CARD.md` in the repository.*\n\n## Model card\n\n### Scores\n"
     assert guide.startswith("```{note}\nThe autograder's own guide (`autograder/README.md`) is not in this")
 
 
 def test_fragments_of_a_lone_book_copy_say_what_is_missing(tmp_path):
     results, *_ = (path.read_text() for path in book.write_fragments(_book_copy(tmp_path)))
-    assert results.startswith("```{note}\nNo measured results yet: `docs/results.md` is written by")
+    assert results.startswith("```{note}\nNo real-FER2013 figures are recorded in this checkout yet")
     course = _course_with_results(tmp_path / "course")
     results, *_ = (path.read_text() for path in book.write_fragments(tmp_path / "book", course=course))
-    assert results.startswith("*From `docs/results.md` in the repository.*")
+    assert "| Shipped model |" in results
 
 
 def test_cli_course_option_builds_that_checkouts_book(tmp_path):

@@ -56,6 +56,8 @@ def test_prepare_prints_summary_and_writes_three_files(tmp_path, capsys):
     with open(tmp_path / "course" / "release" / "test.csv", newline="") as handle:
         assert next(csv.reader(handle)) == ["id", "pixels"]
     assert (tmp_path / "course" / "instructor" / "answer_key.csv").is_file()
+    assert "public/private split:  " in out and "(7 public, 7 private test ids" in out
+    assert (tmp_path / "course" / "instructor" / "answer_key.split.json").is_file()  # next to the key
     # The opt-out releases the source's test faces unchanged, and says so.
     assert main(["data", "prepare", str(tmp_path / "src"), "--out", str(tmp_path / "plain"),
                  "--no-test-disguise"]) == 0

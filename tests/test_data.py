@@ -259,6 +259,20 @@ def test_balanced_class_weights_match_sklearn():
     assert list(class_weights(y).values()) == pytest.approx(expected, abs=1e-4)
 
 
+def test_oversample_balances_keeps_every_row_and_repeats_only_within_a_class():
+    from fercourse.data import oversample
+
+    y = np.array([3] * 50 + [1] * 3 + [6] * 10)
+    indices = oversample(y, seed=1)
+    assert np.bincount(y[indices], minlength=7).tolist() == [0, 50, 0, 50, 0, 0, 50]
+    assert set(indices) == set(range(len(y)))  # every original row at least once
+    assert np.array_equal(indices, oversample(y, seed=1))
+    assert not np.array_equal(indices, oversample(y, seed=2))
+    assert len(set(indices[y[indices] == 1])) == 3  # disgust's 50 rows are its own 3 rows again
+    with pytest.raises(ValueError, match="labels: expected a non-empty 1-D array"):
+        oversample(np.array([], dtype=int))
+
+
 def test_duplicates_within_and_across_splits():
     from fercourse.data import Dataset
 

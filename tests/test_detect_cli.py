@@ -133,3 +133,15 @@ def test_bench_detect_prints_both_detectors_side_by_side(monkeypatch, capsys):
     assert timing.split()[-3:] == [f"{haar['median_ms']:.1f}", f"{mtcnn['median_ms']:.1f}", ratio]
     assert "FER2013 not scored" in table
     assert lines[-1].startswith(f"best default by this run: {result['best']} ")
+
+
+def test_a_fresh_process_shows_no_tensorflow_start_up_noise(photos):
+    """TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL; the command keeps them out of stderr."""
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "fercourse", "detect", str(photos / "astronaut.png")],
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert f"{photos / 'astronaut.png'}: 1 face" in completed.stdout
+    assert completed.stderr == ""

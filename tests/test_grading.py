@@ -34,10 +34,12 @@ TIERS = [0.5, 0.7, 0.9]
 def _fresh_state(monkeypatch):
     grading._KEY.clear()
     grading._VERDICTS.clear()
+    grading._RECORDS.clear()
     monkeypatch.delenv(KEY_ENV, raising=False)
     yield
     grading._KEY.clear()
     grading._VERDICTS.clear()
+    grading._RECORDS.clear()
 
 
 @pytest.fixture()
@@ -134,6 +136,104 @@ def test_preprocessors_replace_kernel_outputs_with_outside_scores(course):
     assert cells["hidden_checks"].outputs[0].traceback == ["AssertionError: secret"]
 
 
+def with_split(key: Path, config, public=("a", "b")):
+    """Put a public/private split next to the test key (public: ``public``, private: the rest) and pin it."""
+    from fercourse.grading.split import PublicPrivateSplit, split_path
+
+    split = PublicPrivateSplit(frozenset(public), frozenset("abcde") - frozenset(public), 0.4, "secret")
+    config.FercourseGrader.split_sha256 = split.write(split_path(key))
+    return split
+
+
+def test_feedback_shows_the_public_accuracy_only_and_the_verdict_keeps_both(course):
+    from fercourse.grading.pseudonyms import pseudonym
+    from fercourse.grading.verdicts import read_verdicts, verdict_path
+
+    root, submitted, key, config = course
+    split = with_split(key, config)
+    # public a, b both right; private c right, d and e wrong: public 1.00, private 0.33, all 0.60
+    (submitted / "submission.csv").write_bytes(b"id,emotion\na,3\nb,6\nc,0\nd,0\ne,0\n")
+    autograded = root / "autograded" / "ann" / "a1"
+    outside = root / "instructor_file.txt"
+    outside.write_text("unchanged")
+    verdict_path(autograded, "a1").write_text('{"public": {"accuracy": 1.0}}')  # submitted with the notebook
+    nb = graded_notebook()
+    resources = {"nbgrader": {"student": "ann", "assignment": "a1", "notebook": "a1"},
+                 "metadata": {"path": str(submitted)}}
+    nb, resources = SnapshotSubmission(config=config).preprocess(nb, resources)
+    assert not verdict_path(autograded, "a1").exists()  # gone before the kernel starts
+    verdict_path(autograded, "a1").symlink_to(outside)  # what a kernel might leave behind
+    nb, _ = ApplyScores(config=config).preprocess(nb, resources)
+    shown = outputs_text(nb.cells[1])
+    assert ("public accuracy 1.00 on the 2 public test rows, 1 of 3 tiers cleared (the tiers count every "
+            "test row; the other 3 rows are private") in shown
+    assert "0.33" not in shown and "0.60" not in shown and determine_grade(nb.cells[1])[0] == 1
+    assert outside.read_text() == "unchanged" and not verdict_path(autograded, "a1").is_symlink()
+    record = read_verdicts(root / "autograded", "a1")["ann"]
+    assert (record["public"], record["private"], record["all"]) == (
+        {"n": 2, "correct": 2, "accuracy": 1.0}, {"n": 3, "correct": 1, "accuracy": 1 / 3},
+        {"n": 5, "correct": 3, "accuracy": 0.6})
+    assert (record["status"], record["split"], record["tiers_cleared"]) == ("scored", "public/private", 1)
+    assert record["pseudonym"] == pseudonym("ann", split.pseudonym_secret)
+
+
+def test_a_course_without_split_counts_every_row_as_public(course):
+    from fercourse.grading.verdicts import read_verdicts
+
+    root, submitted, key, config = course
+    (submitted / "submission.csv").write_bytes(b"id,emotion\na,3\nb,6\nc,0\nd,3\ne,0\n")
+    nb, points = run(config, submitted)
+    assert "accuracy 0.80 on the hidden test labels" in outputs_text(nb.cells[1])
+    record = read_verdicts(root / "autograded", "a1")["ann"]
+    assert record["split"] == "none" and record["private"] is None and record["public"]["correct"] == 4
+
+
+def test_split_must_match_its_pin_and_be_pinned(course, monkeypatch):
+    from fercourse.grading.split import split_path
+
+    root, submitted, key, config = course
+    with_split(key, config)
+    (submitted / "submission.csv").write_bytes(KEY)
+    split_path(key).write_text(split_path(key).read_text().replace('"a"', '"c"', 1))
+    with pytest.raises(ValueError, match="but the course pins .*: it was edited or belongs to another setup"):
+        run(config, submitted)
+    grading._KEY.clear()
+    monkeypatch.setenv(KEY_ENV, str(key))  # the first run took it from the environment
+    config.FercourseGrader.split_sha256 = ""
+    with pytest.raises(ValueError, match=r"exists but no split is pinned \(c.FercourseGrader.split_sha256"):
+        run(config, submitted)
+
+
+def test_invalid_submission_is_recorded_unranked(course):
+    from fercourse.grading.verdicts import read_verdicts
+
+    root, submitted, key, config = course
+    with_split(key, config)
+    (submitted / "submission.csv").write_bytes(b"id;emotion\n")
+    run(config, submitted)
+    record = read_verdicts(root / "autograded", "a1")["ann"]
+    assert record["status"] == "invalid" and "separated by semicolons" in record["reason"]
+    assert record["public"] is None and record["private"] is None
+
+
+def test_accuracy_withheld_by_the_model_check_is_recorded_unranked():
+    from concurrent.futures import Future
+    from logging import getLogger
+
+    from fercourse.grading.model_check import ModelCheck
+
+    key = AnswerKey.from_bytes(KEY)
+    verdicts = grade_submission_bytes(KEY, key, TIERS)
+    for explained, status in ((False, "withheld"), (True, "scored")):
+        pending = Future()
+        pending.set_result(ModelCheck(explained, 0.6, "accuracy points withheld: they agree on 60.0%"))
+        accuracy = grading.AfterModelCheck(verdicts["accuracy"], pending, getLogger())
+        checked = {**verdicts, "accuracy": accuracy}
+        record = grading.leaderboard_record({"student": "ann"}, checked)
+        assert record["status"] == status and record["public"]["correct"] == 5, explained
+        assert (record["reason"] is None) == explained
+
+
 @pytest.mark.parametrize("content, message", [
     (b"id,emotion,extra\na,3,1\nb,6,1\nc,0,1\nd,3,1\ne,4,1\n", "header is 'id,emotion,extra'"),
     (b"id,emotion\na,3\nb,NaN\nc,0\nd,3\ne,4\n", "line 3: 'NaN'"),
@@ -214,7 +314,7 @@ def test_key_edited_while_the_kernel_ran_stops_grading(course, caplog):
     with caplog.at_level(logging.ERROR, logger="fercourse.test"), pytest.raises(GradingStopped):
         check.preprocess(nb, resources)
     digest = hashlib.sha256(KEY + b"f,1\n").hexdigest()
-    assert caplog.messages == [
+    assert [record.message for record in caplog.records if record.levelno >= logging.ERROR] == [
         f"fercourse: grading stopped: instructor files changed while ann's notebook ran: the answer key "
         f"{key} (SHA-256 now {digest}). ann is not graded; restore the files (the gradebook from a backup) "
         "and inspect the notebook before grading again"]
@@ -260,6 +360,10 @@ def test_setup_course_writes_data_key_and_pin(tmp_path):
     assert (course / "source" / "a1" / "data" / "test.csv").read_bytes() == \
         (course / "source" / "a2" / "data" / "test.csv").read_bytes()
     assert len(key.read_text().splitlines()) == 15
+    split = tmp_path / "private" / "key.split.json"  # next to the key, instructor-only, pinned
+    assert oct(split.stat().st_mode & 0o777) == "0o600"
+    assert pin["split_sha256"] == hashlib.sha256(split.read_bytes()).hexdigest()
+    assert (pin["n_public"], pin["n_private"], pin["public_fraction"]) == (7, 7, 0.5)
     with pytest.raises(ValueError, match="is inside the course folder"):
         setup_course("sample", course, course / "key.csv", n_train=35, n_test=14)
 

@@ -391,13 +391,14 @@ def test_assignments_without_a_model_file_are_scored_from_the_csv_alone(course, 
     assert "cnn.keras" not in text["accuracy_tiers"]
 
 
-def test_the_course_config_checks_a2s_model_only():
+def test_the_course_config_checks_the_keras_assignments_models():
     from traitlets.config.loader import PyFileConfigLoader
 
     folder = Path(__file__).resolve().parents[1] / "autograder"
     config = PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
     snapshot = grading.SnapshotSubmission(config=config)
-    assert snapshot.model_files == {"a2_cnn": "cnn.keras"}
+    assert snapshot.model_files == {"a2_cnn": "cnn.keras", "a3_mlp": "model.keras",
+                                    "a4_competition": "model.keras"}
     assert (snapshot.min_model_agreement, snapshot.max_model_bytes) == (0.99, 64 * 1024 * 1024)
 
 

@@ -54,6 +54,20 @@ def test_every_baseline_fits_and_predicts(name, tiny):
         np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-4)
 
 
+def test_logistic_regression_class_weight_reaches_the_estimator(tiny):
+    from fercourse.data import class_weights
+
+    plain = build_baseline("logistic_regression", pca_components=20)
+    balanced = build_baseline("logistic_regression", pca_components=20, class_weight="balanced")
+    assert plain[-1].class_weight is None and balanced[-1].class_weight == "balanced"
+    X, y = as_flat(tiny.train.images), tiny.train.labels
+    balanced.fit(X, y)
+    weighted = build_baseline("logistic_regression", pca_components=20, class_weight=class_weights(y))
+    weighted.fit(X, y)
+    # "balanced" is the n / (k * count) of fercourse.data.class_weights (rounded to 4 places there)
+    np.testing.assert_allclose(weighted[-1].coef_, balanced[-1].coef_, atol=1e-3)
+
+
 def test_subsampled_baselines_train_on_a_stratified_subset(tiny):
     model = build_baseline("svm_pca", pca_components=10, max_samples=120)
     model.fit(as_flat(tiny.train.images), tiny.train.labels)

@@ -105,6 +105,47 @@ def test_pca_variance_curve_monotone(data, tmp_path):
     _save(ax.figure, tmp_path, "pca")
 
 
+def test_eigenfaces_and_reconstructions(data, tmp_path):
+    from sklearn.decomposition import PCA
+
+    from fercourse.data import as_flat
+
+    pca = PCA(60, random_state=0).fit(as_flat(data.train.images))
+    ax = plotting.plot_eigenfaces(pca, n=5)
+    canvas = ax.get_images()[0].get_array()
+    np.testing.assert_allclose(canvas[:48, :48], pca.mean_.reshape(48, 48) * 255, rtol=1e-5)
+    _save(ax.figure, tmp_path, "eigenfaces")
+    faces = data.train.images[:4]
+    errors = [np.mean((plotting.reconstruct(pca, faces, k) - faces / 255) ** 2) for k in (1, 10, 60)]
+    assert errors[0] > errors[1] > errors[2]  # more components, closer faces
+    ax = plotting.plot_reconstructions(pca, faces, n_components=(5, 60))
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["original", "k = 5", "k = 60"]
+    np.testing.assert_allclose(ax.get_images()[0].get_array()[:48, :48], faces[0] / 255, rtol=1e-6)
+    _save(ax.figure, tmp_path, "reconstructions")
+    with pytest.raises(ValueError, match="n_components is 61: expected 1 to 60"):
+        plotting.reconstruct(pca, faces, 61)
+    with pytest.raises(ValueError, match="pca: expected a scikit-learn PCA fitted on flat 48x48 faces"):
+        plotting.plot_eigenfaces(PCA(2).fit(np.eye(5)))
+
+
+def test_seed_spread_bars_are_means_with_std_errors(tmp_path):
+    import pandas as pd
+
+    runs = pd.DataFrame({"setting": ["none", "none", "none", "dropout", "dropout", "dropout"],
+                         "val macro-F1": [0.2, 0.3, 0.4, 0.5, 0.5, 0.5]})
+    ax = plotting.plot_seed_spread(runs, "val macro-F1")
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == pytest.approx([0.3, 0.5])
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["none", "dropout"]
+    error_segments = ax.collections[0].get_segments()  # the error bars, one vertical segment per bar
+    assert error_segments[0][:, 1] == pytest.approx([0.2, 0.4]) and error_segments[1][:, 1] == pytest.approx(
+        [0.5, 0.5])
+    assert "over 3 seeds" in ax.get_title()
+    _save(ax.figure, tmp_path, "seed_spread")
+    with pytest.raises(ValueError, match="missing 'accuracy'"):
+        plotting.plot_seed_spread(runs, "accuracy")
+
+
 def test_training_curves_from_dict(tmp_path):
     history = {"loss": [1.9, 1.5, 1.2], "val_loss": [1.8, 1.6, 1.7],
                "accuracy": [0.2, 0.4, 0.5], "val_accuracy": [0.25, 0.35, 0.33]}

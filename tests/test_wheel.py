@@ -96,7 +96,7 @@ def test_installed_wheel_runs_a_lesson_and_builds_the_book(tmp_path):
 
     course = tmp_path / "course"
     generated = shutil.ignore_patterns("_build", "lessons", "__pycache__", ".ipynb_checkpoints")
-    for name in ("notebooks", "book", "autograder", "docs"):
+    for name in ("notebooks", "book", "autograder", "docs", "results"):
         shutil.copytree(REPO_ROOT / name, course / name, ignore=generated)
     fercourse = bin_dir / "fercourse"
     assert fercourse.is_file()
@@ -119,4 +119,4 @@ def test_installed_wheel_runs_a_lesson_and_builds_the_book(tmp_path):
     index = course / "book" / "_build" / "html" / "index.html"
     assert built.stdout.strip().endswith(f"book built: {index}")
     assert index.is_file() and (index.parent / "lessons" / "01_eda.html").is_file()
-    assert "From <code" in (index.parent / "results.html").read_text()  # docs/results.md of the copy
+    assert "Shipped model" in (index.parent / "results.html").read_text()  # results/fer2013.json of the copy

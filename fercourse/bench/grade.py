@@ -23,6 +23,18 @@ from fercourse.errors import InputError
 
 _SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
+A1_QUICK_SOLUTIONS = {
+    "compare_baselines": 'def compare_baselines(names, X, y, seed=0):\n'
+                         '    names = sorted(names, key="dummy".__eq__)  # dummy last\n'
+                         '    scores = {name: 0.9 - 0.1 * i for i, name in enumerate(names)}\n'
+                         '    return pd.DataFrame({"val_accuracy": scores})',
+    "predict_test_set": 'predictions = np.full(len(test_ids), 3)\n'
+                        'write_submission("submission.csv", test_ids, predictions)',
+}
+"""a1 solution cells (``submit(..., replace=...)``) that pass its in-kernel checks in seconds: a fixed
+comparison table and the majority class. For tests about the submitted file, which is scored outside
+the kernel whatever the notebook computes."""
+
 
 @dataclass(frozen=True)
 class Course:

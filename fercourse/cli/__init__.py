@@ -57,6 +57,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras with the process's stderr muted, for the commands that use them.
+
+    TensorFlow's C++ start-up lines (oneDNN, CUDA drivers, CPU instructions) go straight to file
+    descriptor 2 before its logging is set up, so ``TF_CPP_MIN_LOG_LEVEL`` does not stop them
+    (tensorflow/tensorflow#100442), and they would bury a command's own output. Importing here,
+    with descriptor 2 pointed at the null device, and listing the devices (the CUDA probe) keeps
+    them out; anything written later is shown. ``FERCOURSE_DEBUG=1`` shows everything.
+    """
+    import os
+
+    if config.debug():
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        stderr = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no descriptor behind sys.stderr (embedded, captured)
+        stderr = 2
+    sys.stderr.flush()
+    saved, null = os.dup(stderr), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, stderr)
+    try:
+        import keras  # noqa: F401  (imports TensorFlow, its backend)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, stderr)
+        os.close(saved)
+        os.close(null)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -65,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "tensorflow", False):
+            import_tensorflow_quietly()
         return int(args.handler(args) or 0)
     except (FercourseError, OSError) as error:
         if config.debug():

@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     detect.add_argument("--repeats", type=int, default=20, help="timed runs (default 20)")
     detect.add_argument("--batch", type=int, default=16, help="photos in the batch run (default 16)")
     detect.add_argument("--json", action="store_true", help="print the figures as JSON")
-    detect.set_defaults(handler=run_detect)
+    detect.set_defaults(handler=run_detect, tensorflow=True)
     grade = commands.add_parser(
         "grade", help="seconds per a2_cnn submission: fit-or-load vs retraining (same run)",
         description="Build a temporary copy of the course on a small built-in sample, autograde a batch "
@@ -80,7 +80,7 @@ def register(subparsers) -> None:
                              "0 skips it; default 500)")
     lookup.add_argument("--json", action="store_true", help="print the figures as JSON")
     add_sample_size_options(lookup)
-    lookup.set_defaults(handler=run_lookup)
+    lookup.set_defaults(handler=run_lookup, tensorflow=True)
     from fercourse.cli.bench_recipes import register_subcommand as register_recipes
 
     register_recipes(commands)

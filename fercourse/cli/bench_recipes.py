@@ -36,7 +36,7 @@ def register_subcommand(commands) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
     add_sample_size_options(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, tensorflow=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
                         help="training images of the built-in sample (default 10,000; ignored for files)")
     parser.add_argument("--n-test", type=int, default=None, metavar="N",
                         help="test images of the built-in sample (default 2,000; ignored for files)")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, tensorflow=True)
 
 
 def format_table(rows: list[dict]) -> str:
@@ -114,9 +114,7 @@ def write_outputs(results: list[dict], dataset, out: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import os
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from fercourse.data import load
     from fercourse.models.zoo import public, run_comparison
 

@@ -53,7 +53,7 @@ def register(subparsers) -> None:
     parser.add_argument("--min-score", type=float, default=1.0, metavar="S",
                         help="Haar: drop boxes the cascade is less sure of than this: 0 keeps all "
                              "(default 1.0)")
-    parser.set_defaults(handler=run_detect)
+    parser.set_defaults(handler=run_detect, tensorflow=True)
 
 
 def run_detect(args: argparse.Namespace) -> int:

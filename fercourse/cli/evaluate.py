@@ -6,6 +6,7 @@ import argparse
 import json
 
 from fercourse.cli.train import SOURCE_HELP, add_sample_size_options, load_data
+from fercourse.errors import InputError
 
 
 def register(subparsers) -> None:
@@ -33,8 +34,14 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print JSON: split, tta, n, left_out, accuracy, macro_f1, per_class_recall, "
                              "confusion")
+    parser.add_argument("--record", default=None, metavar="KEY",
+                        help="also record the scores under KEY (e.g. model/shipped) in the course's "
+                             "generated results file, results/fer2013.json, which the book's Results page "
+                             "reads; real data only (the sample's scores are smoke tests)")
+    parser.add_argument("--title", default=None,
+                        help="with --record: the model's name on the Results page (default: KEY)")
     add_sample_size_options(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, tensorflow=True)
 
 
 def format_report(result: dict) -> str:
@@ -56,6 +63,25 @@ def format_report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def record_scores(args: argparse.Namespace, result: dict):
+    """Write ``result`` to the course's generated results file under ``args.record``."""
+    from pathlib import Path
+
+    from fercourse.course.results import record_result
+
+    data = Path(str(args.data)).name
+    command = [f"fercourse evaluate {args.model_name} --data {data} --split {args.split}"]
+    if result["tta"]:
+        command.append(f"--tta {result['tta']}")
+    if args.without_train_duplicates:
+        command.append("--without-train-duplicates")
+    metrics = {name: result[name] for name in ("n", "left_out", "tta", "accuracy", "macro_f1",
+                                                 "per_class_recall")}
+    return record_result(args.record, {"title": args.title or args.record, "kind": "model", "data": data,
+                                       "split": result["split"], "command": " ".join(command),
+                                       "metrics": metrics})
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
@@ -64,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
     from fercourse.models.pretrained import resolve_model_path
     from fercourse.training.recipes import evaluate_saved
 
-    named = args.model
+    named = args.model_name = args.model
+    if args.record and Path(str(args.data)).name == "sample":
+        raise InputError("--record writes real-FER2013 figures to results/fer2013.json; the built-in "
+                         "sample's scores are smoke tests; score a FER2013 copy (--data ../shared/fer2013)")
     args.model = str(resolve_model_path(named))
     if not Path(args.model).is_file():
         raise FileNotFoundError(f"{args.model}: no such model file (expected a .keras file from fercourse "
@@ -72,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate_saved(args.model, load_data(args), split=args.split, tta=args.tta,
                             without_train_duplicates=args.without_train_duplicates)
     result["model"] = named  # as given: 'pretrained' rather than a path inside site-packages
+    if args.record:
+        written = record_scores(args, result)
+        print(f"recorded as {args.record!r} in {written}", file=sys.stderr)
     if args.json:
         print(json.dumps({key: value for key, value in result.items() if key != "per_class"}, indent=2))
         return 0

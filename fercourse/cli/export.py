@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     parser.add_argument("--data", default=None, metavar="SOURCE",
                         help=SOURCE_HELP + "; score the exported model on its test split (once, at the end)")
     add_sample_size_options(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, tensorflow=True)
 
 
 def training_record(model) -> dict:

@@ -30,6 +30,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--artifacts", default=None, metavar="DIR",
                         help="root for saved models and submissions (default: artifacts/ in the course; "
                              "each data source and mode gets its own folder, e.g. artifacts/sample-quick/)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="run every lesson even when an unchanged cached run exists (real data only: "
+                             "quick and sample runs are never cached)")
+    parser.add_argument("--lesson-budgets", action="store_true",
+                        help="on real data, run with the lessons' own (long) budgets instead of the "
+                             "publishing build's shorter ones (fercourse.course.budgets)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="inject another parameter into every lesson that declares it (VALUE is read "
                              "as a Python literal when it is one, e.g. -p num_epochs 5)")
@@ -82,17 +88,26 @@ def parse_parameters(pairs: list[list[str]]) -> dict[str, object]:
 def execute(args, out) -> int:
     """Run the lessons for ``args`` (shared with ``book build``) into ``out``; returns the exit status."""
     from fercourse.course import runner as notebooks
+    from fercourse.course.results import results_path
 
+    # Real data, not quick: the publishing build. Budgets bounded, lessons cached, figures recorded.
+    real = args.data not in (None, "sample") and not args.quick
     # Folders not given are the course checkout's (--course, or the current directory's).
     results = notebooks.run_lessons(
         course=args.course, notebook_dir=getattr(args, "notebooks", None), out=out, artifacts=args.artifacts,
         quick=args.quick, data=args.data, only=args.only,
-        parameters=parse_parameters(args.parameter), stop_on_error=not getattr(args, "keep_going", False),
+        parameters=parse_parameters(args.parameter), budgets=real and not args.lesson_budgets,
+        cache=real and not args.no_cache, record=results_path(args.course) if real else None,
+        stop_on_error=not getattr(args, "keep_going", False),
         log=lambda line: print(line, file=sys.stderr, flush=True))
     total = sum(result.seconds for result in results)
     failed = [result for result in results if not result.ok]
-    print(f"{len(results) - len(failed)} of {len(results)} lessons ran in {total:.0f} s; "
-          f"executed copies in {out}")
+    reused = sum(result.cached for result in results)
+    print(f"{len(results) - len(failed)} of {len(results)} lessons ran in {total:.0f} s"
+          + (f" ({reused} unchanged, reused from the cache)" if reused else "")
+          + f"; executed copies in {out}")
+    if real and not failed:
+        print(f"figures the lessons glued are recorded in {results_path(args.course)}")
     for result in failed:
         print(f"error: {result.error} (executed copy with the traceback: {result.output})", file=sys.stderr)
     return 1 if failed else 0

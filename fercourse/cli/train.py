@@ -59,7 +59,7 @@ def register(subparsers) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress display, only the final summary")
     parser.add_argument("--json", action="store_true", help="print the training record as JSON at the end")
     add_sample_size_options(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, tensorflow=True)
 
 
 def run(args: argparse.Namespace) -> int:

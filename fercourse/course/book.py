@@ -50,6 +50,17 @@ def _fragment(source: Path | None, root: Path | None, missing: str) -> str:
     return f"```{{note}}\n{missing}\n```\n"
 
 
+def _results_tables(source: Path | None, kind: str) -> str:
+    """The Results page's tables of ``kind`` entries, generated from ``results/fer2013.json``."""
+    from fercourse.course.results import load_results, render_markdown
+
+    if source is None or not source.is_file():
+        return ("```{note}\nNo real-FER2013 figures are recorded in this checkout yet: "
+                "`results/fer2013.json` is written by `fercourse evaluate MODEL --data ... --record KEY` "
+                "and by `make book-fer2013`.\n```\n")
+    return render_markdown(load_results(source), kind)
+
+
 def _sources(book_dir: Path, course: str | os.PathLike | None) -> CourseFolders | None:
     """The checkout whose docs the fragments quote: ``course``, else the book's own checkout, else none."""
     if course is not None:
@@ -66,8 +77,9 @@ def write_fragments(book_dir: str | os.PathLike | None = None, *,
     book_dir : path-like, optional
         The book folder; default ``book/`` of the course checkout (``course``, or the current directory's).
     course : path-like, optional
-        The checkout whose ``docs/results.md`` and ``autograder/README.md`` are quoted; default the
-        checkout holding ``book_dir``. Without one the pages say the files are missing.
+        The checkout whose ``results/fer2013.json``, ``MODEL_CARD.md`` and ``autograder/README.md``
+        the pages show; default the checkout holding ``book_dir``. Without one the pages say the
+        files are missing.
 
     Returns
     -------
@@ -77,14 +89,12 @@ def write_fragments(book_dir: str | os.PathLike | None = None, *,
     book_dir = Path(book_dir) if book_dir is not None else course_folders(course).book
     folders = _sources(book_dir, course)
     root = folders.root if folders else None
-    results = folders.results_page if folders else None
     guide = folders.autograder / "README.md" if folders else None
     lessons = book_dir / "lessons"
     lessons.mkdir(parents=True, exist_ok=True)
     pieces = {
-        "_results.md": _fragment(results, root,
-                                 "No measured results yet: `docs/results.md` is written by "
-                                 "`fercourse compare --data ... --out ...` runs."),
+        "_results.md": _results_tables(folders.results_file if folders else None, "model"),
+        "_results_lessons.md": _results_tables(folders.results_file if folders else None, "lesson"),
         "_model_card.md": _fragment(root / "MODEL_CARD.md" if root else None, root,
                                     "The model card (`MODEL_CARD.md`) is not in this checkout."),
         "_autograder.md": _fragment(guide, root,
@@ -152,7 +162,7 @@ def build_book(book_dir: str | os.PathLike | None = None, *, course: str | os.Pa
         The Jupyter Book source folder (``_config.yml``, ``_toc.yml``, ``lessons/``); default
         ``book/`` of the course checkout (``course``, or the one holding the current directory).
     course : path-like, optional
-        The checkout whose ``docs/results.md`` and ``autograder/README.md`` the book quotes
+        The checkout whose results file, model card and ``autograder/README.md`` the book shows
         (see :func:`write_fragments`).
     clean : bool
         Remove ``_build/`` first, so no stale page hides a broken one.

@@ -99,9 +99,11 @@ class CourseFolders:
         return self.root / "autograder"
 
     @property
-    def results_page(self) -> Path:
-        """The measured results the book's results page includes, ``docs/results.md``."""
-        return self.root / "docs" / "results.md"
+    def results_file(self) -> Path:
+        """The generated real-FER2013 figures the Results page and lessons read, ``results/fer2013.json``."""
+        from fercourse.course.results import RESULTS_NAME
+
+        return self.root / RESULTS_NAME
 
 
 def course_folders(course: str | os.PathLike | None = None) -> CourseFolders:

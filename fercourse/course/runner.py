@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ class LessonResult:
     seconds: float
     error: str | None = None
     """None when it ran through; else names the failing cell and the exception."""
+    cached: bool = False
+    """True when the executed copy came from the lesson cache (``seconds`` is then the copy's time)."""
 
     @property
     def ok(self) -> bool:
@@ -254,7 +257,8 @@ def _describe_failure(name: str, error: Exception, injected: bool) -> str:
 def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | os.PathLike | None = None,
                 out: str | os.PathLike | None = None, data: str | None = None, quick: bool = False,
                 only: list[str] | None = None, artifacts: str | os.PathLike | None = None,
-                parameters: dict[str, object] | None = None,
+                parameters: dict[str, object] | None = None, budgets: bool = False,
+                cache: bool = False, record: str | os.PathLike | None = None,
                 kernel_name: str = "python3", stop_on_error: bool = True,
                 log: Callable[[str], None] | None = print) -> list[LessonResult]:
     """Execute the lessons with papermill and write the executed copies to ``out``.
@@ -281,6 +285,17 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
         kernel's own log (TensorFlow's messages) in its ``logs/`` folder.
     parameters : dict, optional
         More parameters, injected into every lesson that declares them (they win).
+    budgets : bool
+        Run each lesson with its real-data budget (:mod:`fercourse.course.budgets`) and log the
+        planned minutes beside the measured ones: the publishing build on real FER2013.
+    cache : bool
+        Reuse an executed lesson whose cells, parameters, data and package are unchanged and whose
+        saved files are still there (:mod:`fercourse.course.lesson_cache`); entries are kept in the
+        artefact folder's ``cache/``.
+    record : path-like, optional
+        A results file (:func:`fercourse.course.results.results_path`): record in it what each lesson
+        glued, with its budget and time (:func:`fercourse.course.results.record_lesson`). For real
+        data at full or real-data budgets, never quick mode.
     kernel_name : str
         The Jupyter kernel; ``python3`` is the kernel of the Python running this function.
     stop_on_error : bool
@@ -307,10 +322,27 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
     folder.mkdir(parents=True, exist_ok=True)
     log = log or (lambda line: None)
     results = []
+    from fercourse.course.budgets import REAL_DATA_BUDGETS, real_data_budget
+    from fercourse.course.lesson_cache import LessonCache, lesson_key
+
+    store = LessonCache(folder / "cache") if cache else None
     for number, lesson in enumerate(lessons, start=1):
-        values = injected_parameters(lesson, data=data, quick=quick, artifacts=folder, extra=parameters)
+        extra = {**(real_data_budget(lesson.stem) if budgets else {}), **(parameters or {})}
+        values = injected_parameters(lesson, data=data, quick=quick, artifacts=folder, extra=extra)
         shown = ", ".join(f"{key}={value!r}" for key, value in values.items())
-        log(f"[{number}/{len(lessons)}] {lesson.stem} ({shown or 'defaults'}) ...")
+        planned = REAL_DATA_BUDGETS.get(lesson.stem) if budgets else None
+        plan = f", planned {planned.minutes:g} min" if planned else ""
+        key = lesson_key(lesson, values, data) if store else None
+        hit = store.get(lesson.stem, key) if store else None
+        if hit:
+            started = time.perf_counter()
+            shutil.copyfile(hit["notebook"], out / lesson.name)
+            results.append(LessonResult(lesson.stem, out / lesson.name, time.perf_counter() - started,
+                                        cached=True))
+            log(f"[{number}/{len(lessons)}] {lesson.stem}: unchanged, reused the cached run "
+                f"({hit['seconds']:.0f} s when it ran)")
+            continue
+        log(f"[{number}/{len(lessons)}] {lesson.stem} ({shown or 'defaults'}{plan}) ...")
         log_path = folder / "logs" / f"{lesson.stem}.kernel.log"
         log_path.parent.mkdir(exist_ok=True)
         log_path.write_bytes(b"")
@@ -331,6 +363,14 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
             mark_injected_cell(out / lesson.name, values)
         result = LessonResult(lesson.stem, out / lesson.name, time.perf_counter() - started, error)
         results.append(result)
+        if result.ok and store:
+            written = [lesson.parent / str(values[name]) for name in ARTIFACT_PARAMETERS if name in values]
+            store.put(lesson.stem, key, result.output, seconds=result.seconds, outputs=written)
+        if result.ok and record is not None:
+            from fercourse.course.results import record_lesson
+
+            record_lesson(result.output, parameters=values, seconds=result.seconds, data=data or "sample",
+                          path=record)
         log(f"[{number}/{len(lessons)}] {lesson.stem}: {'ok' if result.ok else 'FAILED'} in "
             f"{result.seconds:.1f} s" + ("" if result.ok else f"\n    {result.error}"))
         if error:

@@ -10,7 +10,8 @@ Modules, one job each:
 - :mod:`~fercourse.data.cache`: the on-disk cache keyed on path, size and modification time.
 - :mod:`~fercourse.data.synthetic`: the built-in synthetic sample.
 - :mod:`~fercourse.data.shapes`: float images, flat rows and row sequences for the models.
-- :mod:`~fercourse.data.splits`: validation splits, stratified subsamples and class weights.
+- :mod:`~fercourse.data.splits`: validation splits, stratified subsamples, class weights and
+  oversampling.
 - :mod:`~fercourse.data.duplicates`: exact duplicates within and across splits.
 - :mod:`~fercourse.data.disguise`: the per-face shift and flip ``prepare`` gives released test faces,
   so that a pixel lookup in the public FER2013 does not find them.
@@ -30,8 +31,8 @@ from fercourse.data.duplicates import DuplicateReport, find_duplicates, seen_in_
 from fercourse.data.lessons import QUICK_SIZES, lesson_data
 from fercourse.data.shapes import as_flat, as_image, as_sequence, to_float
 from fercourse.data.sources import FER2013_ENV, load
-from fercourse.data.splits import class_weights, stratified_subsample, train_val_split
+from fercourse.data.splits import class_weights, oversample, stratified_subsample, train_val_split
 
 __all__ = ["FER2013_ENV", "QUICK_SIZES", "Dataset", "DuplicateReport", "Split", "as_flat", "as_image",
            "as_sequence", "cache_dir", "class_weights", "find_duplicates", "lesson_data", "load",
-           "seen_in_train", "stratified_subsample", "to_float", "train_val_split"]
+           "oversample", "seen_in_train", "stratified_subsample", "to_float", "train_val_split"]

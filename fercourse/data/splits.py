@@ -1,4 +1,4 @@
-"""Validation splits, stratified subsamples and class weights."""
+"""Validation splits, stratified subsamples, class weights and balanced oversampling."""
 
 from __future__ import annotations
 
@@ -99,3 +99,45 @@ def class_weights(labels: np.ndarray) -> dict[int, float]:
     present = np.unique(labels)
     counts = np.bincount(labels, minlength=NUM_CLASSES)
     return {int(c): round(float(len(labels) / (len(present) * counts[c])), 4) for c in present}
+
+
+def oversample(labels: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Indices that balance the classes by drawing the smaller ones again, with replacement.
+
+    Every class present keeps all its rows once and is topped up with random repeats of its own
+    rows until it has as many as the largest class. Train on ``X[indices]``, ``y[indices]``; never
+    oversample a validation or test split (its repeats would count the same face several times).
+
+    Parameters
+    ----------
+    labels : array of shape (n,)
+        Integer labels 0-6.
+    seed : int
+        Seeds the repeats drawn: the same seed gives the same indices.
+
+    Returns
+    -------
+    np.ndarray
+        Shuffled row indices, ``k * max(count)`` of them for ``k`` classes present.
+
+    Examples
+    --------
+    >>> labels = np.array([0, 0, 0, 0, 1, 2, 2])
+    >>> indices = oversample(labels, seed=0)
+    >>> np.bincount(labels[indices]).tolist()
+    [4, 4, 4]
+    >>> set(np.flatnonzero(labels == 2)) <= set(indices)  # every original row is kept
+    True
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) == 0:
+        raise InputError("labels: expected a non-empty 1-D array of integer labels; "
+                         f"got shape {labels.shape}")
+    counts = np.bincount(labels, minlength=NUM_CLASSES)
+    target = counts.max()
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.flatnonzero(counts):
+        rows = np.flatnonzero(labels == label)
+        chosen += [rows, rng.choice(rows, size=target - len(rows), replace=True)]
+    return rng.permutation(np.concatenate(chosen))

@@ -11,7 +11,11 @@
 - :mod:`~fercourse.grading.model_check`: loads a submitted Keras model without running student code
   and checks that it predicts the submitted CSV (a2's accuracy points depend on it).
 - :mod:`~fercourse.grading.setup`: :func:`setup_course`, which releases the data to every assignment
-  and pins the answer key.
+  and pins the answer key and its public/private split.
+- :mod:`~fercourse.grading.split`: the test ids split into public and private parts, seeded by the salt.
+- :mod:`~fercourse.grading.verdicts`: the accuracies the grader records per submission (public, private,
+  all rows), read by :mod:`~fercourse.grading.leaderboard`, which ranks the class (public or final)
+  into a static HTML page and a CSV; :mod:`~fercourse.grading.pseudonyms` names students on it.
 
 ``autograder/nbgrader_config.py`` and the assignments import from here.
 """

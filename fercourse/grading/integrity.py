@@ -4,8 +4,8 @@ Defence in depth behind the sandbox (:mod:`fercourse.grading.sandbox`), and the 
 when it is turned off: :class:`GuardInstructorFiles` (last of
 ``c.Autograde.sanitize_preprocessors``) records, before the student's kernel starts,
 
-- the SHA-256 of ``nbgrader_config.py``, ``thresholds.json``, ``answer_key.pin.json`` and the
-  answer key,
+- the SHA-256 of ``nbgrader_config.py``, ``thresholds.json``, ``answer_key.pin.json``, the
+  answer key and the public/private split next to it,
 - a digest of every row of the gradebook,
 - a cheap signature (path, size, mtime; no content hashes: a class's autograded folders hold
   gigabytes of data) of every file under ``source/``, ``release/``, ``submitted/``,
@@ -28,6 +28,7 @@ from nbgrader.coursedir import CourseDirectory
 
 from fercourse.grading.preprocessors import _KEY, FercourseGrader, _where
 from fercourse.grading.setup import PIN_FILE
+from fercourse.grading.split import split_path
 
 SIGNED_FOLDERS = ("source", "release", "submitted", "autograded", "feedback")
 _SNAPSHOTS: dict[tuple[str, str, str], Snapshot] = {}
@@ -137,6 +138,9 @@ class _Guard(FercourseGrader):
                  self.thresholds_file: root / self.thresholds_file, PIN_FILE: root / PIN_FILE}
         if "path" in _KEY:
             files[f"the answer key {_KEY['path']}"] = Path(_KEY["path"])
+            split = split_path(_KEY["path"])
+            if split.exists():
+                files[f"the public/private split {split}"] = split
         return files
 
     def snapshot(self, resources) -> Snapshot:

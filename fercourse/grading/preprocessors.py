@@ -35,7 +35,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
@@ -45,7 +46,10 @@ from traitlets import Dict, Float, Integer, Unicode
 from fercourse.config import ANSWER_KEY_ENV
 from fercourse.errors import InputError
 from fercourse.grading import model_check
-from fercourse.submission import MAX_BYTES, AnswerKey, check_submission_bytes, score_checked
+from fercourse.grading.pseudonyms import pseudonym
+from fercourse.grading.split import PublicPrivateSplit, split_path
+from fercourse.grading.verdicts import part_scores, remove_verdicts, write_verdict
+from fercourse.submission import MAX_BYTES, AnswerKey, check_submission_bytes
 
 KEY_ENV = ANSWER_KEY_ENV
 FORMAT_CELL = "submission_format"
@@ -54,14 +58,20 @@ HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
 _KEY: dict[str, object] = {}  # path, key; filled on first use in the nbgrader process
 _VERDICTS: dict[tuple[str, str, str], dict] = {}
+_RECORDS: dict[tuple[str, str, str], dict] = {}  # for the leaderboard; written after the kernel ended
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of one graded cell: points (None for a failure) and the message shown."""
+    """The outcome of one graded cell: points (None for a failure) and the message shown.
+
+    ``scores`` (accuracy cells only) is what the leaderboard records: accuracies on all, the public
+    and the private test rows (:func:`fercourse.grading.verdicts.part_scores`); never shown.
+    """
 
     points: float | None
     message: str
+    scores: dict | None = field(default=None, repr=False, compare=False)
 
 
 def tiers_cleared(accuracy: float, thresholds: list[float]) -> int:
@@ -87,6 +97,10 @@ def load_thresholds(path: str | Path, assignment: str, dataset: str) -> list[flo
     except (KeyError, TypeError):
         raise InputError(f"{path}: no thresholds for assignment {assignment!r} and dataset {dataset!r}: "
                          f"expected {{\"{assignment}\": {{\"{dataset}\": [t1, t2, t3]}}}}") from None
+    if tiers is None:
+        raise InputError(f"{path}: assignment {assignment!r} has no {dataset} tiers yet (a placeholder of "
+                         f"`fercourse grade new`): run `fercourse grade calibrate {assignment} --data "
+                         "SOURCE`")
     if not tiers or not all(isinstance(t, (int, float)) and 0 < t <= 1 for t in tiers):
         raise InputError(f"{path}: thresholds for {assignment}/{dataset} are {tiers!r}: expected accuracies "
                          "in (0, 1]")
@@ -94,10 +108,14 @@ def load_thresholds(path: str | Path, assignment: str, dataset: str) -> list[flo
 
 
 def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[float],
-                           name: str = "submission.csv") -> dict[str, Verdict]:
+                           name: str = "submission.csv",
+                           split: PublicPrivateSplit | None = None) -> dict[str, Verdict]:
     """Verdicts for the format cell and the accuracy-tier cell from a submission's bytes.
 
-    ``data`` None means no file was submitted. Nothing here runs student code.
+    ``data`` None means no file was submitted. Nothing here runs student code. The tiers count
+    every test row (they were calibrated that way, and a tier stays a stable grade); with a
+    ``split`` the message shows the accuracy on the public rows only, never on the private ones
+    (:mod:`fercourse.grading.split`), and the verdict's ``scores`` keep both for the leaderboard.
 
     Examples
     --------
@@ -115,13 +133,23 @@ def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[
         not_scored = f"not scored: {name} is not valid (see the submission_format cell)"
         return {"format": Verdict(None, f"{name} is not valid:\n{problems}"),
                 "accuracy": Verdict(None, not_scored)}
-    result = score_checked(checked, key)
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    cleared = tiers_cleared(result["accuracy"], thresholds)
-    return {"format": Verdict(1, f"{name} is valid ({result['n']} rows; sha256 {digest}...)"),
-            "accuracy": Verdict(cleared, f"{name} as submitted (sha256 {digest}...): accuracy "
-                                         f"{result['accuracy']:.2f} on the hidden test labels, {cleared} of "
-                                         f"{len(thresholds)} tiers cleared")}
+    scores = part_scores(key, checked.predictions, split)
+    full_digest = hashlib.sha256(data).hexdigest()
+    digest = full_digest[:16]
+    cleared = tiers_cleared(scores["all"]["accuracy"], thresholds)
+    if scores["private"] is None:
+        measured = f"accuracy {scores['all']['accuracy']:.2f} on the hidden test labels, {cleared} of " \
+                   f"{len(thresholds)} tiers cleared"
+    else:
+        public = scores["public"]
+        measured = (f"public accuracy {public['accuracy']:.2f} on the {public['n']} public "
+                    f"test rows, {cleared} of {len(thresholds)} tiers cleared (the tiers count every test "
+                    f"row; the other {scores['private']['n']} rows are private and decide the final "
+                    "leaderboard)")
+    scores = {**scores, "submission_sha256": full_digest, "tiers_cleared": cleared,
+              "n_tiers": len(thresholds)}
+    return {"format": Verdict(1, f"{name} is valid ({scores['all']['n']} rows; sha256 {digest}...)"),
+            "accuracy": Verdict(cleared, f"{name} as submitted (sha256 {digest}...): {measured}", scores)}
 
 
 def _blank_environment_value(name: str) -> None:
@@ -175,6 +203,9 @@ class FercourseGrader(NbGraderPreprocessor):
                             ).tag(config=True)
     max_bytes = Integer(MAX_BYTES, help="Largest submission file read; larger ones fail the format cell."
                         ).tag(config=True)
+    split_sha256 = Unicode("", help="SHA-256 of the public/private split next to the answer key (written "
+                                    "by `fercourse grade setup`); empty for a course set up without one, "
+                                    "whose test rows then all count as public.").tag(config=True)
 
     def course_root(self) -> Path:
         """The nbgrader course folder (``CourseDirectory.root``), resolved."""
@@ -198,6 +229,40 @@ class FercourseGrader(NbGraderPreprocessor):
                                  "not grading")
             _KEY["key"] = key
         return _KEY["key"]  # type: ignore[return-value]
+
+    def split(self) -> PublicPrivateSplit | None:
+        """The public/private split next to the key, checked against its pin and the key once per process.
+
+        None for a course set up before splits existed (nothing pinned, no file): every test row
+        is then public, as the feedback has always shown it.
+        """
+        if "split" not in _KEY:
+            key, path = self.answer_key(), split_path(take_key_path())
+            if self.split_sha256:
+                split = PublicPrivateSplit.read(path, self.split_sha256)
+                split.check_covers(key.ids, f"the answer key {take_key_path()}")
+            elif path.exists():
+                raise InputError(f"{path} exists but no split is pinned (c.FercourseGrader.split_sha256 "
+                                 "is empty): nbgrader_config.py sets it from the split_sha256 that "
+                                 "`fercourse grade setup` writes to answer_key.pin.json; re-run setup or "
+                                 "set it")
+            else:
+                split = None
+                self.log.warning("fercourse: no public/private split (course set up before fercourse "
+                                 "wrote one): feedback and the leaderboard count every test row as public; "
+                                 "re-run `fercourse grade setup` with the same salt to add one")
+            _KEY["split"] = split
+        return _KEY["split"]  # type: ignore[return-value]
+
+    def pseudonym(self, student: str) -> str:
+        """The student's leaderboard pseudonym (keyed by the split's secret, else the key's hash)."""
+        split = self.split()
+        return pseudonym(student, split.pseudonym_secret if split else self.answer_key().sha256)
+
+    def autograded_folder(self, student: str, assignment: str) -> Path:
+        """``autograded/<student>/<assignment>/``: the kernel's working folder."""
+        coursedir = CourseDirectory(config=self.config)
+        return Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
 
     def graded_cells(self, nb) -> set[str]:
         """The grade_ids of this notebook's cells that are scored outside the kernel."""
@@ -235,6 +300,15 @@ class AfterModelCheck:
         return self.verdict().points
 
     @property
+    def explained(self) -> bool:
+        """Whether the submitted model explains the CSV (waits for the check)."""
+        return self._pending.result().explained
+
+    @property
+    def scores(self) -> dict | None:
+        return self._accuracy.scores
+
+    @property
     def message(self) -> str:
         return self.verdict().message
 
@@ -263,11 +337,15 @@ class SnapshotSubmission(FercourseGrader):
                              ).tag(config=True)
 
     def preprocess(self, nb, resources):
+        student, assignment, notebook = _where(resources)
+        for stale in remove_verdicts(self.autograded_folder(student, assignment)):
+            self.log.warning("fercourse: removed %s before the kernel starts (submitted, or left by an "
+                             "earlier run); the grader writes its own after the kernel ends", stale)
         if not self.graded_cells(nb):
             return nb, resources
-        student, assignment, notebook = _where(resources)
         self._drop_followed_links(Path(resources["metadata"]["path"]), student, assignment)
         key = self.answer_key()
+        split = self.split()
         thresholds = load_thresholds(self.course_root() / self.thresholds_file, assignment, self.dataset)
         path = Path(resources["metadata"]["path"]) / self.submission_file
         name = self.submission_file
@@ -275,7 +353,7 @@ class SnapshotSubmission(FercourseGrader):
             verdicts = {"format": Verdict(None, f"{name} is a symbolic link: expected a regular file"),
                         "accuracy": Verdict(None, f"not scored: {name} is a symbolic link")}
         elif not path.is_file():
-            verdicts = grade_submission_bytes(None, key, thresholds, name)
+            verdicts = grade_submission_bytes(None, key, thresholds, name, split)
         elif path.stat().st_size > self.max_bytes:
             megabytes = path.stat().st_size / 1e6
             message = f"{name} is {megabytes:.1f} MB, over the {self.max_bytes / 1e6:.0f} MB limit"
@@ -283,11 +361,14 @@ class SnapshotSubmission(FercourseGrader):
         else:
             with path.open("rb") as handle:
                 data = handle.read(self.max_bytes)
-            verdicts = grade_submission_bytes(data, key, thresholds, name)
+            verdicts = grade_submission_bytes(data, key, thresholds, name, split)
             if assignment in self.model_files and verdicts["accuracy"].points is not None:
                 verdicts["accuracy"] = self._model_explains(verdicts["accuracy"], path.parent, assignment,
                                                             data)
         _VERDICTS[(student, assignment, notebook)] = verdicts
+        _RECORDS[(student, assignment, notebook)] = {
+            "student": student, "assignment": assignment, "notebook": notebook,
+            "pseudonym": self.pseudonym(student), "split": "public/private" if split else "none"}
         accuracy = verdicts["accuracy"]  # reading a pending check's points would wait for it
         self.log.info("fercourse: %s/%s/%s scored before execution: format %s, accuracy tiers %s", student,
                       assignment, notebook, verdicts["format"].points,
@@ -308,13 +389,28 @@ class SnapshotSubmission(FercourseGrader):
     def _drop_followed_links(self, submitted: Path, student: str, assignment: str) -> None:
         """nbgrader copies a submitted symbolic link as its target's content: remove such copies
         from the kernel's working folder before the kernel starts (a link to the key would leak it)."""
-        coursedir = CourseDirectory(config=self.config)
-        autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+        autograded = self.autograded_folder(student, assignment)
         for link in submitted.rglob("*"):
             copy = autograded / link.relative_to(submitted)
             if link.is_symlink() and copy.is_file() and not copy.is_symlink():
                 copy.unlink()
                 self.log.warning("fercourse: %s is a symbolic link; removed its copy %s", link, copy)
+
+
+def leaderboard_record(record: dict, verdicts: dict) -> dict:
+    """The verdict file's record (:mod:`fercourse.grading.verdicts`) from one notebook's verdicts."""
+    accuracy = verdicts["accuracy"]
+    scores = accuracy.scores or {}
+    if verdicts["format"].points is None:
+        status, reason = "invalid", " ".join(verdicts["format"].message.split())
+    elif isinstance(accuracy, AfterModelCheck) and not accuracy.explained:
+        status, reason = "withheld", " ".join(accuracy.message.split())
+    else:
+        status, reason = "scored", None
+    return {**record, "status": status, "reason": reason,
+            "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **{name: scores.get(name) for name in ("all", "public", "private", "submission_sha256",
+                                                   "tiers_cleared", "n_tiers")}}
 
 
 def _outputs(verdict: Verdict, max_points: float) -> list:
@@ -337,9 +433,15 @@ class ApplyScores(FercourseGrader):
         cells = self.graded_cells(nb)
         student, assignment, notebook = _where(resources)
         verdicts = _VERDICTS.pop((student, assignment, notebook), None)
+        record = _RECORDS.pop((student, assignment, notebook), None)
         if cells and verdicts is None:
             raise InputError("ApplyScores found no verdicts: add fercourse.grading.SnapshotSubmission at "
                              "the end of c.Autograde.sanitize_preprocessors")
+        folder = self.autograded_folder(student, assignment)
+        for forged in remove_verdicts(folder):  # written by the student's kernel
+            self.log.warning("fercourse: removed %s, written while %s's kernel ran", forged, student)
+        if cells and record is not None:
+            write_verdict(folder, notebook, leaderboard_record(record, verdicts))
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             grade_id = meta.get("grade_id")

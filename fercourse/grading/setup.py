@@ -1,4 +1,5 @@
-"""Course setup: the released data for every assignment and the pinned answer key."""
+"""Course setup: the released data for every assignment, the pinned answer key and its public/private
+split."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fercourse.errors import InputError
+from fercourse.grading.split import DEFAULT_PUBLIC_FRACTION, PublicPrivateSplit, split_path
 
 PIN_FILE = "answer_key.pin.json"
 
@@ -22,11 +24,29 @@ class CourseData:
     n_train: int
     n_test: int
     test_disguised: bool = True
+    split: Path | None = None
+    n_public: int = 0
+
+
+def thresholds_set(source: str, dataset: str | None = None) -> str:
+    """Which thresholds set grades data from ``source``: ``dataset`` if given, else ``sample`` for the
+    built-in sample and ``fer2013`` for anything else.
+
+    Examples
+    --------
+    >>> thresholds_set("sample"), thresholds_set("../shared/fer2013"), thresholds_set("x.csv", "sample")
+    ('sample', 'fer2013', 'sample')
+    """
+    dataset = dataset or ("sample" if source == "sample" else "fer2013")
+    if dataset not in ("sample", "fer2013"):
+        raise InputError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
+    return dataset
 
 
 def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
                  n_train: int | None = None, n_test: int | None = None,
-                 salt: str = "fercourse", disguise_test: bool | None = None) -> CourseData:
+                 salt: str = "fercourse", disguise_test: bool | None = None,
+                 public_fraction: float = DEFAULT_PUBLIC_FRACTION) -> CourseData:
     """Prepare the course data for every assignment and pin the answer key.
 
     Runs :func:`fercourse.data.writers.prepare` on ``source``, copies ``train.csv`` and ``test.csv``
@@ -36,6 +56,10 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     ``"sample"``, else ``fer2013``). ``disguise_test`` (default: True for real data, False for
     the built-in sample) disguises the released test faces so that a pixel lookup in the public
     FER2013 does not find their labels (see :func:`~fercourse.data.writers.prepare`).
+
+    The test ids are split into a public part (``public_fraction`` of them) and a private part,
+    seeded by ``salt`` (:mod:`fercourse.grading.split`), written next to the key
+    (``<key>.split.json``, mode 0600) and pinned too (``split_sha256`` in the pin).
     """
     import shutil
     import tempfile
@@ -51,9 +75,9 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     if course in key_out.parents:
         raise InputError(f"--key-out {key_out} is inside the course folder {course}: keep the answer key "
                          "outside it, where nothing released, submitted or autograded can reach it")
-    dataset = dataset or ("sample" if source == "sample" else "fer2013")
-    if dataset not in ("sample", "fer2013"):
-        raise InputError(f"dataset {dataset!r}: expected 'sample' or 'fer2013' (the thresholds sets)")
+    if not 0 < public_fraction < 1:
+        raise InputError(f"--public-fraction {public_fraction}: expected a number strictly between 0 and 1")
+    dataset = thresholds_set(source, dataset)
     with tempfile.TemporaryDirectory() as scratch:
         data = load(source, n_train=n_train, n_test=n_test, progress=None)
         release = prepare(data, scratch, salt=salt, disguise_test=disguise_test)
@@ -69,8 +93,14 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
             key_out.chmod(0o600)
         shutil.copyfile(release.answer_key, key_out)
         key_out.chmod(0o600)
+    from fercourse.submission import read_ids
+
+    split = PublicPrivateSplit.from_ids(read_ids(key_out), salt, public_fraction)
+    split_sha256 = split.write(split_path(key_out))
     pin = {"sha256": release.answer_key_sha256, "dataset": dataset, "source": str(source),
-           "n_train": release.n_train, "n_test": release.n_test, "test_disguised": release.test_disguised}
+           "n_train": release.n_train, "n_test": release.n_test, "test_disguised": release.test_disguised,
+           "split_sha256": split_sha256, "public_fraction": public_fraction, "n_public": len(split.public),
+           "n_private": len(split.private)}
     (course / PIN_FILE).write_text(json.dumps(pin, indent=2) + "\n", encoding="utf-8")
     return CourseData(tuple(data_dirs), key_out, release.answer_key_sha256, dataset, release.n_train,
-                      release.n_test, release.test_disguised)
+                      release.n_test, release.test_disguised, split_path(key_out), len(split.public))

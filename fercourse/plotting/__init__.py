@@ -25,10 +25,13 @@ from fercourse.labels import EMOTION_COLORS
 from fercourse.plotting._common import PLOT_STYLE, use_plot_style
 from fercourse.plotting.data_plots import (
                                            plot_class_distribution,
+                                           plot_eigenfaces,
                                            plot_mean_faces,
                                            plot_pca_variance,
                                            plot_pixel_histogram,
+                                           plot_reconstructions,
                                            plot_sample_grid,
+                                           reconstruct,
 )
 from fercourse.plotting.model_plots import (
                                            plot_confusion_matrix,
@@ -37,6 +40,7 @@ from fercourse.plotting.model_plots import (
                                            plot_per_class_metrics,
                                            plot_rf_importance,
                                            plot_roc_curves,
+                                           plot_seed_spread,
                                            plot_training_curves,
 )
 from fercourse.plotting.saliency import plot_attention_rows, plot_saliency, saliency_map
@@ -44,8 +48,9 @@ from fercourse.plotting.saliency import plot_attention_rows, plot_saliency, sali
 __all__ = [
     "EMOTION_COLORS", "PLOT_STYLE", "use_plot_style",
     "plot_class_distribution", "plot_sample_grid", "plot_pixel_histogram", "plot_mean_faces",
-    "plot_pca_variance",
-    "plot_training_curves", "plot_confusion_matrix", "plot_per_class_metrics", "plot_rf_importance",
+    "plot_pca_variance", "plot_eigenfaces", "plot_reconstructions", "reconstruct",
+    "plot_training_curves", "plot_seed_spread", "plot_confusion_matrix", "plot_per_class_metrics",
+    "plot_rf_importance",
     "plot_roc_curves", "plot_misclassified", "plot_learning_rate_schedules", "saliency_map", "plot_saliency",
     "plot_attention_rows",
 ]

@@ -1,10 +1,11 @@
-"""Plots of the data: class counts, sample faces, pixel histograms, mean faces, PCA variance."""
+"""Plots of the data: class counts, sample faces, pixel histograms, mean faces, PCA (variance, eigenfaces,
+reconstructions)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from fercourse.data.shapes import to_layout
+from fercourse.data.shapes import FACE_SHAPE, IMAGE_SIZE, to_layout
 from fercourse.errors import InputError
 from fercourse.labels import EMOTION_COLORS, EMOTIONS, NUM_CLASSES
 from fercourse.plotting._common import (
@@ -183,4 +184,115 @@ def plot_pca_variance(data, n_components: int = 200, ax=None, *, thresholds=(0.8
     ax.set_ylabel("cumulative explained variance")
     ax.set_ylim(0, 1.02)
     ax.set_title("PCA on pixels: how many components keep the variance")
+    return ax
+
+
+def _fitted_pca(pca):
+    if getattr(pca, "components_", None) is None or pca.components_.shape[1] != IMAGE_SIZE * IMAGE_SIZE:
+        raise InputError(f"pca: expected a scikit-learn PCA fitted on flat 48x48 faces (2304 pixels); got "
+                         f"{type(pca).__name__} with components of shape "
+                         f"{getattr(getattr(pca, 'components_', None), 'shape', None)}")
+    return pca
+
+
+def plot_eigenfaces(pca, n: int = 8, ax=None):
+    """The mean face and the first ``n`` principal components ("eigenfaces") as 48x48 images.
+
+    Each component is stretched to the full gray range on its own: light and dark mark pixels that
+    move in opposite directions along that component (its sign is arbitrary).
+
+    Parameters
+    ----------
+    pca : sklearn.decomposition.PCA
+        Fitted on flat faces with pixels in [0, 1] (:func:`fercourse.data.as_flat`).
+    n : int
+        Components to show (capped by the number fitted).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> faces = np.random.default_rng(0).random((30, 2304))
+    >>> ax = plot_eigenfaces(PCA(5).fit(faces), n=3)
+    >>> [label.get_text() for label in ax.get_xticklabels()]
+    ['mean', 'PC 1', 'PC 2', 'PC 3']
+    """
+    pca = _fitted_pca(pca)
+    n = min(n, len(pca.components_))
+
+    def stretched(values):
+        span = values.max() - values.min()
+        return (values - values.min()) / (span if span else 1.0) * 255.0
+
+    tiles = [np.clip(pca.mean_, 0, 1).reshape(FACE_SHAPE) * 255.0] + [stretched(component).reshape(FACE_SHAPE)
+                                               for component in pca.components_[:n]]
+    ratios = pca.explained_variance_ratio_[:n]
+    ax = _new_axes(ax, (1.3 * (n + 1), 2.0))
+    _show_mosaic(ax, _mosaic(tiles, n + 1))
+    ax.set_xticks(_tile_centres(n + 1, pad=2), ["mean"] + [f"PC {k + 1}" for k in range(n)])
+    ax.set_yticks([])
+    ax.tick_params(length=0)
+    ax.set_title(f"Mean face and the first {n} components ({ratios.sum():.0%} of the variance)")
+    return ax
+
+
+def reconstruct(pca, images, n_components: int) -> np.ndarray:
+    """Faces rebuilt from their first ``n_components`` principal components, as (n, 48, 48) floats.
+
+    ``pca`` is fitted on :func:`fercourse.data.as_flat` pixels in [0, 1]; ``images`` come in any
+    layout and are scaled the same way, so the faces come back in [0, 1] (a little outside it where
+    few components cannot follow a face).
+
+    Projects each centred face on the first components and adds the mean back:
+    ``mean + (x - mean) W_k^T W_k`` with ``W_k`` the first ``n_components`` rows of
+    ``pca.components_``.
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> faces = np.random.default_rng(0).random((30, 2304))
+    >>> pca = PCA(30).fit(faces)
+    >>> bool(np.allclose(reconstruct(pca, faces, 30).reshape(30, -1), faces))  # all components: exact
+    True
+    """
+    pca = _fitted_pca(pca)
+    if not 1 <= n_components <= len(pca.components_):
+        raise InputError(f"n_components is {n_components}: expected 1 to {len(pca.components_)} "
+                         "(the components this PCA was fitted with)")
+    flat = to_layout(images, "flat", "images").astype(np.float64)
+    weights = pca.components_[:n_components]
+    rebuilt = pca.mean_ + (flat - pca.mean_) @ weights.T @ weights
+    return rebuilt.reshape(-1, *FACE_SHAPE)
+
+
+def plot_reconstructions(pca, images, n_components=(10, 50, 150), ax=None):
+    """A few faces (top row) and the same faces rebuilt from the first k components (one row per k).
+
+    Parameters
+    ----------
+    pca : sklearn.decomposition.PCA
+        Fitted on flat faces with pixels in [0, 1] (:func:`fercourse.data.as_flat`).
+    images : array of shape (m, 48, 48)
+        The faces to show, one column each (uint8 pixels, or floats in [0, 1]).
+    n_components : sequence of int
+        The k of each row (each at most the components fitted).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    faces = to_layout(images, "sequence")  # (m, 48, 48) in [0, 1]
+    rows = [list(faces)] + [list(np.clip(reconstruct(pca, faces, k), 0, 1)) for k in n_components]
+    columns = len(faces)
+    ax = _new_axes(ax, (1.3 * columns, 1.4 * len(rows)))
+    _show_mosaic(ax, _mosaic([tile for row in rows for tile in row], columns), vmax=1.0)
+    ax.set_yticks(_tile_centres(len(rows), pad=2), ["original"] + [f"k = {k}" for k in n_components])
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    ax.set_title("Faces rebuilt from their first k principal components")
     return ax

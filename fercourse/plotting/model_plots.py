@@ -1,5 +1,5 @@
 """Plots of trained models: training curves, confusion matrix, per-class metrics, importances, ROC,
-mistakes, learning-rate schedules."""
+mistakes, the spread of a score over seeds, learning-rate schedules."""
 
 from __future__ import annotations
 
@@ -267,6 +267,57 @@ def plot_misclassified(images, y_true, y_pred, n: int = 16, ax=None, *, proba=No
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(f"Misclassified: true>predicted ({len(wrong)} of {int((y_true != y_pred).sum())} mistakes)")
+    return ax
+
+
+def plot_seed_spread(results, metric: str, *, by: str = "setting", ax=None):
+    """Mean and standard deviation of ``metric`` per setting over several seeds, each seed as a dot.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        One row per run, with a column ``by`` (the setting, e.g. ``"l2"``) and a column ``metric``.
+        The settings are drawn in the order they first appear.
+    metric : str
+        The column to plot, e.g. ``"val macro-F1"``.
+    by : str
+        The column naming the setting.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Bars at the mean with error bars of one standard deviation (``ddof=1``; none for a single run).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"setting": ["none", "none", "l2", "l2"], "score": [0.3, 0.4, 0.5, 0.5]})
+    >>> ax = plot_seed_spread(runs, "score")
+    >>> [label.get_text() for label in ax.get_xticklabels()], ax.get_ylabel()
+    (['none', 'l2'], 'score')
+    """
+    missing = [column for column in (by, metric) if column not in getattr(results, "columns", ())]
+    if missing:
+        raise InputError(f"results: expected a table with columns {by!r} and {metric!r}; missing "
+                         f"{', '.join(map(repr, missing))}")
+    settings = list(dict.fromkeys(results[by]))
+    grouped = results.groupby(by, sort=False)[metric]
+    means, stds, counts = grouped.mean()[settings], grouped.std(ddof=1)[settings], grouped.size()[settings]
+    ax = _new_axes(ax)
+    positions = np.arange(len(settings))
+    ax.bar(positions, means, yerr=stds.fillna(0.0), capsize=6, color="#9ecae1", edgecolor="#3182bd",
+           label="mean ± std")
+    for position, setting in zip(positions, settings):
+        values = results.loc[results[by] == setting, metric].to_numpy()
+        ax.plot(np.full(len(values), position), values, "o", color="#08519c", markersize=4,
+                label="one seed" if position == 0 else None)
+    ax.set_xticks(positions, settings)
+    ax.set_xlabel(by)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} over {int(counts.min())}-{int(counts.max())} seeds per {by}"
+                 if counts.min() != counts.max() else f"{metric} over {int(counts.min())} seeds per {by}")
+    ax.legend()
     return ax
 
 

@@ -1,0 +1,52 @@
+"""The budgets the lessons run with on real FER2013 in the book build (``book build --data``).
+
+The lessons' own defaults are the budgets a student would give them on a GPU or an afternoon of CPU
+(the CNN's 40 epochs alone take about two hours on a 2-core CPU). The publishing build instead
+runs every lesson on real FER2013 with the shorter budgets below, chosen so that the whole build
+fits in 90 minutes on a 2-core CPU, and each executed lesson says which budget produced it (its
+build note, :func:`fercourse.course.runner.describe_build`). Parameters given with ``-p`` win.
+
+``minutes`` is the planned wall time per lesson on a 2-core CPU; the runner prints it beside the
+measured time, so a budget that no longer fits shows up in the build log.
+
+Examples
+--------
+>>> real_data_budget("05_cnn")["num_epochs"]
+12
+>>> real_data_budget("99_new")
+{}
+>>> sum(budget.minutes for budget in REAL_DATA_BUDGETS.values()) <= 90
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["REAL_DATA_BUDGETS", "LessonBudget", "real_data_budget"]
+
+
+@dataclass(frozen=True)
+class LessonBudget:
+    """One lesson's parameters in the real-data build and its planned minutes."""
+
+    minutes: float
+    parameters: dict[str, object] = field(default_factory=dict)
+
+
+#: Per lesson stem. Epoch budgets are per model the lesson trains (lesson 4 trains two, lesson 6 several).
+REAL_DATA_BUDGETS: dict[str, LessonBudget] = {
+    "01_eda": LessonBudget(3),
+    "02_baselines": LessonBudget(10),
+    "03_mlp": LessonBudget(8, {"num_epochs": 15}),
+    "04_recurrent": LessonBudget(16, {"num_epochs": 6}),
+    "05_cnn": LessonBudget(28, {"num_epochs": 12}),
+    "06_augmentation": LessonBudget(20, {"num_epochs": 4}),
+    "07_demo": LessonBudget(2),
+}
+
+
+def real_data_budget(stem: str) -> dict[str, object]:
+    """The parameters lesson ``stem`` runs with in the real-data build ({} for a lesson not listed)."""
+    budget = REAL_DATA_BUDGETS.get(stem)
+    return dict(budget.parameters) if budget else {}

@@ -1,0 +1,234 @@
+"""The one generated file of real-FER2013 figures that the Results page and the lessons read.
+
+Figures a quick build on the synthetic sample cannot produce (the shipped model's test score, the
+lessons run on real FER2013 at their full budgets) are written here by the commands that measure
+them, never typed by hand:
+
+- ``fercourse evaluate MODEL --data ../shared/fer2013 --record KEY`` records one model's score;
+- ``fercourse book build --data ../shared/fer2013`` (and ``fercourse notebooks run`` on real data,
+  not in quick mode) records, per lesson, the values the lesson glued (``myst_nb.glue``) and the
+  budget it ran with.
+
+The file is ``results/fer2013.json`` in the course checkout. :func:`render_markdown` turns it into
+the tables of the book's Results page; :func:`result_value` lets a lesson quote one figure.
+
+Examples
+--------
+>>> entry = {"title": "shipped model", "kind": "model", "measured": "2026-12-03",
+...          "metrics": {"accuracy": 0.6458, "macro_f1": 0.6221}}
+>>> validate_entry("model/shipped", entry)["metrics"]["accuracy"]
+0.6458
+>>> glued_value({"text/plain": "0.4321"})
+0.4321
+>>> glued_value({"application/papermill.record/text/plain": "'fear'"})
+'fear'
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import json
+import os
+import platform
+from pathlib import Path
+
+from fercourse.course.checkout import course_folders
+from fercourse.errors import InputError
+
+__all__ = ["RESULTS_NAME", "glued_value", "harvest_glue", "load_results", "record_lesson",
+           "record_result", "render_markdown", "result_value", "results_path", "validate_entry"]
+
+#: The results file, relative to the course checkout.
+RESULTS_NAME = Path("results") / "fer2013.json"
+ABOUT = ("Generated: real-FER2013 figures written by the commands that measured them "
+         "(fercourse evaluate --record, fercourse book build --data). Do not edit by hand; "
+         "the book's Results page and the lessons read it.")
+KINDS = ("model", "lesson")
+
+
+def results_path(course: str | os.PathLike | None = None) -> Path:
+    """``results/fer2013.json`` of the course checkout (``course``, or the current directory's).
+
+    Outside a checkout (an installed package run from elsewhere) it is ``./results/fer2013.json``.
+    """
+    if course is None:
+        try:
+            return course_folders().results_file
+        except FileNotFoundError:
+            return Path.cwd() / RESULTS_NAME
+    return course_folders(course).results_file
+
+
+def load_results(path: str | os.PathLike | None = None) -> dict:
+    """The results file as ``{"about": ..., "entries": {key: entry}}`` (empty entries if absent).
+
+    Raises
+    ------
+    fercourse.errors.InputError
+        The file exists but is not the JSON this module writes.
+    """
+    path = Path(path) if path is not None else results_path()
+    if not path.is_file():
+        return {"about": ABOUT, "entries": {}}
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: not valid JSON (line {error.lineno}: {error.msg}); it is generated, "
+                         "so restore it with git or delete it and measure again") from None
+    if not isinstance(results, dict) or not isinstance(results.get("entries"), dict):
+        raise InputError(f"{path}: expected an object with an 'entries' object (a fercourse results file)")
+    for key, entry in results["entries"].items():
+        validate_entry(key, entry, source=path)
+    return results
+
+
+def validate_entry(key: str, entry: dict, *, source: str | os.PathLike | None = None) -> dict:
+    """Check one entry's shape and return it; raises InputError naming the key and field."""
+    where = f"{source}: entry {key!r}" if source else f"entry {key!r}"
+    if not isinstance(entry, dict):
+        raise InputError(f"{where}: expected an object")
+    for field in ("title", "kind", "measured"):
+        if not isinstance(entry.get(field), str) or not entry[field]:
+            raise InputError(f"{where}: field {field!r} must be a non-empty string")
+    if entry["kind"] not in KINDS:
+        raise InputError(f"{where}: kind {entry['kind']!r}; expected one of {', '.join(KINDS)}")
+    values = entry.get("metrics" if entry["kind"] == "model" else "values")
+    if not isinstance(values, dict):
+        field = "metrics" if entry["kind"] == "model" else "values"
+        raise InputError(f"{where}: field {field!r} must be an object of measured values")
+    return entry
+
+
+def record_result(key: str, entry: dict, path: str | os.PathLike | None = None) -> Path:
+    """Add or replace one entry (with today's date and the library versions) and write the file.
+
+    The write is atomic (a temporary file renamed over the old one), so an interrupted run never
+    leaves half a file.
+    """
+    from fercourse.files import atomic_write_text
+    from fercourse.training.record import library_versions
+
+    path = Path(path) if path is not None else results_path()
+    entry = {"measured": _dt.date.today().isoformat(), **entry}
+    entry.setdefault("versions", library_versions())
+    entry.setdefault("machine", f"{platform.machine()}, {os.cpu_count()} CPUs")
+    validate_entry(key, entry)
+    results = load_results(path)
+    results["about"] = ABOUT
+    results["entries"][key] = entry
+    results["entries"] = dict(sorted(results["entries"].items()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_text(path, json.dumps(results, indent=2) + "\n")
+
+
+def glued_value(data: dict) -> object:
+    """The value behind one glue output: a Python literal when ``text/plain`` is one, else the text."""
+    # myst_nb.glue(..., display=False) stores it as application/papermill.record/text/plain
+    text = next((value for mime, value in data.items() if mime.endswith("text/plain")), "")
+    if isinstance(text, list):
+        text = "".join(text)
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def harvest_glue(executed: str | os.PathLike) -> dict[str, object]:
+    """The values an executed lesson glued with ``myst_nb.glue``, by name, in cell order."""
+    import nbformat
+
+    values: dict[str, object] = {}
+    for cell in nbformat.read(executed, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name and "data" in output:
+                values[name] = glued_value(output["data"])
+    return values
+
+
+def record_lesson(executed: str | os.PathLike, *, parameters: dict[str, object], seconds: float,
+                  data: str, path: str | os.PathLike | None = None) -> Path | None:
+    """Record what one lesson measured on real data: its glued values, budget and run time.
+
+    Returns the results file, or None when the lesson glued nothing (nothing to record).
+    """
+    import nbformat
+
+    executed = Path(executed)
+    values = harvest_glue(executed)
+    if not values:
+        return None
+    notebook = nbformat.read(executed, as_version=4)
+    title = next((line.lstrip("# ").strip() for cell in notebook.cells if cell.cell_type == "markdown"
+                  for line in cell.source.splitlines() if line.startswith("# ")), executed.stem)
+    budget = {name: value for name, value in parameters.items()
+              if name not in ("data", "model_path", "submission_path")}
+    return record_result(f"lesson/{executed.stem}", {
+        "title": title, "kind": "lesson", "data": Path(str(data)).name, "budget": budget,
+        "seconds": round(seconds, 1), "values": values,
+        "command": f"fercourse book build --data {Path(str(data)).name}"}, path)
+
+
+def result_value(key: str, name: str, path: str | os.PathLike | None = None, default: object = None):
+    """One recorded figure (``result_value("model/shipped", "accuracy")``), or ``default``.
+
+    A lesson uses it to quote a real-FER2013 figure measured elsewhere without typing it.
+    """
+    entry = load_results(path)["entries"].get(key)
+    if entry is None:
+        return default
+    return entry.get("metrics" if entry["kind"] == "model" else "values", {}).get(name, default)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    if isinstance(value, dict):
+        return ", ".join(f"`{k} = {v!r}`" for k, v in value.items()) or "defaults"
+    return str(value).replace("|", "\\|")
+
+
+def render_markdown(results: dict, kind: str = "model") -> str:
+    """The Results page's generated table(s) for ``kind``: ``"model"`` or ``"lesson"`` entries."""
+    entries = {key: entry for key, entry in results.get("entries", {}).items() if entry["kind"] == kind}
+    if kind == "model":
+        return _model_table(entries)
+    if kind == "lesson":
+        return _lesson_tables(entries)
+    raise ValueError(f"kind {kind!r}: expected one of {', '.join(KINDS)}")
+
+
+def _model_table(models: dict) -> str:
+    if not models:
+        return ("No model has been scored on real FER2013 in this checkout yet "
+                "(`fercourse evaluate MODEL --data ../shared/fer2013 --record KEY`).\n")
+    parts = ["| model | split | images | TTA | accuracy | macro-F1 | disgust recall | measured |",
+             "|---|---|---|---|---|---|---|---|"]
+    for entry in models.values():
+        metrics = entry["metrics"]
+        recall = metrics.get("per_class_recall", {}).get("disgust", "")
+        left_out = f" (without {metrics['left_out']} also in train)" if metrics.get("left_out") else ""
+        parts.append(f"| {entry['title']} | {entry.get('split', 'test')}{left_out} | {metrics.get('n', '')} "
+                     f"| {metrics.get('tta') or 'no'} | {_cell(metrics.get('accuracy', ''))} "
+                     f"| {_cell(metrics.get('macro_f1', ''))} | {_cell(recall)} | {entry['measured']} |")
+    commands = [entry["command"] for entry in models.values() if entry.get("command")]
+    if commands:
+        parts += ["", "Measured with:", "", "```bash", *dict.fromkeys(commands), "```"]
+    return "\n".join(parts) + "\n"
+
+
+def _lesson_tables(lessons: dict) -> str:
+    if not lessons:
+        return ("The lessons have not been run on real FER2013 in this checkout yet "
+                "(`make book-fer2013` runs them and records what they measure).\n")
+    parts = []
+    for entry in lessons.values():
+        minutes = entry.get("seconds", 0) / 60
+        parts += [f"**{entry['title']}**: run on `{entry.get('data', 'fer2013')}` on {entry['measured']} "
+                  f"with {_cell(entry.get('budget', {}))}, {minutes:.0f} min.", "",
+                  "| value | measured |", "|---|---|"]
+        parts += [f"| `{name}` | {_cell(value)} |" for name, value in entry["values"].items()
+                  if not isinstance(value, (list, dict))]
+        parts.append("")
+    return "\n".join(parts)

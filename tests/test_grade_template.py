@@ -1,0 +1,165 @@
+"""``fercourse grade new`` and ``grade calibrate`` without running a notebook: the template, the edits of
+the course files (comments and layout kept, wrong shapes refused) and the tiers' arithmetic."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from fercourse.errors import InputError
+
+CONFIG = '''c = get_config()  # noqa
+# Files the student submits.
+c.Autograde.exclude_overwriting = {"a1": ["submission.csv"],  # the baselines
+                                   "a2": ["submission.csv", "cnn.keras"],
+                                   }
+c.SnapshotSubmission.model_files = {}
+'''
+
+
+@pytest.fixture
+def course(tmp_path):
+    from fercourse.course.checkout import course_folders
+
+    root = tmp_path / "course"
+    (root / "source").mkdir(parents=True)
+    for name in ("nbgrader_config.py", "thresholds.json"):
+        shutil.copyfile(course_folders().autograder / name, root / name)
+    return root
+
+
+def test_config_edit_keeps_comments_and_layout():
+    from fercourse.grading.course_files import add_to_config_dict
+
+    text = add_to_config_dict(CONFIG, "c.Autograde.exclude_overwriting", "a3",
+                              ["submission.csv", "model.keras"])
+    indent = " " * len("c.Autograde.exclude_overwriting = {")
+    assert text == CONFIG.replace('"cnn.keras"],\n',
+                                  f'"cnn.keras"],\n{indent}"a3": ["submission.csv", "model.keras"],\n')
+    assert "# the baselines" in text and text.count('"a3"') == 1
+    namespace = {"get_config": lambda: type("C", (), {})()}
+    code = text.replace("c = get_config()  # noqa", "from types import SimpleNamespace as N\n"
+                        "c = N(Autograde=N(), SnapshotSubmission=N())")
+    exec(compile(code, "config", "exec"), namespace)  # noqa: S102 - our own test text
+    assert namespace["c"].Autograde.exclude_overwriting["a3"] == ["submission.csv", "model.keras"]
+    filled = add_to_config_dict(CONFIG, "c.SnapshotSubmission.model_files", "a3", "model.keras")
+    assert 'c.SnapshotSubmission.model_files = {"a3": "model.keras"}\n' in filled
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("x = 1\n", "expected exactly one `c.Autograde.exclude_overwriting = {...}`, found 0"),
+    ("c.Autograde.exclude_overwriting = {}\nc.Autograde.exclude_overwriting = {}\n", "found 2"),
+    ("c.Autograde.exclude_overwriting = dict(a1=[])\n",
+     "line 1: `c.Autograde.exclude_overwriting` is not a dict"),
+    ('c.Autograde.exclude_overwriting = {"a3": []}\n', "already has an entry 'a3'"),
+    ("c.Autograde.exclude_overwriting = {\n", "line 1: not valid Python"),
+])
+def test_config_edit_refuses_an_unexpected_shape(text, message):
+    from fercourse.grading.course_files import add_to_config_dict
+
+    with pytest.raises(InputError, match="nbgrader_config.py: ") as error:
+        add_to_config_dict(text, "c.Autograde.exclude_overwriting", "a3", [])
+    assert message in str(error.value)
+
+
+def test_thresholds_file_is_rewritten_in_its_own_layout(course):
+    from fercourse.grading.course_files import format_thresholds, read_thresholds_table
+
+    text = (course / "thresholds.json").read_text()
+    assert format_thresholds(read_thresholds_table(course / "thresholds.json")) == text
+
+
+def test_new_writes_the_notebook_and_registers_it_once(course):
+    import nbformat
+
+    from fercourse.grading import load_thresholds
+    from fercourse.grading.template import new_assignment
+
+    config_before = (course / "nbgrader_config.py").read_text()
+    made = new_assignment("a9_keras", course, kind="keras", title="Assignment 9")
+    notebook = nbformat.read(made.notebook, 4)
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells]
+    assert len(ids) == len(set(ids)) and notebook.cells[0].source.startswith("# Assignment 9\n")
+    graded = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in notebook.cells
+              if c.metadata["nbgrader"]["grade"]}
+    assert graded == {"model_architecture": 1, "saved_model_predicts": 1, "submission_format": 1,
+                      "accuracy_tiers": 3, "written_answer": 1}
+    assert [c.metadata.get("tags") for c in notebook.cells].count(["parameters"]) == 1
+    assert made.submitted_files == ("submission.csv", "model.keras") and made.points == 7
+    config = (course / "nbgrader_config.py").read_text()
+    assert config.startswith(config_before.split("c.Autograde.exclude_overwriting")[0])  # comments kept
+    assert '"a9_keras": ["submission.csv", "model.keras"]' in config and '"a9_keras": "model.keras"' in config
+    placeholder = json.loads((course / "thresholds.json").read_text())["a9_keras"]
+    assert placeholder == {"sample": None, "fer2013": None}
+    with pytest.raises(InputError, match="no sample tiers yet .*fercourse grade calibrate a9_keras"):
+        load_thresholds(course / "thresholds.json", "a9_keras", "sample")
+
+    before = {p: p.read_bytes() for p in (course / "nbgrader_config.py", course / "thresholds.json",
+                                          made.notebook)}
+    with pytest.raises(InputError, match="a9_keras already exists: not overwriting assignment 'a9_keras'"):
+        new_assignment("a9_keras", course)
+    (course / "source" / "a9_keras").rename(course / "source" / "moved")
+    with pytest.raises(InputError, match="already has an entry 'a9_keras'"):
+        new_assignment("a9_keras", course)  # the folder is gone, the thresholds entry is not
+    assert {p: (course / "source" / "moved" / p.name if p == made.notebook else p).read_bytes()
+            for p in before} == before
+    with pytest.raises(InputError, match="assignment name 'A9 x': expected lower-case letters"):
+        new_assignment("A9 x", course)
+
+
+def test_the_keras_template_passes_generate_assignment(course):
+    from fercourse.bench.grade import Course, nbgrader
+    from fercourse.grading.template import new_assignment
+
+    new_assignment("a9_keras", course, kind="keras")
+    nbgrader(Course(course, course / "none.csv", ""), "generate_assignment", "a9_keras")
+    released = (course / "release" / "a9_keras" / "a9_keras.ipynb").read_text()
+    assert "BEGIN SOLUTION" not in released and "keras.layers.Dense(128" not in released
+    assert "YOUR ANSWER HERE" in released and "BEGIN HIDDEN TESTS" not in released
+
+
+def test_tiers_leave_the_margin_and_refuse_without_room():
+    from fercourse.grading.calibrate import default_margin_rows, tiers_between
+
+    tiers = tiers_between(0.249, 0.326, 3589, default_margin_rows(3589))
+    assert tiers[0] >= 0.249 + 36 / 3589 and tiers[2] <= 0.326 - 36 / 3589 and tiers[0] < tiers[1] < tiers[2]
+    with pytest.raises(InputError) as error:
+        tiers_between(0.246, 0.2571, 280, 3)
+    assert str(error.value).startswith("the reference (accuracy 0.2571) beats the dummy (0.2460) by 3 of 280 "
+                                       "test rows; three tiers with a margin of 3 rows need at least 12")
+
+
+def test_calibrate_refuses_an_unknown_assignment(course):
+    from fercourse.grading.calibrate import calibrate
+
+    with pytest.raises(FileNotFoundError, match="a9_none.ipynb: no such notebook"):
+        calibrate("a9_none", "sample", course)
+
+
+def test_every_committed_assignment_is_registered_and_calibrated():
+    """Each assignment under autograder/source/ has its submitted files in the config and sample tiers
+    in thresholds.json; where the command calibrated them, the tiers are the recorded ones and sit
+    between the measured dummy and reference with the recorded margin."""
+    import ast
+
+    from fercourse.course.checkout import course_folders
+    from fercourse.grading import load_thresholds
+
+    root = course_folders().autograder
+    config = ast.parse((root / "nbgrader_config.py").read_text())
+    excluded = next(ast.literal_eval(node.value) for node in config.body if isinstance(node, ast.Assign)
+                    and ast.unparse(node.targets[0]) == "c.Autograde.exclude_overwriting")
+    table = json.loads((root / "thresholds.json").read_text())
+    assignments = sorted(p.parent.name for p in root.glob("source/*/*.ipynb"))
+    assert len(assignments) >= 4
+    for name in assignments:
+        assert "submission.csv" in excluded[name], name
+        tiers = load_thresholds(root / "thresholds.json", name, "sample")
+        assert len(tiers) == 3 and tiers == sorted(set(tiers)) and tiers[0] > 0.25, name
+        for dataset, record in table[name].get("calibration", {}).items():
+            margin = record["margin_rows"] / record["n_test"]
+            assert record["tiers"] == table[name][dataset], (name, dataset)
+            assert record["dummy_accuracy"] + margin <= record["tiers"][0] + 1e-4, (name, dataset)
+            assert record["tiers"][2] <= record["reference_accuracy"] - margin + 1e-4, (name, dataset)

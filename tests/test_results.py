@@ -1,0 +1,195 @@
+"""The generated real-FER2013 results file, the lesson cache and the real-data book build's plumbing."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fercourse.cli import main
+from fercourse.course import book, results
+from fercourse.course.budgets import REAL_DATA_BUDGETS
+from fercourse.course.lesson_cache import LessonCache, data_fingerprint, lesson_key
+from fercourse.course.runner import discover_lessons
+from fercourse.errors import InputError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _model_entry(accuracy=0.6458, left_out=0):
+    return {"title": "Shipped model", "kind": "model", "data": "fer2013", "split": "test",
+            "command": "fercourse evaluate pretrained --data fer2013 --split test --tta shift",
+            "metrics": {"n": 3589 - left_out, "left_out": left_out, "tta": "shift", "accuracy": accuracy,
+                        "macro_f1": 0.62, "per_class_recall": {"disgust": 0.5}}}
+
+
+def test_record_then_load_keeps_every_entry_with_date_and_versions(tmp_path):
+    path = tmp_path / "results" / "fer2013.json"
+    results.record_result("model/shipped", _model_entry(), path)
+    results.record_result("model/shipped-dedup", _model_entry(0.64, left_out=280), path)
+    results.record_result("model/shipped", _model_entry(0.65), path)  # measured again: replaced
+    loaded = results.load_results(path)
+    assert list(loaded["entries"]) == ["model/shipped", "model/shipped-dedup"]
+    entry = loaded["entries"]["model/shipped"]
+    assert entry["metrics"]["accuracy"] == 0.65
+    assert entry["measured"] == time.strftime("%Y-%m-%d") and entry["versions"]["keras"]
+    assert results.result_value("model/shipped-dedup", "accuracy", path) == 0.64
+    assert results.result_value("model/none", "accuracy", path, default="n/a") == "n/a"
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_rendered_tables_show_the_recorded_figures(tmp_path):
+    path = tmp_path / "fer2013.json"
+    results.record_result("model/shipped-dedup", _model_entry(0.6441, left_out=280), path)
+    loaded = results.load_results(path)
+    table = results.render_markdown(loaded, "model")
+    row = "| Shipped model | test (without 280 also in train) | 3309 | shift | 0.644 | 0.620 | 0.500 |"
+    assert row in table
+    assert "fercourse evaluate pretrained --data fer2013 --split test --tta shift" in table
+    assert "have not been run on real FER2013" in results.render_markdown(loaded, "lesson")
+
+
+def test_a_damaged_results_file_is_named_with_what_is_wrong(tmp_path):
+    path = tmp_path / "fer2013.json"
+    path.write_text('{"entries": {"model/x": {"title": "x", "kind": "model", "measured": "2026-12-03"}}}')
+    with pytest.raises(InputError, match=r"fer2013.json: entry 'model/x': field 'metrics' must be"):
+        results.load_results(path)
+    path.write_text("{not json")
+    with pytest.raises(InputError, match=r"fer2013.json: not valid JSON \(line 1"):
+        results.load_results(path)
+    with pytest.raises(InputError, match="kind 'table'; expected one of model, lesson"):
+        results.validate_entry("x", {"title": "x", "kind": "table", "measured": "today"})
+
+
+def test_book_fragments_render_the_checkouts_results_file(tmp_path):
+    course = tmp_path / "course"
+    (course / "notebooks").mkdir(parents=True)
+    (course / "book").mkdir()
+    (course / "book" / "_config.yml").write_text("title: x\n")
+    written = {path.name: path for path in book.write_fragments(course / "book")}
+    assert "No real-FER2013 figures are recorded" in written["_results.md"].read_text()
+    results.record_result("model/shipped", _model_entry(), course / "results" / "fer2013.json")
+    written = {path.name: path for path in book.write_fragments(course / "book")}
+    assert "| Shipped model | test | 3589 | shift | 0.646 |" in written["_results.md"].read_text()
+
+
+def _tiny_lesson(folder, body="x = 0.25"):
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                 "display_name": "Python 3"},
+                                                  "language_info": {"name": "python"}})
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Tiny lesson"),
+        nbformat.v4.new_code_cell("data = 'sample'\nquick = False\nnum_epochs = 2",
+                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(f"from myst_nb import glue\n{body}\nglue('share', x * num_epochs, "
+                                  "display=False)\nglue('name', 'happy', display=False)"),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / "01_tiny.ipynb")
+    return folder / "01_tiny.ipynb"
+
+
+def test_cache_key_follows_cells_parameters_and_data(tmp_path):
+    lesson = _tiny_lesson(tmp_path / "notebooks")
+    data = tmp_path / "faces"
+    (data / "train" / "happy").mkdir(parents=True)
+    (data / "train" / "happy" / "1.png").write_bytes(b"a")
+    key = lesson_key(lesson, {"num_epochs": 2}, str(data))
+    assert key == lesson_key(lesson, {"num_epochs": 2}, str(data))
+    assert key != lesson_key(lesson, {"num_epochs": 3}, str(data))
+    (data / "train" / "happy" / "2.png").write_bytes(b"b")
+    assert key != (key := lesson_key(lesson, {"num_epochs": 2}, str(data)))
+    _tiny_lesson(tmp_path / "notebooks", body="x = 0.5")
+    assert key != lesson_key(lesson, {"num_epochs": 2}, str(data))
+    assert data_fingerprint("sample") == "sample"
+
+
+def test_cache_entry_is_dropped_when_a_saved_file_changed(tmp_path):
+    executed, model = tmp_path / "01_tiny.ipynb", tmp_path / "cnn.keras"
+    executed.write_text("{}")
+    model.write_bytes(b"weights")
+    store = LessonCache(tmp_path / "cache")
+    store.put("01_tiny", "k1", executed, seconds=12.0, outputs=[model, tmp_path / "never-written.csv"])
+    assert store.get("01_tiny", "k1")["seconds"] == 12.0
+    assert store.get("01_tiny", "k2") is None
+    model.write_bytes(b"other weights")
+    assert store.get("01_tiny", "k1") is None
+
+
+def test_real_data_budgets_cover_every_lesson_within_90_minutes():
+    lessons = [path.stem for path in discover_lessons(REPO_ROOT / "notebooks")]
+    assert sorted(REAL_DATA_BUDGETS) == lessons
+    assert sum(budget.minutes for budget in REAL_DATA_BUDGETS.values()) <= 90
+
+
+@pytest.mark.slow
+def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsys):
+    """The publishing build's path on a toy lesson: budgets injected, second run cached, values recorded."""
+    course = tmp_path / "course"
+    _tiny_lesson(course / "notebooks")
+    (course / "book").mkdir()
+    (course / "book" / "_config.yml").write_text("title: x\n")
+    faces = tmp_path / "faces"
+    (faces / "train" / "happy").mkdir(parents=True)
+    arguments = ["notebooks", "run", "--course", str(course), "--data", str(faces), "-p", "num_epochs", "4"]
+
+    assert main(arguments) == 0
+    recorded = results.load_results(course / "results" / "fer2013.json")["entries"]["lesson/01_tiny"]
+    assert recorded["values"] == {"share": 1.0, "name": "happy"}
+    assert recorded["budget"] == {"num_epochs": 4} and recorded["title"] == "Tiny lesson"
+    executed = course / "book" / "lessons" / "01_tiny.ipynb"
+    assert "`num_epochs = 4`" in nbformat.read(executed, as_version=4).cells[1].source
+    assert len(list((course / "artifacts" / "faces-full" / "cache").glob("01_tiny.*.ipynb"))) == 1
+
+    executed.unlink()
+    capsys.readouterr()
+    assert main(arguments) == 0  # unchanged: copied back from the cache
+    assert executed.is_file()
+    assert "01_tiny: unchanged, reused the cached run" in capsys.readouterr().err
+    assert json.loads((course / "results" / "fer2013.json").read_text())["entries"]["lesson/01_tiny"]
+
+    assert main([*arguments[:-1], "5"]) == 0  # another budget: runs again
+    values = results.load_results(course / "results" / "fer2013.json")["entries"]["lesson/01_tiny"]["values"]
+    assert values["share"] == 1.25
+
+
+def test_record_refuses_the_sample(capsys):
+    assert main(["evaluate", "pretrained", "--data", "sample", "--record", "model/x"]) == 1
+    assert "the built-in sample's scores are smoke tests" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.fer2013
+def test_book_build_on_a_real_fer2013_slice(fer2013_root, tmp_path, capsys):
+    """`fercourse book build --data FER2013` on a small slice of the real faces: the lessons run at the
+    real-data budgets, say so on their page, record what they glue, and a rebuild reuses them."""
+    import shutil
+
+    faces = tmp_path / "fer2013-slice"
+    for split, count in (("train", 60), ("test", 15)):
+        for folder in sorted(path for path in (fer2013_root / split).iterdir() if path.is_dir()):
+            (faces / split / folder.name).mkdir(parents=True)
+            for image in sorted(folder.iterdir())[:count]:
+                shutil.copy(image, faces / split / folder.name / image.name)
+    course = tmp_path / "course"
+    shutil.copytree(REPO_ROOT / "notebooks", course / "notebooks")
+    shutil.copytree(REPO_ROOT / "book", course / "book", ignore=shutil.ignore_patterns("_build", "lessons"))
+    arguments = ["book", "build", "--course", str(course), "--data", str(faces), "--only", "01", "02"]
+
+    assert main(arguments) == 0, capsys.readouterr().err
+    html = (course / "book" / "_build" / "html" / "lessons" / "02_baselines.html").read_text()
+    assert "This page was run on <code" in html and "fer2013-slice" in html
+    recorded = results.load_results(course / "results" / "fer2013.json")["entries"]
+    assert {"lesson/01_eda", "lesson/02_baselines"} <= set(recorded)
+    assert all(recorded[key]["data"] == "fer2013-slice" and recorded[key]["values"]
+               for key in ("lesson/01_eda", "lesson/02_baselines"))
+    results_page = (course / "book" / "_build" / "html" / "results.html").read_text()
+    assert "fer2013-slice" in results_page and "The lessons have not been run" not in results_page
+
+    capsys.readouterr()
+    assert main(arguments) == 0
+    err = capsys.readouterr().err
+    assert "01_eda: unchanged, reused the cached run" in err and "02_baselines: unchanged" in err
