@@ -400,3 +400,71 @@ def test_the_course_config_checks_the_keras_assignments_models():
     assert snapshot.model_files == {"a2_cnn": "cnn.keras", "a3_mlp": "model.keras",
                                     "a4_competition": "model.keras"}
     assert (snapshot.min_model_agreement, snapshot.max_model_bytes) == (0.99, 64 * 1024 * 1024)
+
+
+# --- a2's architecture cell: a CNN the student writes with keras.layers passes, a non-CNN does not ---
+
+def a2_reference_make_cnn():
+    """The make_cnn of a2's reference solution, run from the source notebook as a student's would be."""
+    from fercourse.bench.grade import Course, reference_function
+
+    course = Course(Path(__file__).resolve().parents[1] / "autograder", Path("unused"), "")
+    return reference_function(course, "a2_cnn", "make_cnn", "make_cnn")
+
+
+def test_a2_reference_is_written_with_keras_layers_and_passes_every_check(tmp_path):
+    from fercourse.grading.architecture import cnn_problems
+    from fercourse.models import build_model
+
+    make_cnn = a2_reference_make_cnn()
+    model = make_cnn()
+    assert cnn_problems(model) == []
+    # the network the a2 tiers were calibrated with (autograder/README.md, Thresholds), written out
+    packaged = build_model("cnn", variant="bn", augment=True, seed=0)
+    types = [type(layer).__name__ for layer in model.layers]
+    assert types == [type(layer).__name__ for layer in packaged.layers]
+    assert model.count_params() == packaged.count_params()
+    model.save(tmp_path / "cnn.keras")
+    config = inspect_keras_file((tmp_path / "cnn.keras").read_bytes())  # the grader's allow-list accepts it
+    assert config["class_name"] == "Functional"
+
+
+def test_cnn_problems_name_what_a_non_cnn_lacks():
+    from fercourse.grading.architecture import cnn_problems
+
+    def compiled(model):
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    flip = keras.layers.RandomFlip("horizontal")
+    mlp = compiled(keras.Sequential([keras.Input((48, 48, 1)), flip, keras.layers.Flatten(),
+                                     keras.layers.Dense(64, activation="relu"),
+                                     keras.layers.Dense(7, activation="softmax")]))
+    assert cnn_problems(mlp) == [
+        "expected at least 2 convolution layers (keras.layers.Conv2D); found 0",
+        "expected a pooling layer (keras.layers.MaxPooling2D, say) or a strided convolution"]
+    # named like the package builder's layers, but no convolution: names do not count, types do
+    disguised = compiled(keras.Sequential([keras.Input((48, 48, 1)),
+                                           keras.layers.RandomFlip(name="augmentation"),
+                                           keras.layers.Flatten(name="conv2d"),
+                                           keras.layers.Dense(7, activation="softmax", name="conv2d_1")]))
+    assert "found 0" in cnn_problems(disguised)[0]
+    strided = compiled(keras.Sequential([keras.Input((48, 48, 1)), keras.layers.RandomRotation(0.05),
+                                         keras.layers.Conv2D(8, 3, strides=2, name="first"),
+                                         keras.layers.Conv2D(8, 3, strides=2, name="second"),
+                                         keras.layers.GlobalAveragePooling2D(),
+                                         keras.layers.Dense(7, activation="softmax")]))
+    assert cnn_problems(strided) == []  # any names, pooling by stride
+    no_augmentation = tiny_model(keras.layers.Conv2D(4, 3))
+    problems = cnn_problems(no_augmentation)
+    assert problems == ["expected training-time augmentation: a keras.layers.Random... layer (RandomFlip, "
+                        "RandomRotation, ...)",
+                        "expected a compiled model: call model.compile(optimizer=..., loss=...)"]
+    wrong_output = compiled(keras.Sequential([keras.Input((48, 48)), keras.layers.Reshape((48, 48, 1)),
+                                              keras.layers.RandomFlip(), keras.layers.Conv2D(4, 3),
+                                              keras.layers.MaxPooling2D(), keras.layers.Conv2D(4, 3),
+                                              keras.layers.Flatten(), keras.layers.Dense(3)]))
+    assert cnn_problems(wrong_output)[:2] == [
+        "expected input shape (None, 48, 48, 1), one gray 48x48 face; got (None, 48, 48)",
+        "expected output shape (None, 7), one probability per emotion; got (None, 3)"]
+    assert cnn_problems("not a model") == ["expected a keras.Model; got str"]

@@ -280,3 +280,34 @@ def test_saliency_rejects_bad_input(tiny_cnn):
         plotting.plot_saliency(tiny_cnn, np.zeros((32, 32)))
     with pytest.raises(ValueError, match="method"):
         plotting.saliency_map(tiny_cnn, np.zeros((48, 48)), method="lime")
+
+
+def test_attention_rows_draw_one_bar_per_row_on_one_scale():
+    faces = np.full((3, 48, 48), 128, dtype=np.uint8)
+    weights = np.full((3, 48), 1 / 48)
+    weights[1] = 0.0
+    weights[1, 10] = 1.0  # all of face 1's attention on row 11
+    ax = plotting.plot_attention_rows(faces, weights, labels=[0, 3, 6], columns=3)
+    bars = ax.patches
+    assert len(bars) == 3 * 48
+    widths = np.array([bar.get_width() for bar in bars]).reshape(3, 48)
+    assert widths[1].argmax() == 10 and widths[1].max() == pytest.approx(widths.max())
+    assert widths[0].max() < widths[1].max() / 40  # same scale for every face
+    assert [text.get_text() for text in ax.texts] == ["angry", "happy", "neutral"]
+    with pytest.raises(ValueError, match=r"weights: expected one weight per image row, shape \(3, 48\); "
+                                         r"got \(3, 47\)"):
+        plotting.plot_attention_rows(faces, weights[:, :47])
+
+
+def test_learning_rate_schedules_share_one_axis_in_epochs():
+    from fercourse.models import step_decay
+
+    ax = plotting.plot_learning_rate_schedules({"constant": 1e-3, "step": step_decay(1e-3, drop_every=10,
+                                                                                     factor=0.5)},
+                                               total_steps=30, steps_per_epoch=10)
+    constant, step = ax.get_lines()
+    assert step.get_xdata()[-1] == 3.0 and ax.get_xlabel() == "epoch"
+    assert step.get_ydata()[0] == pytest.approx(1e-3) and step.get_ydata()[-1] == pytest.approx(1.25e-4)
+    assert set(constant.get_ydata()) == {1e-3}
+    with pytest.raises(ValueError, match="total_steps is 0: expected a positive whole number of steps"):
+        plotting.plot_learning_rate_schedules({"constant": 1e-3}, 0)

@@ -155,16 +155,41 @@ def baseline_submission(course: Course, assignment: str, name: str, **params) ->
         return path.read_bytes()
 
 
+def reference_function(course: Course, assignment: str, grade_id: str, name: str, *, seed: int = 0):
+    """The function ``name`` that the reference solution in cell ``grade_id`` defines.
+
+    The assignment's imports cell (``<short name>_imports``, e.g. ``a2_imports``) runs first, in a
+    fresh namespace holding ``seed``, so the solution sees the names a student's notebook has.
+    """
+    import nbformat
+
+    notebook = nbformat.read(course.root / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    imports_id = f"{assignment.split('_')[0]}_imports"
+    imports = [cell.source for cell in notebook.cells
+               if cell.metadata.get("nbgrader", {}).get("grade_id") == imports_id]
+    code = solutions(course, assignment)
+    if not imports or grade_id not in code:
+        raise InputError(f"{assignment}.ipynb: expected an imports cell {imports_id!r} and a solution cell "
+                         f"{grade_id!r}")
+    namespace: dict = {"seed": seed}
+    exec(compile(imports[0] + "\n" + code[grade_id], f"{assignment}.ipynb", "exec"), namespace)  # noqa: S102
+    return namespace[name]
+
+
 def train_reference_cnn(course: Course, out: Path, *, epochs: int, seed: int = 0) -> bytes:
-    """Train a2_cnn's reference model as the notebook does, save it to ``out``; return submission bytes."""
+    """Train a2_cnn's reference model as the notebook does, save it to ``out``; return submission bytes.
+
+    The network is the one the notebook's reference ``make_cnn`` writes (:func:`reference_function`).
+    """
     from fercourse import set_seed
     from fercourse.data import load
-    from fercourse.models import build_model, fit_or_load, model_input
+    from fercourse.models import fit_or_load, model_input
     from fercourse.submission import write_submission
 
+    make_cnn = reference_function(course, "a2_cnn", "make_cnn", "make_cnn", seed=seed)
     set_seed(seed)
     data = load(course.data_dir("a2_cnn"), cache=False, progress=None)
-    model, _ = fit_or_load(out, lambda: build_model("cnn", variant="bn", augment=True, seed=seed),
+    model, _ = fit_or_load(out, make_cnn,
                            model_input("cnn", data.train.X), data.train.y, epochs=epochs, batch_size=64,
                            validation_split=0.1, verbose=0)
     predictions = model.predict(model_input("cnn", data.test.X), batch_size=256, verbose=0).argmax(axis=1)

@@ -1,4 +1,4 @@
-"""Training helpers: callbacks, fit-or-load and an optional tuner search.
+"""Training helpers: callbacks, fit-or-load and a small hyperparameter search.
 
 Learning-rate schedules are in :mod:`fercourse.models.schedules`.
 
@@ -9,6 +9,7 @@ to ``fit`` as ``class_weight=``. Seed everything with :func:`fercourse.set_seed`
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -118,7 +119,7 @@ def fit_or_load(path: str | os.PathLike, build_fn: Callable, x, y, **fit_kwargs)
 def tune(build_fn: Callable, x, y, *, validation_data, max_trials: int = 5, epochs: int = 5,
          directory: str | os.PathLike = "tuner", project_name: str = "fercourse", seed: int = 0,
          **fit_kwargs):
-    """Random hyperparameter search on a small budget with keras-tuner (the ``tuner`` extra).
+    """Random hyperparameter search on a small budget with keras-tuner (installed with fercourse).
 
     Parameters
     ----------
@@ -139,6 +140,11 @@ def tune(build_fn: Callable, x, y, *, validation_data, max_trials: int = 5, epoc
     ------
     ImportError
         keras-tuner is not installed (``pip install 'fercourse[tuner]'``).
+
+    Notes
+    -----
+    Only the best model's weights are restored, not its optimizer state: Keras's warning that
+    the optimizer variables were skipped is silenced, the model predicts and trains on as usual.
     """
     try:
         import keras_tuner
@@ -149,7 +155,10 @@ def tune(build_fn: Callable, x, y, *, validation_data, max_trials: int = 5, epoc
                                      directory=str(directory), project_name=project_name, overwrite=True)
     tuner.search(x, y, validation_data=validation_data, epochs=epochs, **fit_kwargs)
     best = tuner.get_best_hyperparameters(1)[0]
-    return tuner.get_best_models(1)[0], dict(best.values)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        best_model = tuner.get_best_models(1)[0]
+    return best_model, dict(best.values)
 
 
 def steps_per_epoch(n_samples: int, batch_size: int) -> int:

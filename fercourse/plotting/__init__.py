@@ -35,6 +35,7 @@ from fercourse.plotting.data_plots import (
 )
 from fercourse.plotting.model_plots import (
                                            plot_confusion_matrix,
+                                           plot_learning_rate_schedules,
                                            plot_misclassified,
                                            plot_per_class_metrics,
                                            plot_rf_importance,
@@ -42,7 +43,7 @@ from fercourse.plotting.model_plots import (
                                            plot_seed_spread,
                                            plot_training_curves,
 )
-from fercourse.plotting.saliency import plot_saliency, saliency_map
+from fercourse.plotting.saliency import plot_attention_rows, plot_saliency, saliency_map
 
 __all__ = [
     "EMOTION_COLORS", "PLOT_STYLE", "use_plot_style",
@@ -50,5 +51,6 @@ __all__ = [
     "plot_pca_variance", "plot_eigenfaces", "plot_reconstructions", "reconstruct",
     "plot_training_curves", "plot_seed_spread", "plot_confusion_matrix", "plot_per_class_metrics",
     "plot_rf_importance",
-    "plot_roc_curves", "plot_misclassified", "saliency_map", "plot_saliency",
+    "plot_roc_curves", "plot_misclassified", "plot_learning_rate_schedules", "saliency_map", "plot_saliency",
+    "plot_attention_rows",
 ]

@@ -1,5 +1,5 @@
 """Plots of trained models: training curves, confusion matrix, per-class metrics, importances, ROC,
-mistakes, and the spread of a score over seeds."""
+mistakes, the spread of a score over seeds, learning-rate schedules."""
 
 from __future__ import annotations
 
@@ -317,5 +317,45 @@ def plot_seed_spread(results, metric: str, *, by: str = "setting", ax=None):
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} over {int(counts.min())}-{int(counts.max())} seeds per {by}"
                  if counts.min() != counts.max() else f"{metric} over {int(counts.min())} seeds per {by}")
+    ax.legend()
+    return ax
+
+
+def plot_learning_rate_schedules(schedules: Mapping, total_steps: int, ax=None, *, steps_per_epoch=None):
+    """Learning rate against optimizer step for several schedules on one axis.
+
+    Parameters
+    ----------
+    schedules : mapping
+        Name -> a Keras ``LearningRateSchedule`` (anything callable on a step) or a constant rate.
+    total_steps : int
+        The steps drawn, 0 to ``total_steps``.
+    ax : matplotlib.axes.Axes, optional
+    steps_per_epoch : int, optional
+        When given, the x axis counts epochs instead of steps.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> halved = lambda step: 1e-3 / (1 + step // 50)  # noqa: E731
+    >>> ax = plot_learning_rate_schedules({"constant": 1e-3, "halved": halved}, 100)
+    >>> [line.get_label() for line in ax.get_lines()], round(float(ax.get_lines()[1].get_ydata()[-1]), 6)
+    (['constant', 'halved'], 0.000333)
+    """
+    if not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
+        raise InputError(f"total_steps is {total_steps!r}: expected a positive whole number of steps")
+    steps = np.arange(total_steps + 1)
+    ax = _new_axes(ax, (7.0, 3.8))
+    x = steps / steps_per_epoch if steps_per_epoch else steps
+    for name, schedule in schedules.items():
+        rates = ([float(schedule(int(step))) for step in steps] if callable(schedule)
+                 else np.full(len(steps), float(schedule)))
+        ax.plot(x, rates, label=name)
+    ax.set_xlabel("epoch" if steps_per_epoch else "optimizer step")
+    ax.set_ylabel("learning rate")
+    ax.set_title("Learning-rate schedules")
     ax.legend()
     return ax

@@ -1,13 +1,13 @@
-"""Where a CNN looked: Grad-CAM and input-gradient saliency maps."""
+"""Where a model looked: Grad-CAM and input-gradient saliency maps for a CNN, attention over image rows."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from fercourse.data.shapes import FACE_SHAPE, NUM_PIXELS, to_layout
+from fercourse.data.shapes import FACE_SHAPE, IMAGE_SIZE, NUM_PIXELS, to_layout
 from fercourse.errors import InputError
 from fercourse.labels import EMOTIONS
-from fercourse.plotting._common import _new_axes
+from fercourse.plotting._common import _check_images, _mosaic, _new_axes, _show_mosaic
 
 
 def _one_image(image) -> np.ndarray:
@@ -123,4 +123,53 @@ def plot_saliency(model, image, ax=None, *, class_index: int | None = None, meth
         title = f"true {EMOTIONS[int(true_label)]}\npred {title}"
     ax.set_title(title, fontsize=9)
     ax.set_axis_off()
+    return ax
+
+
+def plot_attention_rows(images, weights, ax=None, *, labels=None, columns: int = 6):
+    """Faces with the attention weight of each of their 48 rows drawn as a bar beside the row.
+
+    Parameters
+    ----------
+    images : array of shape (n, 48, 48)
+    weights : array of shape (n, 48)
+        One weight per image row and face, e.g. the softmax of an additive attention layer over
+        the rows (:class:`fercourse.models.layers.AdditiveAttention`).
+    ax : matplotlib.axes.Axes, optional
+    labels : array of shape (n,), optional
+        Emotion of each face, written under it.
+    columns : int
+        Faces per row of the figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Each face in gray with a red bar per row, all bars on one scale (the longest is the largest
+        weight shown); the dotted line marks the uniform weight 1/48.
+    """
+    images = _check_images(images)
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (len(images), IMAGE_SIZE):
+        raise InputError(f"weights: expected one weight per image row, shape ({len(images)}, {IMAGE_SIZE}); "
+                         f"got {weights.shape}")
+    columns = max(1, min(columns, len(images)))
+    rows = -(-len(images) // columns)
+    bar_room, pad = 26, 36  # the bars sit in the gap right of each face
+    step = IMAGE_SIZE + pad
+    ax = _new_axes(ax, (columns * 2.6, rows * 2.1 + 0.4))
+    _show_mosaic(ax, _mosaic([face.astype(float) for face in images], columns, pad=pad))
+    scale = bar_room / max(weights.max(), 1e-12)
+    for k, row_weights in enumerate(weights):
+        top, left = (k // columns) * step, (k % columns) * step + IMAGE_SIZE + 2
+        ax.barh(top + np.arange(IMAGE_SIZE), row_weights * scale, left=left, height=1.0, color="#d62728")
+        ax.plot([left + scale / IMAGE_SIZE] * 2, [top - 0.5, top + IMAGE_SIZE - 0.5], ":", color="#555555",
+                linewidth=0.8)
+        if labels is not None:
+            ax.text(left - 2 - IMAGE_SIZE / 2, top + IMAGE_SIZE + 1, EMOTIONS[int(labels[k])], ha="center",
+                    va="top", fontsize=7)
+    ax.set_xlim(-0.5, columns * step - pad + bar_room + 4)
+    ax.set_ylim(rows * step - pad + (10 if labels is not None else 0), -0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title("Attention weight of each image row (dotted: uniform 1/48)")
     return ax
