@@ -1,20 +1,17 @@
-"""Each network a lesson writes with Keras layers is the network its package builder builds.
+"""The networks lessons 03, 04 and 05 write with ``keras.layers`` are the ones their package builders make.
 
-A lesson writes its model inline, in code cells tagged ``lesson-model``, then introduces the package
-builder as "the same network, packaged". This test runs the lesson's imports cell, its parameters cell
-and its tagged cells (no data, no training, no notebook kernel), builds the named builder call, and
-compares the two layer by layer: the same layer types in the same order, the same parameter count
-per layer and in total. So the lesson and the package cannot drift apart.
-
-To tie another lesson to its builder, add a row to :data:`LESSON_MODELS`. The tagged cells may use
-only names from the lesson's imports and parameters cells (never the data), and must leave the model
-in the variable the row names. The builder call must appear verbatim in the lesson, so the lesson
-names the builder the test checks.
+A lesson writes its model inline, then introduces the package builder as "the same network,
+packaged". Each lesson tags the cells that define its networks ``lesson-model``. The test runs the lesson's
+imports and parameters cells and then only those cells (no data is loaded, nothing is trained;
+a few seconds), and compares each network with ``build_model(...)``: the same layer types in the
+same order, the same parameters per layer, the same input and output shapes, the same optimizer and
+loss. A lesson edit or a builder edit that makes them drift fails here.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 from pathlib import Path
 
@@ -22,54 +19,68 @@ import nbformat
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+TAG = "lesson-model"
 
-LESSON_MODELS = [
-    # (lesson notebook, cell tag, variable holding the inline model, the package builder call)
-    ("03_mlp.ipynb", "lesson-model", "model",
-     'build_model("mlp", hidden_sizes=(512, 256), dropout_rate=0.3)'),
+# (lesson, expression evaluated after its tagged cells, build_model arguments of the packaged network)
+CASES = [
+    ("03_mlp", "model", {"name": "mlp", "hidden_sizes": (512, 256), "dropout_rate": 0.3}),
+    ("04_recurrent", "lstm", {"name": "lstm"}),
+    ("04_recurrent", "gru", {"name": "gru_attention"}),
+    ("05_cnn", "simple_cnn()", {"name": "cnn", "variant": "simple"}),
+    ("05_cnn", "bn_cnn()", {"name": "cnn", "variant": "bn"}),
 ]
 
 
-def lesson_namespace(notebook: str, tag: str) -> dict:
-    """The names a lesson defines after its imports cell, its parameters cell and its ``tag`` cells."""
-    cells = [cell for cell in nbformat.read(REPO_ROOT / "notebooks" / notebook, as_version=4).cells
-             if cell.cell_type == "code"]
-    tagged = [cell for cell in cells if tag in cell.metadata.get("tags", [])]
+@functools.cache
+def lesson_namespace(stem: str) -> dict:
+    """The lesson's names after its imports cell, its parameters cell and its ``lesson-model`` cells."""
+    notebook = nbformat.read(REPO_ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    tagged = [cell for cell in code if TAG in cell.metadata.get("tags", [])]
     if not tagged:
-        raise AssertionError(f"{notebook}: no code cell tagged {tag!r}")
+        raise AssertionError(f"{stem}: no code cell tagged {TAG!r}")
     namespace: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for cell in [cells[0], cells[1], *tagged]:  # imports, parameters, the model
-            exec(compile(cell.source, f"{notebook}[{cells.index(cell)}]", "exec"), namespace)
+    with contextlib.redirect_stdout(io.StringIO()):  # the cells print model summaries
+        for cell in [code[0], code[1], *tagged]:  # imports, parameters (checked in test_notebooks.py)
+            exec(compile(cell.source, f"{stem}.ipynb", "exec"), namespace)  # noqa: S102 - our lesson
     return namespace
 
 
-def layer_signature(model) -> list[tuple[str, int]]:
-    """(layer type, parameter count) of every layer but the input, in order."""
-    return [(type(layer).__name__, layer.count_params()) for layer in model.layers
-            if type(layer).__name__ != "InputLayer"]
+def signature(model) -> dict:
+    """What two copies of one network share: layers (but the input), parameters, shapes, optimizer, loss."""
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    compiled = {
+        "layer types": [type(layer).__name__ for layer in layers],
+        "parameters per layer": [layer.count_params() for layer in layers],
+        "parameters": model.count_params(),
+        "input": tuple(model.input_shape),
+        "output": tuple(model.output_shape),
+    }
+    if getattr(model, "optimizer", None) is not None:  # compiled (lesson 3 compiles in a later cell)
+        compiled["optimizer"] = type(model.optimizer).__name__
+        compiled["loss"] = model.loss if isinstance(model.loss, str) else type(model.loss).__name__
+    return compiled
 
 
-@pytest.mark.parametrize("notebook, tag, variable, builder_call", LESSON_MODELS,
-                         ids=[row[0].removesuffix(".ipynb") for row in LESSON_MODELS])
-def test_inline_model_matches_its_package_builder(notebook, tag, variable, builder_call):
-    text = " ".join(cell.source for cell in nbformat.read(REPO_ROOT / "notebooks" / notebook,
-                                                        as_version=4).cells)
-    assert builder_call in text, f"{notebook} never names the builder call {builder_call}"
-    namespace = lesson_namespace(notebook, tag)
-    assert variable in namespace, f"{notebook}: the {tag!r} cells define no {variable!r}"
-    inline = namespace[variable]
-    packaged = eval(builder_call, namespace)  # the lesson's own imports resolve the builder
-    assert layer_signature(inline) == layer_signature(packaged)
-    assert inline.count_params() == packaged.count_params()
-    assert inline.input_shape == packaged.input_shape and inline.output_shape == packaged.output_shape
-
-
-def test_signature_tells_different_networks_apart():
+@pytest.mark.parametrize(("stem", "expression", "builder"), CASES,
+                         ids=[f"{stem}-{spec.get('variant', spec['name'])}" for stem, _, spec in CASES])
+def test_lesson_network_is_the_packaged_one(stem, expression, builder):
     from fercourse.models import build_model
 
-    narrow = build_model("mlp", hidden_sizes=(64, 32), dropout_rate=0.3)
-    wide = build_model("mlp", hidden_sizes=(64, 33), dropout_rate=0.3)
-    no_dropout = build_model("mlp", hidden_sizes=(64, 32), dropout_rate=0.0)
-    assert layer_signature(narrow) != layer_signature(wide)
-    assert [name for name, _ in layer_signature(narrow)] != [name for name, _ in layer_signature(no_dropout)]
+    written = eval(expression, lesson_namespace(stem))  # noqa: S307 - a name or a call from our lesson
+    packaged = signature(build_model(**builder, seed=0))
+    if "optimizer" not in (written := signature(written)):  # compared where the lesson compiles it
+        packaged = {key: value for key, value in packaged.items() if key not in ("optimizer", "loss")}
+    assert written == packaged, \
+        f"{stem}: {expression} drifted from build_model({builder})"
+
+
+def test_the_comparison_tells_networks_apart():
+    from fercourse.models import build_model
+
+    simple = eval("simple_cnn()", lesson_namespace("05_cnn"))  # noqa: S307
+    bn = signature(build_model("cnn", variant="bn"))
+    assert signature(simple)["layer types"] != bn["layer types"]
+    wider = signature(build_model("cnn", variant="simple", width=16))
+    assert wider["layer types"] == signature(simple)["layer types"]
+    assert wider["parameters"] != signature(simple)["parameters"]  # same layers, other sizes: caught too
