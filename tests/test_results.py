@@ -13,7 +13,7 @@ from fercourse.cli import main
 from fercourse.course import book, results
 from fercourse.course.budgets import REAL_DATA_BUDGETS
 from fercourse.course.lesson_cache import LessonCache, data_fingerprint, lesson_key
-from fercourse.course.runner import discover_lessons
+from fercourse.course.runner import discover_lessons, lesson_parameters
 from fercourse.errors import InputError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -120,9 +120,11 @@ def test_cache_entry_is_dropped_when_a_saved_file_changed(tmp_path):
 
 
 def test_real_data_budgets_cover_every_lesson_within_90_minutes():
-    lessons = [path.stem for path in discover_lessons(REPO_ROOT / "notebooks")]
-    assert sorted(REAL_DATA_BUDGETS) == lessons
+    lessons = discover_lessons(REPO_ROOT / "notebooks")
+    assert sorted(REAL_DATA_BUDGETS) == [path.stem for path in lessons]
     assert sum(budget.minutes for budget in REAL_DATA_BUDGETS.values()) <= 90
+    for lesson in lessons:  # a budget naming a parameter the lesson no longer declares would do nothing
+        assert set(REAL_DATA_BUDGETS[lesson.stem].parameters) <= set(lesson_parameters(lesson)), lesson.stem
 
 
 @pytest.mark.slow
