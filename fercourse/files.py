@@ -1,4 +1,4 @@
-"""Atomic file writes: a file is either its old self or completely new, never half written.
+"""Atomic file writes (a file is either its old self or completely new, never half written) and file digests.
 
 Checkpoints, resume state and dataset caches are read back by later runs; a crash or a full
 disk in the middle of a write must not leave a truncated file for them to trust. Each writer
@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Callable
@@ -65,3 +66,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_write`); returns ``path``."""
     return atomic_write(path, lambda scratch: scratch.write_text(text, encoding=encoding))
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes as hex, read in 1 MiB blocks (saved models can be large).
+
+    >>> import tempfile
+    >>> sha256_file(atomic_write_text(Path(tempfile.mkdtemp()) / "a.txt", "abc"))[:12]
+    'ba7816bf8f01'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

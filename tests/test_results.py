@@ -195,3 +195,20 @@ def test_book_build_on_a_real_fer2013_slice(fer2013_root, tmp_path, capsys):
     assert main(arguments) == 0
     err = capsys.readouterr().err
     assert "01_eda: unchanged, reused the cached run" in err and "02_baselines: unchanged" in err
+
+
+def test_lesson_overview_quotes_the_recorded_values_in_words(tmp_path):
+    path = tmp_path / "fer2013.json"
+    entry = {"title": "Lesson 4: Recurrent networks over image rows", "kind": "lesson", "data": "fer2013",
+             "budget": {"num_epochs": 6}, "seconds": 300.0, "machine": "x86_64, 2 CPUs",
+             "values": {"lstm_val_accuracy": 0.3851, "gru_attention_val_accuracy": 0.3979,
+                        "attention_peak_row": 40}}
+    results.record_result("lesson/04_recurrent", entry, path)
+    page = results.render_markdown(results.load_results(path), "lesson")
+    row = ("| Lesson 4: Recurrent networks over image rows | `num_epochs = 6` | 5.0 min "
+           "| validation accuracy: LSTM 0.385, GRU with attention 0.398 |")
+    assert row in page  # the attention headline needs attention_peak_ratio, which was not recorded
+    assert "ran for 5 min in all on `fer2013`" in page
+    dropdown = page[page.index(":::{admonition} Every value Lesson 4 recorded"):]
+    assert ":class: dropdown" in dropdown and "| `attention_peak_row` | 40 |" in dropdown
+    assert dropdown.rstrip().endswith(":::")

@@ -64,13 +64,17 @@ def format_report(result: dict) -> str:
 
 
 def record_scores(args: argparse.Namespace, result: dict):
-    """Write ``result`` to the course's generated results file under ``args.record``."""
+    """Write ``result`` to the course's generated results file under ``args.record``.
+
+    The recorded command names the model as the user gave it (``result["model"]``: 'pretrained'
+    rather than a path inside site-packages) and the data by its folder name, not a machine path.
+    """
     from pathlib import Path
 
     from fercourse.course.results import record_result
 
     data = Path(str(args.data)).name
-    command = [f"fercourse evaluate {args.model_name} --data {data} --split {args.split}"]
+    command = [f"fercourse evaluate {result['model']} --data {data} --split {args.split}"]
     if result["tta"]:
         command.append(f"--tta {result['tta']}")
     if args.without_train_duplicates:
@@ -90,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from fercourse.models.pretrained import resolve_model_path
     from fercourse.training.recipes import evaluate_saved
 
-    named = args.model_name = args.model
+    named = args.model
     if args.record and Path(str(args.data)).name == "sample":
         raise InputError("--record writes real-FER2013 figures to results/fer2013.json; the built-in "
                          "sample's scores are smoke tests; score a FER2013 copy (--data ../shared/fer2013)")

@@ -23,6 +23,8 @@ import os
 import shutil
 from pathlib import Path
 
+from fercourse.files import sha256_file
+
 __all__ = ["LessonCache", "data_fingerprint", "lesson_key", "package_fingerprint"]
 
 
@@ -82,14 +84,6 @@ def lesson_key(lesson: str | os.PathLike, values: dict[str, object], data: str |
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class LessonCache:
     """Executed lessons by key, in ``folder`` (one ``STEM.KEY.ipynb`` and its ``.json`` manifest)."""
 
@@ -109,7 +103,7 @@ class LessonCache:
         except json.JSONDecodeError:
             return None
         for path, digest in entry.get("outputs", {}).items():
-            if not Path(path).is_file() or _sha256(Path(path)) != digest:
+            if not Path(path).is_file() or sha256_file(Path(path)) != digest:
                 return None
         return {**entry, "notebook": notebook}
 
@@ -123,5 +117,5 @@ class LessonCache:
         shutil.copyfile(executed, notebook)
         present = [Path(path).resolve() for path in outputs if Path(path).is_file()]
         manifest.write_text(json.dumps({"seconds": round(seconds, 1),
-                                        "outputs": {str(path): _sha256(path) for path in present}},
+                                        "outputs": {str(path): sha256_file(path) for path in present}},
                                        indent=2), encoding="utf-8")

@@ -36,8 +36,9 @@ from pathlib import Path
 from fercourse.course.checkout import course_folders
 from fercourse.errors import InputError
 
-__all__ = ["RESULTS_NAME", "glued_value", "harvest_glue", "load_results", "record_lesson",
-           "record_result", "render_markdown", "result_value", "results_path", "validate_entry"]
+__all__ = ["HEADLINES", "RESULTS_NAME", "glued_value", "harvest_glue", "lesson_headlines", "load_results",
+           "record_lesson", "record_result", "render_markdown", "result_value", "results_path",
+           "validate_entry"]
 
 #: The results file, relative to the course checkout.
 RESULTS_NAME = Path("results") / "fer2013.json"
@@ -218,17 +219,76 @@ def _model_table(models: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
+#: What the Results page's overview quotes of each lesson, as ``str.format`` templates over the values
+#: the lesson glued. A template whose values the entry lacks is left out; every value stays in the
+#: lesson's full list below the overview.
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "01_eda": ("majority class {dummy_class}: validation accuracy {dummy_accuracy:.3f}, "
+               "macro-F1 {dummy_macro_f1:.3f}",
+               "disgust {disgust_share:.1%} of train ({disgust_count} faces)",
+               "{components_90} principal components keep 90 % of the pixel variance"),
+    "02_baselines": ("best baseline on validation: {leader}, accuracy {leader_accuracy:.3f}, "
+                     "macro-F1 {leader_macro_f1:.3f}",
+                     "class weights: disgust recall {class_weights_disgust_change:+.2f}, "
+                     "accuracy {class_weights_accuracy_change:+.3f}"),
+    "03_mlp": ("early stopping kept epoch {best_epoch} of {epochs_run}",
+               "regularisation ablation: {ablation_best} leads {ablation_runner_up} by "
+               "{ablation_lead:.3f} macro-F1, {ablation_verdict} than the spread {ablation_spread:.3f}",
+               "test: disgust recall {disgust_recall:.2f}; most frequent confusion {confused_true} "
+               "read as {confused_predicted}"),
+    "04_recurrent": ("validation accuracy: LSTM {lstm_val_accuracy:.3f}, GRU with attention "
+                     "{gru_attention_val_accuracy:.3f}",
+                     "attention peaks at row {attention_peak_row} ({attention_peak_ratio:.1f} x uniform)"),
+    "05_cnn": ("{cnn_variant_name} CNN on test: accuracy {test_accuracy:.3f}, macro-F1 {test_macro_f1:.3f}",
+               "tuner, best of {tuner_trials} trials ({tuner_epochs} epoch(s) each): validation accuracy "
+               "{tuned_accuracy:.3f}"),
+    "06_augmentation": ("augmentation {augmentation_effect} validation accuracy by "
+                        "{augmentation_difference:.1f} points after {num_epochs_run} epochs",
+                        "best schedule {best_schedule}: validation accuracy {best_schedule_accuracy:.3f}",
+                        "class weights: disgust recall {disgust_recall_plain:.2f} -> "
+                        "{disgust_recall_weighted:.2f}, accuracy {accuracy_plain:.3f} -> "
+                        "{accuracy_weighted:.3f}"),
+}
+
+
+def lesson_headlines(stem: str, values: dict) -> list[str]:
+    """The overview lines for lesson ``stem`` that its recorded ``values`` can fill.
+
+    >>> lesson_headlines("04_recurrent", {"lstm_val_accuracy": 0.385, "gru_attention_val_accuracy": 0.398})
+    ['validation accuracy: LSTM 0.385, GRU with attention 0.398']
+    """
+    lines = []
+    for template in HEADLINES.get(stem, ()):
+        try:
+            lines.append(template.format(**values))
+        except (KeyError, ValueError, TypeError):  # not recorded (an older lesson) or not a number
+            continue
+    return lines
+
+
 def _lesson_tables(lessons: dict) -> str:
     if not lessons:
         return ("The lessons have not been run on real FER2013 in this checkout yet "
                 "(`make book-fer2013` runs them and records what they measure).\n")
-    parts = []
+    total = sum(entry.get("seconds", 0) for entry in lessons.values()) / 60
+    parts = ["| lesson | budget | run time | what it measured |", "|---|---|---|---|"]
+    for key, entry in lessons.items():
+        headlines = lesson_headlines(key.split("/", 1)[-1], entry["values"])
+        parts.append(f"| {entry['title']} | {_cell(entry.get('budget', {}))} "
+                     f"| {entry.get('seconds', 0) / 60:.1f} min | {_cell('; '.join(headlines))} |")
+    parts += ["", f"The lessons ran for {total:.0f} min in all on `{_common(lessons, 'data')}` (machine: "
+              f"{_common(lessons, 'machine')}; measured {_common(lessons, 'measured')}).", ""]
     for entry in lessons.values():
-        minutes = entry.get("seconds", 0) / 60
-        parts += [f"**{entry['title']}**: run on `{entry.get('data', 'fer2013')}` on {entry['measured']} "
-                  f"with {_cell(entry.get('budget', {}))}, {minutes:.0f} min.", "",
+        parts += [f":::{{admonition}} Every value {entry['title'].split(':')[0]} recorded",
+                  ":class: dropdown", "",
+                  "The names are those the lesson's page quotes (`myst_nb.glue`).", "",
                   "| value | measured |", "|---|---|"]
         parts += [f"| `{name}` | {_cell(value)} |" for name, value in entry["values"].items()
                   if not isinstance(value, (list, dict))]
-        parts.append("")
+        parts += [":::", ""]
     return "\n".join(parts)
+
+
+def _common(entries: dict, field: str) -> str:
+    """``field`` of the entries when they share it, else every distinct value, comma-separated."""
+    return ", ".join(dict.fromkeys(str(entry.get(field, "?")) for entry in entries.values()))

@@ -28,6 +28,7 @@ import numpy as np
 from fercourse.data.dataset import Dataset, Split
 from fercourse.data.disguise import disguise_faces
 from fercourse.errors import InputError
+from fercourse.files import sha256_file
 from fercourse.labels import EMOTIONS
 
 FORMATS = ("kaggle-csv", "course-csv", "folders")
@@ -203,6 +204,6 @@ def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse", *,
                 writer = csv.writer(handle)
                 writer.writerow(["id", "emotion"])
                 writer.writerows(zip(shuffled.ids.tolist(), shuffled.labels.tolist()))
-    digest = hashlib.sha256(key_path.read_bytes()).hexdigest()
+    digest = sha256_file(key_path)
     return Release(paths["train"], paths["test"], key_path, digest, len(train), len(test),
                    should_disguise(dataset.source, disguise_test))

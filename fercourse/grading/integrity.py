@@ -26,6 +26,7 @@ from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 
+from fercourse.files import sha256_file
 from fercourse.grading.preprocessors import _KEY, FercourseGrader, _where
 from fercourse.grading.setup import PIN_FILE
 from fercourse.grading.split import split_path
@@ -53,7 +54,7 @@ class Snapshot:
 def file_digest(path: str | Path) -> str:
     """SHA-256 of a file, or ``missing``/``unreadable (...)`` when it cannot be read."""
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return sha256_file(path)
     except FileNotFoundError:
         return "missing"
     except OSError as error:
