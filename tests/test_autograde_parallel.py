@@ -204,3 +204,42 @@ def test_a_task_that_keeps_failing_is_named_and_the_others_are_graded(graded_cla
                                   "autograde exited 1: kernel died")
     assert summary.students["s001_weak"].score == expected["s001_weak"]
     assert not (copy.root / "autograded" / "s000_reference").exists()
+
+
+def test_a_killed_workers_scratch_copy_of_the_key_is_swept_by_the_next_task(tmp_path):
+    """SIGKILL runs no cleanup: the grading folder and its answer key stay until the next task sweeps."""
+    import socket
+    import subprocess
+    import textwrap
+
+    from fercourse.grading.task import SCRATCH_PREFIX, sweep_stale_scratch
+
+    worker = textwrap.dedent(f"""
+        import os, socket, sys, tempfile, time
+        from pathlib import Path
+        scratch = Path(tempfile.mkdtemp(prefix={SCRATCH_PREFIX!r}, dir={str(tmp_path)!r}))
+        (scratch / "owner").write_text(f"{{socket.gethostname()}} {{os.getpid()}}\\n")
+        (scratch / "instructor").mkdir()
+        (scratch / "instructor" / "answer_key.csv").write_text("id,emotion\\nabc,3\\n")
+        print(scratch, flush=True)
+        time.sleep(600)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", worker], stdout=subprocess.PIPE, text=True)
+    killed = Path(process.stdout.readline().strip())
+    assert sweep_stale_scratch(tmp_path) == []  # still grading: left alone
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (killed / "instructor" / "answer_key.csv").is_file()  # what the kill leaves behind
+
+    live = tmp_path / f"{SCRATCH_PREFIX}live"
+    (live / "instructor").mkdir(parents=True)
+    (live / "owner").write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    elsewhere = tmp_path / f"{SCRATCH_PREFIX}other-host"
+    elsewhere.mkdir()
+    (elsewhere / "owner").write_text(f"another-host {process.pid}\n")
+    starting = tmp_path / f"{SCRATCH_PREFIX}starting"  # created, owner not yet written
+    starting.mkdir()
+
+    assert sweep_stale_scratch(tmp_path) == [killed]
+    assert not killed.exists()
+    assert live.is_dir() and elsewhere.is_dir() and starting.is_dir()

@@ -212,3 +212,36 @@ def test_lesson_overview_quotes_the_recorded_values_in_words(tmp_path):
     dropdown = page[page.index(":::{admonition} Every value Lesson 4 recorded"):]
     assert ":class: dropdown" in dropdown and "| `attention_peak_row` | 40 |" in dropdown
     assert dropdown.rstrip().endswith(":::")
+
+
+@pytest.mark.slow
+def test_a_changed_lesson_trains_anew_instead_of_loading_the_earlier_runs_model(tmp_path, capsys):
+    """fit_or_load would load the model the lesson's previous version saved; the cached build deletes it."""
+    course = tmp_path / "course"
+    lesson = _tiny_lesson(course / "notebooks")
+    notebook = nbformat.read(lesson, as_version=4)
+    notebook.cells[1].source += "\nmodel_path = 'model.txt'"
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "from pathlib import Path\ntrained = not Path(model_path).exists()\n"
+        "if trained:\n    Path(model_path).write_text(str(num_epochs))\n"
+        "glue('trained', int(trained), display=False)\n"
+        "glue('model_epochs', int(Path(model_path).read_text()), display=False)"))
+    nbformat.write(notebook, lesson)
+    (course / "book").mkdir()
+    (course / "book" / "_config.yml").write_text("title: x\n")
+    faces = tmp_path / "faces"
+    (faces / "train" / "happy").mkdir(parents=True)
+    arguments = ["notebooks", "run", "--course", str(course), "--data", str(faces), "-p", "num_epochs"]
+
+    def recorded():
+        entries = results.load_results(course / "results" / "fer2013.json")["entries"]
+        return entries["lesson/01_tiny"]["values"]
+
+    assert main([*arguments, "4"]) == 0
+    assert (recorded()["trained"], recorded()["model_epochs"]) == (1, 4)
+    capsys.readouterr()
+    assert main([*arguments, "5"]) == 0  # another budget: the 4-epoch model must not be loaded
+    assert (recorded()["trained"], recorded()["model_epochs"]) == (1, 5)
+    assert "removed model_path = " in capsys.readouterr().err
+    assert main([*arguments, "5"]) == 0  # unchanged: the cached page, with its model kept
+    assert (course / "artifacts" / "faces-full" / "cnn.keras").read_text() == "5"  # the injected path

@@ -162,6 +162,21 @@ def _relative(path: Path, start: Path) -> str:
 BUILD_NOTE_TAG = "build-note"
 
 
+def _remove_stale_artifacts(lesson: Path, values: dict[str, object], log: Callable[[str], None]) -> None:
+    """Delete the files a lesson saves (``model_path``...) before a cached build runs it again.
+
+    A lesson loads a saved model instead of training when the file exists (``fit_or_load``). In the
+    cached publishing build a lesson runs again only because its cells, budget, data or the package
+    changed, and then the model left by the earlier run belongs to the old version: the page would
+    show that model's scores and no learning curves. So it trains anew.
+    """
+    for name in ARTIFACT_PARAMETERS:
+        if name in values and (path := lesson.parent / str(values[name])).is_file():
+            path.unlink()
+            log(f"    removed {name} = {values[name]!r} of the earlier run: the lesson changed, "
+                "so it trains anew")
+
+
 def describe_build(values: dict[str, object]) -> str:
     """One markdown line saying what data and budget produced a lesson's outputs.
 
@@ -291,7 +306,8 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
     cache : bool
         Reuse an executed lesson whose cells, parameters, data and package are unchanged and whose
         saved files are still there (:mod:`fercourse.course.lesson_cache`); entries are kept in the
-        artefact folder's ``cache/``.
+        artefact folder's ``cache/``. A lesson that runs again first loses the files it saved
+        (``model_path``...), so that it trains anew instead of loading the earlier version's model.
     record : path-like, optional
         A results file (:func:`fercourse.course.results.results_path`): record in it what each lesson
         glued, with its budget and time (:func:`fercourse.course.results.record_lesson`). For real
@@ -343,6 +359,8 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
                 f"({hit['seconds']:.0f} s when it ran)")
             continue
         log(f"[{number}/{len(lessons)}] {lesson.stem} ({shown or 'defaults'}{plan}) ...")
+        if store:
+            _remove_stale_artifacts(lesson, values, log)
         log_path = folder / "logs" / f"{lesson.stem}.kernel.log"
         log_path.parent.mkdir(exist_ok=True)
         log_path.write_bytes(b"")

@@ -17,10 +17,13 @@ slot or a Dask worker). The coordinator sends
       instructor/    answer_key.csv (mode 0600): outside course/, so outside every folder the
                      sandbox binds (it binds only course/autograded/<student>/<assignment>/)
 
-and runs the real ``nbgrader autograde`` there, with the course config's sandbox, outside-the-kernel
-scoring and integrity checks (they watch this scratch course, in which nobody else writes). It
-returns the grades and comments nbgrader saved and the files of the autograded folder; the
-scratch folder is removed.
+plus ``owner`` (the grading process's host and PID), and runs the real ``nbgrader autograde``
+there, with the course config's sandbox, outside-the-kernel scoring and integrity checks (they
+watch this scratch course, in which nobody else writes). It returns the grades and comments
+nbgrader saved and the files of the autograded folder; the
+scratch folder is removed. A worker killed mid-task (SIGKILL: no ``finally`` runs) leaves its
+folder behind, answer key included; the next task on that host removes every such folder whose
+owner process is gone (:func:`sweep_stale_scratch`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from __future__ import annotations
 import filecmp
 import glob
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +46,9 @@ from fercourse.errors import FercourseError
 
 #: Lines of nbgrader's log kept in a failure's message.
 LOG_LINES = 6
+
+#: Scratch folders are ``<temp dir>/SCRATCH_PREFIX*``; each holds an ``owner`` file.
+SCRATCH_PREFIX = "fercourse-grade-"
 
 
 class TaskError(FercourseError, RuntimeError):
@@ -152,7 +160,9 @@ def grade_task(task: Task, instructor: InstructorFiles) -> TaskResult:
     Raises :class:`TaskError` (naming the student, quoting nbgrader's log) when it was not graded.
     """
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="fercourse-grade-") as scratch:
+    sweep_stale_scratch()
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
+        (Path(scratch) / "owner").write_text(f"{socket.gethostname()} {os.getpid()}\n")
         root = Path(scratch) / "course"
         key = Path(scratch) / "instructor" / "answer_key.csv"
         for relative, data in instructor.files.items():
@@ -175,6 +185,37 @@ def grade_task(task: Task, instructor: InstructorFiles) -> TaskResult:
         files, from_source = _collect(autograded, root / "source" / task.assignment)
     return TaskResult(task.student, notebooks, files, from_source, time.perf_counter() - start,
                       os.uname().nodename)
+
+
+def sweep_stale_scratch(folder: str | Path | None = None) -> list[Path]:
+    """Remove the scratch folders in ``folder`` (default: the temp dir) whose grading process is gone.
+
+    A folder counts as stale only when its ``owner`` file names this host and a PID that no longer
+    runs; folders of live processes, of other hosts (a shared /tmp) and without an owner file are
+    left alone. Returns the folders removed.
+    """
+    removed = []
+    host = socket.gethostname()
+    for scratch in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            owner_host, pid = (scratch / "owner").read_text().split()
+            if owner_host != host or _alive(int(pid)):
+                continue
+        except (OSError, ValueError):  # no owner file yet (being created), or not ours
+            continue
+        shutil.rmtree(scratch, ignore_errors=True)
+        removed.append(scratch)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # runs, as another user
+        return True
+    return True
 
 
 def _log_excerpt(log: str) -> str:
