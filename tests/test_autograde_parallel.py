@@ -208,17 +208,16 @@ def test_a_task_that_keeps_failing_is_named_and_the_others_are_graded(graded_cla
 
 def test_a_killed_workers_scratch_copy_of_the_key_is_swept_by_the_next_task(tmp_path):
     """SIGKILL runs no cleanup: the grading folder and its answer key stay until the next task sweeps."""
-    import socket
     import subprocess
     import textwrap
 
     from fercourse.grading.task import SCRATCH_PREFIX, sweep_stale_scratch
 
     worker = textwrap.dedent(f"""
-        import os, socket, sys, tempfile, time
+        import os, sys, tempfile, time
         from pathlib import Path
         scratch = Path(tempfile.mkdtemp(prefix={SCRATCH_PREFIX!r}, dir={str(tmp_path)!r}))
-        (scratch / "owner").write_text(f"{{socket.gethostname()}} {{os.getpid()}}\\n")
+        (scratch / "owner").write_text(f"{{os.uname().nodename}} {{os.getpid()}}\\n")
         (scratch / "instructor").mkdir()
         (scratch / "instructor" / "answer_key.csv").write_text("id,emotion\\nabc,3\\n")
         print(scratch, flush=True)
@@ -233,7 +232,7 @@ def test_a_killed_workers_scratch_copy_of_the_key_is_swept_by_the_next_task(tmp_
 
     live = tmp_path / f"{SCRATCH_PREFIX}live"
     (live / "instructor").mkdir(parents=True)
-    (live / "owner").write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    (live / "owner").write_text(f"{os.uname().nodename} {os.getpid()}\n")
     elsewhere = tmp_path / f"{SCRATCH_PREFIX}other-host"
     elsewhere.mkdir()
     (elsewhere / "owner").write_text(f"another-host {process.pid}\n")

@@ -170,11 +170,16 @@ def _remove_stale_artifacts(lesson: Path, values: dict[str, object], log: Callab
     changed, and then the model left by the earlier run belongs to the old version: the page would
     show that model's scores and no learning curves. So it trains anew.
     """
-    for name in ARTIFACT_PARAMETERS:
-        if name in values and (path := lesson.parent / str(values[name])).is_file():
+    for name, path in _artifact_paths(lesson, values).items():
+        if path.is_file():
             path.unlink()
             log(f"    removed {name} = {values[name]!r} of the earlier run: the lesson changed, "
                 "so it trains anew")
+
+
+def _artifact_paths(lesson: Path, values: dict[str, object]) -> dict[str, Path]:
+    """The files a lesson saves (:data:`ARTIFACT_PARAMETERS` it was given), by parameter name."""
+    return {name: lesson.parent / str(values[name]) for name in ARTIFACT_PARAMETERS if name in values}
 
 
 def describe_build(values: dict[str, object]) -> str:
@@ -382,8 +387,8 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
         result = LessonResult(lesson.stem, out / lesson.name, time.perf_counter() - started, error)
         results.append(result)
         if result.ok and store:
-            written = [lesson.parent / str(values[name]) for name in ARTIFACT_PARAMETERS if name in values]
-            store.put(lesson.stem, key, result.output, seconds=result.seconds, outputs=written)
+            store.put(lesson.stem, key, result.output, seconds=result.seconds,
+                      outputs=list(_artifact_paths(lesson, values).values()))
         if result.ok and record is not None:
             from fercourse.course.results import record_lesson
 

@@ -20,9 +20,9 @@ slot or a Dask worker). The coordinator sends
 plus ``owner`` (the grading process's host and PID), and runs the real ``nbgrader autograde``
 there, with the course config's sandbox, outside-the-kernel scoring and integrity checks (they
 watch this scratch course, in which nobody else writes). It returns the grades and comments
-nbgrader saved and the files of the autograded folder; the
-scratch folder is removed. A worker killed mid-task (SIGKILL: no ``finally`` runs) leaves its
-folder behind, answer key included; the next task on that host removes every such folder whose
+nbgrader saved and the files of the autograded folder; the scratch folder is removed. A worker
+killed mid-task (SIGKILL: no ``finally`` runs) leaves its folder behind, answer key included; the
+next task on that host removes every such folder whose
 owner process is gone (:func:`sweep_stale_scratch`).
 """
 
@@ -33,7 +33,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -162,7 +161,7 @@ def grade_task(task: Task, instructor: InstructorFiles) -> TaskResult:
     start = time.perf_counter()
     sweep_stale_scratch()
     with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
-        (Path(scratch) / "owner").write_text(f"{socket.gethostname()} {os.getpid()}\n")
+        (Path(scratch) / "owner").write_text(f"{os.uname().nodename} {os.getpid()}\n")
         root = Path(scratch) / "course"
         key = Path(scratch) / "instructor" / "answer_key.csv"
         for relative, data in instructor.files.items():
@@ -195,7 +194,7 @@ def sweep_stale_scratch(folder: str | Path | None = None) -> list[Path]:
     left alone. Returns the folders removed.
     """
     removed = []
-    host = socket.gethostname()
+    host = os.uname().nodename  # as TaskResult.host
     for scratch in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
         try:
             owner_host, pid = (scratch / "owner").read_text().split()
