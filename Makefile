@@ -35,7 +35,7 @@ course: setup
 # figures they glue recorded in results/fer2013.json for the Results page. Not part of CI.
 FER2013 ?= ../shared/fer2013
 book-fer2013: setup
-	$(BIN)/fercourse book build --data $(FER2013)
+	$(BIN)/fercourse book build --data $(FER2013) --record
 
 # Lint (ruff, configured in pyproject.toml): a finding fails `make test` and so CI.
 lint: setup

@@ -1,4 +1,5 @@
-"""Atomic file writes (a file is either its old self or completely new, never half written) and file digests.
+"""Atomic file writes (a file is either its old self or completely new, never half written), file digests
+and fingerprints (the one place that says when a file or folder counts as changed).
 
 Checkpoints, resume state and dataset caches are read back by later runs; a crash or a full
 disk in the middle of a write must not leave a truncated file for them to trust. Each writer
@@ -79,4 +80,57 @@ def sha256_file(path: str | os.PathLike) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def stat_fingerprint(path: str | os.PathLike) -> str:
+    """A string that changes when a file or any file below a folder changes size or modification time.
+
+    Cheap (no file is read), so it suits large data: ``file:SIZE:MTIME``, ``dir:COUNT:DIGEST`` over
+    every file's relative name, size and modification time, or ``missing`` when nothing is there.
+    Links are followed, as a reader of the data would.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> stat_fingerprint(folder / "none")
+    'missing'
+    >>> before = stat_fingerprint(folder)
+    >>> _ = atomic_write_text(folder / "a.txt", "abc")
+    >>> stat_fingerprint(folder) != before
+    True
+    """
+    path = Path(path)
+    if path.is_file():
+        stat = path.stat()
+        return f"file:{stat.st_size}:{stat.st_mtime_ns}"
+    if not path.is_dir():
+        return "missing"
+    digest, count = hashlib.sha256(), 0
+    for folder, names, files in os.walk(path):
+        names.sort()
+        for name in sorted(files):
+            full = os.path.join(folder, name)
+            stat = os.stat(full)
+            digest.update(f"{os.path.relpath(full, path)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+            count += 1
+    return f"dir:{count}:{digest.hexdigest()}"
+
+
+def content_fingerprint(paths: list[Path], root: str | os.PathLike) -> str:
+    """SHA-256 over the names (relative to ``root``) and bytes of ``paths``, in sorted order.
+
+    For source code, where a change of content must count even when the modification time does not
+    move (a checkout, a copy).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> one = content_fingerprint([atomic_write_text(root / "a.py", "x = 1")], root)
+    >>> one == content_fingerprint([atomic_write_text(root / "a.py", "x = 2")], root)
+    False
+    """
+    root = Path(root)
+    digest = hashlib.sha256()
+    for path in sorted(Path(path) for path in paths):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

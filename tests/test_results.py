@@ -12,7 +12,14 @@ import pytest
 from fercourse.cli import main
 from fercourse.course import book, results
 from fercourse.course.budgets import REAL_DATA_BUDGETS
-from fercourse.course.lesson_cache import LessonCache, data_fingerprint, lesson_key
+from fercourse.course.lesson_cache import (
+    LessonCache,
+    data_fingerprint,
+    imported_modules,
+    lesson_key,
+    lesson_modules,
+    modules_fingerprint,
+)
 from fercourse.course.runner import discover_lessons, lesson_parameters
 from fercourse.errors import InputError
 
@@ -107,6 +114,53 @@ def test_cache_key_follows_cells_parameters_and_data(tmp_path):
     assert data_fingerprint("sample") == "sample"
 
 
+def _package(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_cache_key_covers_only_the_modules_a_lesson_reaches(tmp_path):
+    """A lesson importing the data code reruns when the data code or what it imports (lazily too)
+    changes, not when grading code it never reaches changes."""
+    root = _package(tmp_path / "fercourse", {
+        "__init__.py": "from fercourse.labels import EMOTIONS\n",
+        "labels.py": "EMOTIONS = ['angry']\n",
+        "data/__init__.py": "from .sources import load\n",
+        "data/sources.py": "def load():\n    from fercourse.files import read\n    return read()\n",
+        "files.py": "def read():\n    return 1\n",
+        "grading/__init__.py": '"""Grading."""\nimport nbgrader\n',
+        "models/__init__.py": "def pretrained():\n    return files('fercourse.models') / 'weights'\n",
+        "models/weights/model.keras": "weights",
+    })
+    reached = imported_modules(["fercourse.data"], root)
+    assert reached == {"fercourse", "fercourse.labels", "fercourse.data", "fercourse.data.sources",
+                       "fercourse.files"}
+    before = modules_fingerprint(reached, root)
+    edited = '"""Grading, with a better docstring."""\nimport nbgrader\n'
+    (root / "grading" / "__init__.py").write_text(edited)
+    assert modules_fingerprint(reached, root) == before
+    (root / "files.py").write_text("def read():\n    return 2\n")  # reached only by a lazy import
+    assert modules_fingerprint(reached, root) != before
+
+    with_model = imported_modules(["fercourse.models"], root)
+    shipped = modules_fingerprint(with_model, root)
+    (root / "models" / "weights" / "model.keras").write_text("retrained")  # package data the module reads
+    assert modules_fingerprint(with_model, root) != shipped
+    assert modules_fingerprint(reached, root) == modules_fingerprint(reached, root)
+
+
+def test_no_lesson_reaches_the_grading_cli_or_course_code():
+    """So editing those reruns no lesson in the cached real-data build."""
+    for lesson in discover_lessons(REPO_ROOT / "notebooks"):
+        reached = lesson_modules(nbformat.read(lesson, as_version=4))
+        assert "fercourse.data" in reached, lesson.name
+        outside = sorted(name for name in reached
+                         if name.split(".")[1:2] in (["grading"], ["cli"], ["course"]))
+        assert outside == [], (lesson.name, outside)
+
+
 def test_cache_entry_is_dropped_when_a_saved_file_changed(tmp_path):
     executed, model = tmp_path / "01_tiny.ipynb", tmp_path / "cnn.keras"
     executed.write_text("{}")
@@ -136,7 +190,8 @@ def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsy
     (course / "book" / "_config.yml").write_text("title: x\n")
     faces = tmp_path / "faces"
     (faces / "train" / "happy").mkdir(parents=True)
-    arguments = ["notebooks", "run", "--course", str(course), "--data", str(faces), "-p", "num_epochs", "4"]
+    arguments = ["notebooks", "run", "--course", str(course), "--data", str(faces), "--record",
+                 "-p", "num_epochs", "4"]
 
     assert main(arguments) == 0
     recorded = results.load_results(course / "results" / "fer2013.json")["entries"]["lesson/01_tiny"]
@@ -156,6 +211,21 @@ def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsy
     assert main([*arguments[:-1], "5"]) == 0  # another budget: runs again
     values = results.load_results(course / "results" / "fer2013.json")["entries"]["lesson/01_tiny"]["values"]
     assert values["share"] == 1.25
+
+
+@pytest.mark.slow
+def test_running_lessons_on_real_data_writes_no_results_file_unless_asked(tmp_path, capsys):
+    course = tmp_path / "course"
+    _tiny_lesson(course / "notebooks")
+    (course / "book").mkdir()
+    (course / "book" / "_config.yml").write_text("title: x\n")
+    faces = tmp_path / "faces"
+    (faces / "train" / "happy").mkdir(parents=True)
+    assert main(["notebooks", "run", "--course", str(course), "--data", str(faces)]) == 0
+    assert (course / "book" / "lessons" / "01_tiny.ipynb").is_file()
+    assert not (course / "results").exists()
+    assert main(["notebooks", "run", "--course", str(course), "--data", "sample", "--record"]) == 1
+    assert "--record: only a run on real data" in capsys.readouterr().err
 
 
 def test_record_refuses_the_sample(capsys):
@@ -179,7 +249,8 @@ def test_book_build_on_a_real_fer2013_slice(fer2013_root, tmp_path, capsys):
     course = tmp_path / "course"
     shutil.copytree(REPO_ROOT / "notebooks", course / "notebooks")
     shutil.copytree(REPO_ROOT / "book", course / "book", ignore=shutil.ignore_patterns("_build", "lessons"))
-    arguments = ["book", "build", "--course", str(course), "--data", str(faces), "--only", "01", "02"]
+    arguments = ["book", "build", "--course", str(course), "--data", str(faces), "--record",
+                 "--only", "01", "02"]
 
     assert main(arguments) == 0, capsys.readouterr().err
     html = (course / "book" / "_build" / "html" / "lessons" / "02_baselines.html").read_text()
@@ -231,7 +302,8 @@ def test_a_changed_lesson_trains_anew_instead_of_loading_the_earlier_runs_model(
     (course / "book" / "_config.yml").write_text("title: x\n")
     faces = tmp_path / "faces"
     (faces / "train" / "happy").mkdir(parents=True)
-    arguments = ["notebooks", "run", "--course", str(course), "--data", str(faces), "-p", "num_epochs"]
+    arguments = ["notebooks", "run", "--course", str(course), "--data", str(faces), "--record",
+                 "-p", "num_epochs"]
 
     def recorded():
         entries = results.load_results(course / "results" / "fer2013.json")["entries"]

@@ -36,6 +36,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lesson-budgets", action="store_true",
                         help="on real data, run with the lessons' own (long) budgets instead of the "
                              "publishing build's shorter ones (fercourse.course.budgets)")
+    parser.add_argument("--record", action="store_true",
+                        help="record the values each lesson glues, with its budget and time, in the course's "
+                             "results/fer2013.json, which the book's Results page shows (real data only; "
+                             "without it no results file is written)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="inject another parameter into every lesson that declares it (VALUE is read "
                              "as a Python literal when it is one, e.g. -p num_epochs 5)")
@@ -90,14 +94,18 @@ def execute(args, out) -> int:
     from fercourse.course import runner as notebooks
     from fercourse.course.results import results_path
 
-    # Real data, not quick: the publishing build. Budgets bounded, lessons cached, figures recorded.
+    # Real data, not quick: the publishing build's budgets and cache. Recording only when asked.
     real = args.data not in (None, "sample") and not args.quick
+    if args.record and not real:
+        raise InputError("--record: only a run on real data without --quick is recorded (the sample's and "
+                         "quick mode's figures show the method, not FER2013 results)")
+    record = results_path(args.course) if args.record else None
     # Folders not given are the course checkout's (--course, or the current directory's).
     results = notebooks.run_lessons(
         course=args.course, notebook_dir=getattr(args, "notebooks", None), out=out, artifacts=args.artifacts,
         quick=args.quick, data=args.data, only=args.only,
         parameters=parse_parameters(args.parameter), budgets=real and not args.lesson_budgets,
-        cache=real and not args.no_cache, record=results_path(args.course) if real else None,
+        cache=real and not args.no_cache, record=record,
         stop_on_error=not getattr(args, "keep_going", False),
         log=lambda line: print(line, file=sys.stderr, flush=True))
     total = sum(result.seconds for result in results)
@@ -106,8 +114,8 @@ def execute(args, out) -> int:
     print(f"{len(results) - len(failed)} of {len(results)} lessons ran in {total:.0f} s"
           + (f" ({reused} unchanged, reused from the cache)" if reused else "")
           + f"; executed copies in {out}")
-    if real and not failed:
-        print(f"figures the lessons glued are recorded in {results_path(args.course)}")
+    if record is not None and not failed:
+        print(f"figures the lessons glued are recorded in {record}")
     for result in failed:
         print(f"error: {result.error} (executed copy with the traceback: {result.output})", file=sys.stderr)
     return 1 if failed else 0

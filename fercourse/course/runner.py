@@ -23,14 +23,13 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from fercourse.config import QUICK
 from fercourse.course.checkout import course_folders
@@ -133,12 +132,16 @@ def lesson_parameters(notebook: str | os.PathLike) -> dict[str, object]:
 
 
 def injected_parameters(notebook: str | os.PathLike, *, data: str | None = None, quick: bool = False,
-                        artifacts: str | os.PathLike | None = None,
+                        artifacts: str | os.PathLike | None = None, budgets: bool = False,
                         extra: dict[str, object] | None = None) -> dict[str, object]:
     """The parameters the runner injects into one lesson: only names the lesson declares.
 
-    Paths (``data`` when it is one, the artefact files) are made relative to the lesson's folder,
-    where the lesson runs: they work from there and show no path of the machine that built the book.
+    The one place a lesson's parameters are merged, later sources winning: ``data``, quick mode's
+    settings, the artefact paths, the lesson's real-data budget (``budgets``,
+    :func:`fercourse.course.budgets.real_data_budget`), then ``extra`` (``-p NAME VALUE``). Names the
+    lesson does not declare keep their default. Paths (``data`` when it is one, the artefact files)
+    are made relative to the lesson's folder, where the lesson runs: they work from there and show
+    no path of the machine that built the book.
     """
     declared = lesson_parameters(notebook)
     here = Path(notebook).resolve().parent
@@ -150,6 +153,10 @@ def injected_parameters(notebook: str | os.PathLike, *, data: str | None = None,
     if artifacts is not None:
         folder = Path(artifacts).resolve()
         values.update({name: _relative(folder / file, here) for name, file in ARTIFACT_PARAMETERS.items()})
+    if budgets:
+        from fercourse.course.budgets import real_data_budget
+
+        values.update(real_data_budget(Path(notebook).stem))
     values.update(extra or {})
     return {name: value for name, value in values.items() if name in declared}
 
@@ -228,50 +235,86 @@ def mark_injected_cell(executed: str | os.PathLike, values: dict[str, object]) -
     nbformat.write(notebook, executed)
 
 
-@contextlib.contextmanager
-def _kernel_environment() -> Iterator[None]:
-    """Inline figures (even when the caller set MPLBACKEND=Agg) and quiet TensorFlow in the kernel."""
-    wanted = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "TF_CPP_MIN_LOG_LEVEL": "2",
-              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    previous = {name: os.environ.get(name) for name in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+@dataclass
+class LessonPlan:
+    """What the runner will do with one lesson: the parameters it injects, its cache key, its plan."""
+
+    lesson: Path
+    values: dict[str, object]
+    key: str | None = None
+    """The lesson cache's key (:func:`fercourse.course.lesson_cache.lesson_key`); None without a cache."""
+    planned_minutes: float | None = None
+    """The real-data budget's planned minutes (publishing build only)."""
+
+    @property
+    def name(self) -> str:
+        return self.lesson.stem
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{key}={value!r}" for key, value in self.values.items()) or "defaults"
+        planned = f", planned {self.planned_minutes:g} min" if self.planned_minutes else ""
+        return f"{self.name} ({shown}{planned})"
 
 
-def _logged_kernel_manager(log_path: Path):
-    """A kernel manager class whose kernel writes stdout/stderr (TensorFlow's C++ logs) to ``log_path``."""
-    from jupyter_client.manager import AsyncKernelManager
+def plan_lessons(lessons: list[Path], *, data: str | None, quick: bool, artifacts: Path, budgets: bool,
+                 parameters: dict[str, object] | None, cache: bool) -> list[LessonPlan]:
+    """Step 1: each lesson's parameters (:func:`injected_parameters`), cache key and planned minutes."""
+    from fercourse.course.budgets import REAL_DATA_BUDGETS
+    from fercourse.course.lesson_cache import lesson_key
 
-    class LoggedKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            log_file = open(log_path, "ab")  # kept open for the kernel's lifetime
-            kw.update(stdout=log_file, stderr=log_file)
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+    plans = []
+    for lesson in lessons:
+        values = injected_parameters(lesson, data=data, quick=quick, artifacts=artifacts, budgets=budgets,
+                                     extra=parameters)
+        planned = REAL_DATA_BUDGETS.get(lesson.stem) if budgets else None
+        plans.append(LessonPlan(lesson, values, lesson_key(lesson, values, data) if cache else None,
+                                planned.minutes if planned else None))
+    return plans
 
-    return LoggedKernelManager
+
+def reuse_lesson(plan: LessonPlan, store, out: Path) -> tuple[LessonResult, dict] | None:
+    """Step 2a: copy the cached executed lesson to ``out`` when an unchanged run is cached, else None."""
+    hit = store.get(plan.name, plan.key) if store is not None and plan.key else None
+    if not hit:
+        return None
+    started = time.perf_counter()
+    shutil.copyfile(hit["notebook"], out / plan.lesson.name)
+    return LessonResult(plan.name, out / plan.lesson.name, time.perf_counter() - started, cached=True), hit
 
 
-def _describe_failure(name: str, error: Exception, injected: bool) -> str:
-    """``05_cnn failed at cell 14 ("model, history = ..."), In [15] of the executed copy: ValueError: ...``.
+def run_lesson(plan: LessonPlan, out: Path, artifacts: Path, *, kernel_name: str = "python3") -> LessonResult:
+    """Step 2b: execute the lesson (:func:`fercourse.course.execute.execute_notebook`) into ``out``.
 
-    The cell number counts the lesson's own cells from 1 (papermill's injected-parameters cell
-    is not counted), so it matches what a person sees when opening ``notebooks/NN_name.ipynb``.
+    The kernel's own output goes to ``artifacts/logs/NN_name.kernel.log``, named in the error.
     """
-    index = getattr(error, "cell_index", None)
-    if hasattr(error, "ename") and index is not None:
-        number = index + 1 - (1 if injected and index > 0 else 0)
-        first_line = ((getattr(error, "source", "") or "").strip().splitlines() or [""])[0][:80]
-        count = getattr(error, "exec_count", None)
-        executed = f", In [{count}] of the executed copy" if count else ""
-        return f"{name} failed at cell {number} ({first_line!r}){executed}: {error.ename}: {error.evalue}"
-    return f"{name} failed: {type(error).__name__}: {error}"
+    from fercourse.course.execute import execute_notebook
+
+    log_path = artifacts / "logs" / f"{plan.name}.kernel.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_bytes(b"")
+    output = out / plan.lesson.name
+    started = time.perf_counter()
+    error = execute_notebook(plan.lesson, output, parameters=plan.values, cwd=plan.lesson.parent,
+                             kernel_log=log_path, kernel_name=kernel_name)
+    if output.is_file():
+        mark_injected_cell(output, plan.values)
+    return LessonResult(plan.name, output, time.perf_counter() - started,
+                        None if error is None else f"{error} (kernel log: {log_path})")
+
+
+def keep_lesson(plan: LessonPlan, result: LessonResult, *, store, record: str | os.PathLike | None,
+                data: str | None) -> None:
+    """Step 3: cache a lesson that ran through, and record what it glued when asked to (``record``)."""
+    if not result.ok or result.cached:
+        return
+    if store is not None and plan.key:
+        store.put(plan.name, plan.key, result.output, seconds=result.seconds,
+                  outputs=list(_artifact_paths(plan.lesson, plan.values).values()))
+    if record is not None:
+        from fercourse.course.results import record_lesson
+
+        record_lesson(result.output, parameters=plan.values, seconds=result.seconds, data=data or "sample",
+                      path=record)
 
 
 def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | os.PathLike | None = None,
@@ -282,6 +325,9 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
                 kernel_name: str = "python3", stop_on_error: bool = True,
                 log: Callable[[str], None] | None = print) -> list[LessonResult]:
     """Execute the lessons with papermill and write the executed copies to ``out``.
+
+    Three named steps per lesson: :func:`plan_lessons` (parameters, cache key), then
+    :func:`reuse_lesson` or :func:`run_lesson`, then :func:`keep_lesson` (cache, record).
 
     Parameters
     ----------
@@ -309,14 +355,15 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
         Run each lesson with its real-data budget (:mod:`fercourse.course.budgets`) and log the
         planned minutes beside the measured ones: the publishing build on real FER2013.
     cache : bool
-        Reuse an executed lesson whose cells, parameters, data and package are unchanged and whose
-        saved files are still there (:mod:`fercourse.course.lesson_cache`); entries are kept in the
-        artefact folder's ``cache/``. A lesson that runs again first loses the files it saved
-        (``model_path``...), so that it trains anew instead of loading the earlier version's model.
+        Reuse an executed lesson whose cells, parameters, data and the package modules it uses are
+        unchanged and whose saved files are still there (:mod:`fercourse.course.lesson_cache`);
+        entries are kept in the artefact folder's ``cache/``. A lesson that runs again first loses the
+        files it saved (``model_path``...), so that it trains anew instead of loading the earlier
+        version's model.
     record : path-like, optional
         A results file (:func:`fercourse.course.results.results_path`): record in it what each lesson
-        glued, with its budget and time (:func:`fercourse.course.results.record_lesson`). For real
-        data at full or real-data budgets, never quick mode.
+        glued, with its budget and time (:func:`fercourse.course.results.record_lesson`). None (the
+        default) writes no results file.
     kernel_name : str
         The Jupyter kernel; ``python3`` is the kernel of the Python running this function.
     stop_on_error : bool
@@ -329,75 +376,37 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
     list of LessonResult
         One per lesson run, in order.
     """
-    import papermill
+    from fercourse.course.lesson_cache import LessonCache
 
     if course is not None or None in (notebook_dir, out, artifacts):
         folders = course_folders(course)
         notebook_dir = notebook_dir if notebook_dir is not None else folders.notebooks
         out = out if out is not None else folders.executed
         artifacts = artifacts if artifacts is not None else folders.artifacts
-    lessons = discover_lessons(notebook_dir, only)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     folder = artefact_folder(data or "sample", quick, Path(artifacts).resolve())
     folder.mkdir(parents=True, exist_ok=True)
     log = log or (lambda line: None)
-    results = []
-    from fercourse.course.budgets import REAL_DATA_BUDGETS, real_data_budget
-    from fercourse.course.lesson_cache import LessonCache, lesson_key
-
     store = LessonCache(folder / "cache") if cache else None
-    for number, lesson in enumerate(lessons, start=1):
-        extra = {**(real_data_budget(lesson.stem) if budgets else {}), **(parameters or {})}
-        values = injected_parameters(lesson, data=data, quick=quick, artifacts=folder, extra=extra)
-        shown = ", ".join(f"{key}={value!r}" for key, value in values.items())
-        planned = REAL_DATA_BUDGETS.get(lesson.stem) if budgets else None
-        plan = f", planned {planned.minutes:g} min" if planned else ""
-        key = lesson_key(lesson, values, data) if store else None
-        hit = store.get(lesson.stem, key) if store else None
-        if hit:
-            started = time.perf_counter()
-            shutil.copyfile(hit["notebook"], out / lesson.name)
-            results.append(LessonResult(lesson.stem, out / lesson.name, time.perf_counter() - started,
-                                        cached=True))
-            log(f"[{number}/{len(lessons)}] {lesson.stem}: unchanged, reused the cached run "
-                f"({hit['seconds']:.0f} s when it ran)")
+    plans = plan_lessons(discover_lessons(notebook_dir, only), data=data, quick=quick, artifacts=folder,
+                         budgets=budgets, parameters=parameters, cache=cache)
+    results = []
+    for number, plan in enumerate(plans, start=1):
+        where = f"[{number}/{len(plans)}] {plan.name}"
+        reused = reuse_lesson(plan, store, out)
+        if reused:
+            results.append(reused[0])
+            log(f"{where}: unchanged, reused the cached run ({reused[1]['seconds']:.0f} s when it ran)")
             continue
-        log(f"[{number}/{len(lessons)}] {lesson.stem} ({shown or 'defaults'}{plan}) ...")
-        if store:
-            _remove_stale_artifacts(lesson, values, log)
-        log_path = folder / "logs" / f"{lesson.stem}.kernel.log"
-        log_path.parent.mkdir(exist_ok=True)
-        log_path.write_bytes(b"")
-        started = time.perf_counter()
-        error = None
-        try:
-            with _kernel_environment():
-                papermill.execute_notebook(str(lesson), str(out / lesson.name), parameters=values,
-                                           kernel_name=kernel_name, cwd=str(lesson.parent),
-                                           progress_bar=False, log_output=False,
-                                           kernel_manager_class=_logged_kernel_manager(log_path),
-                                           # C-level output (TensorFlow's start-up logs) goes to the
-                                           # kernel log, not into the lesson's cells
-                                           extra_arguments=["--IPKernelApp.capture_fd_output=False"])
-        except Exception as failure:  # any kernel, cell or papermill failure is reported
-            error = _describe_failure(lesson.stem, failure, bool(values))
-        if (out / lesson.name).is_file():
-            mark_injected_cell(out / lesson.name, values)
-        result = LessonResult(lesson.stem, out / lesson.name, time.perf_counter() - started, error)
+        log(f"[{number}/{len(plans)}] {plan.describe()} ...")
+        if store is not None:
+            _remove_stale_artifacts(plan.lesson, plan.values, log)
+        result = run_lesson(plan, out, folder, kernel_name=kernel_name)
         results.append(result)
-        if result.ok and store:
-            store.put(lesson.stem, key, result.output, seconds=result.seconds,
-                      outputs=list(_artifact_paths(lesson, values).values()))
-        if result.ok and record is not None:
-            from fercourse.course.results import record_lesson
-
-            record_lesson(result.output, parameters=values, seconds=result.seconds, data=data or "sample",
-                          path=record)
-        log(f"[{number}/{len(lessons)}] {lesson.stem}: {'ok' if result.ok else 'FAILED'} in "
-            f"{result.seconds:.1f} s" + ("" if result.ok else f"\n    {result.error}"))
-        if error:
-            result.error += f" (kernel log: {log_path})"
-        if error and stop_on_error:
+        keep_lesson(plan, result, store=store, record=record, data=data)
+        log(f"{where}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s"
+            + ("" if result.ok else f"\n    {result.error}"))
+        if not result.ok and stop_on_error:
             break
     return results

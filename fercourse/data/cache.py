@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from pathlib import Path
 
@@ -11,24 +10,14 @@ import numpy as np
 
 from fercourse.config import cache_dir
 from fercourse.data.dataset import Dataset, Split
-from fercourse.files import atomic_write
+from fercourse.files import atomic_write, stat_fingerprint
 
 CACHE_VERSION = "2"  # bump whenever what a loader returns changes (v2: folder ids are class/stem)
 
 
-def file_signature(path: Path) -> str:
-    stat = path.stat()
-    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-
-
-def folder_signature(root: Path) -> str:
-    parts = []
-    for directory, subdirs, files in os.walk(root):
-        subdirs.sort()
-        for name in sorted(files):
-            stat = os.stat(os.path.join(directory, name))
-            parts.append(f"{directory}/{name}|{stat.st_size}|{stat.st_mtime_ns}")
-    return f"{root.resolve()}|" + "\n".join(parts)
+def source_signature(path: Path) -> str:
+    """The cache key's part for a source file or image-folder root: where it is and its fingerprint."""
+    return f"{path.resolve()}|{stat_fingerprint(path)}"
 
 
 def _cache_path(signature: str) -> Path:

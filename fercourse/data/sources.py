@@ -30,7 +30,7 @@ import numpy as np
 
 from fercourse.config import FER2013_ENV, fer2013_path
 from fercourse.data import synthetic
-from fercourse.data.cache import cached_dataset, file_signature, folder_signature
+from fercourse.data.cache import cached_dataset, source_signature
 from fercourse.data.dataset import Dataset, Split
 from fercourse.data.readers import KAGGLE_USAGE, ReadReport, find_split_folders, read_csv, read_image_folder
 from fercourse.errors import DataError
@@ -89,7 +89,7 @@ def load(source: str | os.PathLike = "sample", *, test: str | os.PathLike | None
 def _load_directory(path: Path, **options) -> Dataset:
     split_folders = find_split_folders(path)
     if split_folders:
-        return cached_dataset(folder_signature(path), str(path), options["cache"],
+        return cached_dataset(source_signature(path), str(path), options["cache"],
                        lambda: _read_folders(path, split_folders, options))
     for train_name in ("train.csv", "fer2013.csv", "icml_face_data.csv"):
         if (path / train_name).is_file():
@@ -133,7 +133,7 @@ def _load_csv_source(path: Path, *, test, cache: bool, skip_bad_rows: bool, prog
     test_path = Path(test) if test is not None else None
     if test_path is not None and not test_path.is_file():
         raise FileNotFoundError(f"{test_path}: no such file (expected the course test CSV, id,pixels)")
-    signature = file_signature(path) + (f"+{file_signature(test_path)}" if test_path else "")
+    signature = source_signature(path) + (f"+{source_signature(test_path)}" if test_path else "")
     signature += f"|skip={skip_bad_rows}"
 
     def read() -> Dataset:

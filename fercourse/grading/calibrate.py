@@ -123,21 +123,13 @@ def run_reference(notebook: Path, workdir: Path, *, progress: bool = True) -> fl
     InputError
         A cell failed: which one, with its error.
     """
-    import papermill
-
-    from fercourse.course.runner import _describe_failure, _kernel_environment, _logged_kernel_manager
+    from fercourse.course.execute import execute_notebook
 
     started = time.perf_counter()
-    try:
-        with _kernel_environment():
-            papermill.execute_notebook(str(notebook), str(workdir / f"executed_{notebook.name}"),
-                                       kernel_name="python3", cwd=str(workdir), progress_bar=progress,
-                                       log_output=False,
-                                       kernel_manager_class=_logged_kernel_manager(workdir / "kernel.log"),
-                                       extra_arguments=["--IPKernelApp.capture_fd_output=False"])
-    except Exception as failure:  # any kernel, cell or papermill failure is reported
-        raise InputError("the reference solution did not run: "
-                         + _describe_failure(notebook.stem, failure, False)) from None
+    error = execute_notebook(notebook, workdir / f"executed_{notebook.name}", parameters={}, cwd=workdir,
+                             kernel_log=workdir / "kernel.log", progress=progress)
+    if error:
+        raise InputError(f"the reference solution did not run: {error}")
     return time.perf_counter() - started
 
 
