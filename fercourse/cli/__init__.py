@@ -89,6 +89,27 @@ def import_tensorflow_quietly() -> None:
         os.close(null)
 
 
+#: The optional parts of fercourse (pyproject's extras) by a top-level module each one installs: a
+#: command that needs a missing one says which extra to install instead of showing a traceback.
+EXTRA_OF_MODULE = {"nbgrader": "grading", "papermill": "book", "nbformat": "book", "jupyter_book": "book",
+                   "distributed": "cluster", "dask": "cluster"}
+
+
+def missing_extra(error: ModuleNotFoundError) -> str | None:
+    """The one-line message for a module that an extra installs, or None for any other module.
+
+    >>> missing_extra(ModuleNotFoundError("No module named 'nbgrader'", name="nbgrader.apps"))
+    'needs the grading extra (module nbgrader is not installed): pip install "fercourse[grading]"'
+    >>> missing_extra(ModuleNotFoundError("No module named 'numpy'", name="numpy")) is None
+    True
+    """
+    module = (error.name or "").split(".")[0]
+    extra = EXTRA_OF_MODULE.get(module)
+    if extra is None:
+        return None
+    return f'needs the {extra} extra (module {module} is not installed): pip install "fercourse[{extra}]"'
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -104,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         if config.debug():
             raise
         print(f"fercourse {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as error:
+        message = missing_extra(error)
+        if message is None or config.debug():
+            raise
+        print(f"fercourse {args.command}: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
