@@ -153,7 +153,7 @@ def _lesson_script(lesson: Path, overrides: str) -> str:
 
 
 def test_student_install_without_extras_runs_lesson_01_and_detect_and_names_the_grading_extra(tmp_path):
-    """`pip install fercourse` alone: a lesson and the demo work; the instructor's commands say what to add."""
+    """`pip install fercourse` alone: a lesson and the demo work; instructor commands say what to add."""
     wheel = _build_wheel(tmp_path)
     python, env = _core_venv(tmp_path, wheel)
     missing = _run([python, "-c", "import importlib.util as u; print([m for m in ('nbgrader', 'papermill', "
