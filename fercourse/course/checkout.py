@@ -101,9 +101,11 @@ class CourseFolders:
     @property
     def results_file(self) -> Path:
         """The generated real-FER2013 figures the Results page and lessons read, ``results/fer2013.json``."""
-        from fercourse.course.results import RESULTS_NAME
-
         return self.root / RESULTS_NAME
+
+
+#: The results file, relative to the course checkout (read and written by :mod:`fercourse.course.results`).
+RESULTS_NAME = Path("results") / "fer2013.json"
 
 
 def course_folders(course: str | os.PathLike | None = None) -> CourseFolders:

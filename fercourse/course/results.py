@@ -33,15 +33,13 @@ import os
 import platform
 from pathlib import Path
 
-from fercourse.course.checkout import course_folders
+from fercourse.course.checkout import RESULTS_NAME, course_folders
 from fercourse.errors import InputError
 
 __all__ = ["HEADLINES", "RESULTS_NAME", "glued_value", "harvest_glue", "lesson_headlines", "load_results",
            "record_lesson", "record_result", "render_markdown", "result_value", "results_path",
            "validate_entry"]
 
-#: The results file, relative to the course checkout.
-RESULTS_NAME = Path("results") / "fer2013.json"
 ABOUT = ("Generated: real-FER2013 figures written by the commands that measured them "
          "(fercourse evaluate --record, fercourse book build --data). Do not edit by hand; "
          "the book's Results page and the lessons read it.")
