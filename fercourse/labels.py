@@ -134,7 +134,8 @@ def to_index(label: str | int) -> int:
     """
     if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
         if not 0 <= int(label) < NUM_CLASSES:
-            raise InputError(f"label {label} is out of range: expected an integer 0-{NUM_CLASSES - 1}")
+            raise InputError(f"label {label} is out of range: expected an integer 0-{NUM_CLASSES - 1} "
+                             f"({', '.join(f'{index} {name}' for index, name in enumerate(EMOTIONS))})")
         return int(label)
     if isinstance(label, str):
         return EMOTIONS.index(canonical_name(label))

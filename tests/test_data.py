@@ -150,7 +150,8 @@ def test_changed_file_is_read_again(tmp_path):
     ("emotion,pixels,Usage\n0,{negative},Training\n", "line 2: pixel 1 is negative"),
     ("emotion,pixels,Usage\n0,{big},Training\n", "line 2: pixel 2 is 256: expected an integer 0-255"),
     ("emotion,pixels,Usage\n0,,Training\n", "line 2: the pixels field is empty"),
-    ("emotion,pixels,Usage\n7,{good},Training\n", "line 2: field 'emotion' is 7: expected an integer 0-6"),
+    ("emotion,pixels,Usage\n7,{good},Training\n", "line 2: field 'emotion': label 7 is out of range: "
+                                                     "expected an integer 0-6"),
     ("emotion,pixels,Usage\ncontempt,{good},Training\n", "line 2: field 'emotion': unknown emotion name "
                                                          "'contempt'"),
     ("emotion,pixels,Usage\n0,{good},Train\n", "line 2: field 'Usage' is 'Train'"),

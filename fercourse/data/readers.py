@@ -283,14 +283,8 @@ def _parse_label(path: Path, line: int, text: str) -> int:
     if not text:
         raise DataError(path, "field 'emotion' is empty: expected an integer 0-6 or an emotion name",
                         line=line)
-    if text.lstrip("-").isdigit():
-        value = int(text)
-        if not 0 <= value < len(EMOTIONS):
-            raise DataError(path, f"field 'emotion' is {value}: expected an integer 0-6 "
-                                  f"({', '.join(f'{i} {n}' for i, n in enumerate(EMOTIONS))})", line=line)
-        return value
-    try:
-        return to_index(text)
+    try:  # one check, one message, for integers and names alike (fercourse.labels)
+        return to_index(int(text) if text.lstrip("-").isdigit() else text)
     except ValueError as error:
         raise DataError(path, f"field 'emotion': {error}", line=line) from None
 
