@@ -91,7 +91,7 @@ def _tiny_lesson(folder, body="x = 0.25"):
         nbformat.v4.new_markdown_cell("# Tiny lesson"),
         nbformat.v4.new_code_cell("data = 'sample'\nquick = False\nnum_epochs = 2",
                                   metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(f"from myst_nb import glue\n{body}\nglue('share', x * num_epochs, "
+        nbformat.v4.new_code_cell(f"from fercourse.glue import glue\n{body}\nglue('share', x * num_epochs, "
                                   "display=False)\nglue('name', 'happy', display=False)"),
     ]
     folder.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,9 @@ lessons run on real FER2013 at their full budgets) are written here by the comma
 them, never typed by hand:
 
 - ``fercourse evaluate MODEL --data ../shared/fer2013 --record KEY`` records one model's score;
-- ``fercourse book build --data ../shared/fer2013`` (and ``fercourse notebooks run`` on real data,
-  not in quick mode) records, per lesson, the values the lesson glued (``myst_nb.glue``) and the
-  budget it ran with.
+- ``fercourse book build --data ../shared/fer2013 --record`` (or ``fercourse notebooks run`` on real
+  data with ``--record``) records, per lesson, the values the lesson glued
+  (:func:`fercourse.glue.glue`) and the budget it ran with.
 
 The file is ``results/fer2013.json`` in the course checkout. :func:`render_markdown` turns it into
 the tables of the book's Results page; :func:`result_value` lets a lesson quote one figure.
@@ -123,7 +123,7 @@ def record_result(key: str, entry: dict, path: str | os.PathLike | None = None) 
 
 def glued_value(data: dict) -> object:
     """The value behind one glue output: a Python literal when ``text/plain`` is one, else the text."""
-    # myst_nb.glue(..., display=False) stores it as application/papermill.record/text/plain
+    # glue(..., display=False) stores it as application/papermill.record/text/plain (fercourse.glue)
     text = next((value for mime, value in data.items() if mime.endswith("text/plain")), "")
     if isinstance(text, list):
         text = "".join(text)
@@ -134,7 +134,7 @@ def glued_value(data: dict) -> object:
 
 
 def harvest_glue(executed: str | os.PathLike) -> dict[str, object]:
-    """The values an executed lesson glued with ``myst_nb.glue``, by name, in cell order."""
+    """The values an executed lesson glued (:func:`fercourse.glue.glue`), by name, in cell order."""
     import nbformat
 
     values: dict[str, object] = {}
@@ -279,7 +279,7 @@ def _lesson_tables(lessons: dict) -> str:
     for entry in lessons.values():
         parts += [f":::{{admonition}} Every value {entry['title'].split(':')[0]} recorded",
                   ":class: dropdown", "",
-                  "The names are those the lesson's page quotes (`myst_nb.glue`).", "",
+                  "The names are those the lesson's page quotes (`fercourse.glue.glue`).", "",
                   "| value | measured |", "|---|---|"]
         parts += [f"| `{name}` | {_cell(value)} |" for name, value in entry["values"].items()
                   if not isinstance(value, (list, dict))]
