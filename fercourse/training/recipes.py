@@ -42,10 +42,8 @@ import math
 import os
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from types import MappingProxyType
 from typing import Callable
 
@@ -55,6 +53,7 @@ from fercourse.config import VALIDATION_SEED, VALIDATION_SHARE, Budget
 from fercourse.data.splits import validation_split
 from fercourse.errors import InputError
 from fercourse.provenance import library_versions, machine_info
+from fercourse.training.precision import bfloat16_is_fast, dtype_policy, layer_precision
 from fercourse.training.record import (
     ArtifactPaths,
     ResumeState,
@@ -165,32 +164,6 @@ class Recipe:
                                width=width, stem_convs=self.stem_convs, dropout_rate=dropout_rate)
 
 
-def bfloat16_is_fast() -> bool:
-    """True on a machine that computes bfloat16 natively: a visible GPU, or a CPU with AMX/AVX512-BF16."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        flags = ""
-    if "amx_bf16" in flags or "avx512_bf16" in flags:
-        return True
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
-@contextmanager
-def dtype_policy(name: str):
-    """Set Keras's global dtype policy inside the block only (layers keep the policy they were built with)."""
-    import keras
-
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
 RECIPES: dict[str, Recipe] = {
     "seed_cnn": Recipe(
         name="seed_cnn", variant="bn", schedule="plateau", learning_rate=1e-3,
@@ -282,12 +255,6 @@ def _start_or_resume(recipe: Recipe, paths: ArtifactPaths, settings: RunSettings
     return keras.models.load_model(paths.last), saved  # each layer keeps its saved dtype policy
 
 
-def _layer_precision(model) -> str:
-    """The dtype policy the model computes in (a loaded model's own policy reads float32 even when its
-    layers compute in bfloat16, so ask a layer with weights)."""
-    return next((layer.dtype_policy.name for layer in model.layers if layer.weights), model.dtype_policy.name)
-
-
 def _fit(recipe: Recipe, model, state: ResumeState, paths: ArtifactPaths, train, val, *,
          verbose: int) -> None:
     """Train ``model`` until the budget in ``state`` is spent or early stopping ends it; the monitor saves."""
@@ -348,6 +315,7 @@ def _record(recipe: Recipe, dataset, train, val, state: ResumeState, paths: Arti
 def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None = None,
                  minutes: float | None = None, seed: int = 0, quick: bool = False, resume: bool = False,
                  verbose: int = 0) -> TrainRecord:
+    # Over 60 lines: a 40-line docstring (budget and resume rules); the body is named steps.
     """Train recipe ``name`` on ``dataset`` and save the best epoch (by validation accuracy) to ``out``.
 
     Parameters
@@ -406,7 +374,7 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
     machine_before = machine_info()
     _fit(recipe, model, state, paths, train, val, verbose=verbose)
     record = _record(recipe, dataset, train, val, state, paths, resumed_from=resumed_from,
-                     precision=_layer_precision(model), wall_start=wall_start, machine_before=machine_before)
+                     precision=layer_precision(model), wall_start=wall_start, machine_before=machine_before)
     record.save(paths.record)
     return record
 
