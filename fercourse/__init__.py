@@ -8,14 +8,17 @@ The folders are the subsystems (each package's docstring lists its modules):
 =======================  =====================================================================
 ``labels``               the canonical emotion order (Kaggle CSV), aliases, one colour per emotion
 ``errors``               :class:`~fercourse.errors.FercourseError` and the errors under it
-``config``               every environment variable fercourse reads, FER2013's location, quick mode
+``config``               every environment variable fercourse reads, FER2013's location, the source
+                         names, quick mode, the one training budget type and validation share
 ``files``                atomic file writes
+``provenance``           library versions and the machine, stored beside records and results
 ``data/``                :func:`~fercourse.data.load` for every source into one dataset type; cache,
-                         readers, writers, the synthetic sample, input shapes, splits, subsampling
-``models/``              scikit-learn baselines, Keras builders and layers, schedules, fit-or-load,
-                         prediction with test-time augmentation, the model zoo, the shipped
-                         FER2013 model (:func:`~fercourse.models.pretrained.pretrained`)
-``training/``            named recipes, the training loop, its monitor and record, resume
+                         readers, writers, the synthetic sample, pixel layouts, splits, subsampling
+``models/``              scikit-learn baselines, Keras builders and layers, the one prediction path
+                         (:func:`~fercourse.models.predict_proba`, :func:`~fercourse.models.model_input`),
+                         scoring a saved model, the shipped FER2013 model
+``training/``            callbacks and fit-or-load, schedules, named recipes and their loop, monitor,
+                         record and resume, the model zoo behind ``fercourse compare``
 ``evaluate``             metrics in one result shape
 ``plotting/``            every figure the lessons show
 ``submission``           write, validate and score the ``id,emotion`` submission CSV

@@ -223,7 +223,7 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
         the augmentation. Brightness and contrast vary a lot between faces; without it the CNNs
         take several epochs to start learning on the built-in sample.
     learning_rate : float or keras LearningRateSchedule, optional
-        Default 1e-3; a schedule from :mod:`fercourse.models.schedules` works too.
+        Default 1e-3; a schedule from :mod:`fercourse.training.schedules` works too.
     label_smoothing : float, optional
         Smooth the one-hot targets of the cross-entropy by this much (0: plain sparse
         cross-entropy). None: the variant's default, 0.1 for ``reference`` and 0 for every other

@@ -4,13 +4,15 @@
   :func:`steps_per_epoch`: what the lessons train with (re-exported here).
 - :mod:`~fercourse.training.schedules`: :func:`one_cycle`, :func:`exponential_decay`, :func:`step_decay`,
   :func:`one_cycle_rate` (imports Keras, so it is not re-exported here).
-- :mod:`~fercourse.training.budget`: :class:`Budget`, the one budget type of recipes, the zoo and the
-  lessons' real-data build.
 - :mod:`~fercourse.training.recipes`: :class:`Recipe`, :data:`RECIPES`, :func:`train_recipe`: the
-  engine of ``fercourse train``.
+  engine of ``fercourse train``; :mod:`~fercourse.training.precision` picks its number format.
 - :mod:`~fercourse.training.zoo`: :data:`ZOO`, :func:`run_comparison`: the engine of ``fercourse compare``.
 - :mod:`~fercourse.training.monitor`: the Keras callback that checkpoints, keeps time and writes progress.
 - :mod:`~fercourse.training.record`: what a run records (settings, history, provenance) and where.
+
+Budgets (epochs, minutes, batch size) are one type, :class:`fercourse.config.Budget`, and the
+validation split one share, :data:`fercourse.config.VALIDATION_SHARE`. A saved model is scored by
+:func:`fercourse.models.scoring.evaluate_saved` (``fercourse evaluate``).
 
 Importing it loads neither scikit-learn nor TensorFlow.
 """

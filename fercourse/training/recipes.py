@@ -82,7 +82,7 @@ class Recipe:
         anneal over the budget, see :meth:`learning_rate_at`.
     pct_start : float
         ``one_cycle`` only: the share of the budget spent warming up (0.25, a little shorter than
-        :func:`fercourse.models.one_cycle`'s default 0.3, as the recipes have always trained).
+        :func:`fercourse.training.schedules.one_cycle`'s default 0.3, as the recipes have always trained).
     budget : fercourse.config.Budget
         The full recipe's default epochs and its batch size.
     width : int
@@ -134,7 +134,7 @@ class Recipe:
     def learning_rate_at(self) -> Callable[[float], float] | None:
         """``rate(progress)``: the learning rate at a share of the budget; None unless one-cycle.
 
-        The recipe loop sets it before every batch (:func:`fercourse.models.schedules.one_cycle_rate`
+        The recipe loop sets it before every batch (:func:`fercourse.training.schedules.one_cycle_rate`
         with this recipe's peak ``learning_rate`` and ``pct_start``). The ``plateau`` schedule is
         Keras's ``ReduceLROnPlateau`` callback instead.
         """
