@@ -8,14 +8,17 @@ The folders are the subsystems (each package's docstring lists its modules):
 =======================  =====================================================================
 ``labels``               the canonical emotion order (Kaggle CSV), aliases, one colour per emotion
 ``errors``               :class:`~fercourse.errors.FercourseError` and the errors under it
-``config``               every environment variable fercourse reads, FER2013's location, quick mode
+``config``               every environment variable fercourse reads, FER2013's location, the source
+                         names, quick mode, the one training budget type and validation share
 ``files``                atomic file writes
+``provenance``           library versions and the machine, stored beside records and results
 ``data/``                :func:`~fercourse.data.load` for every source into one dataset type; cache,
-                         readers, writers, the synthetic sample, input shapes, splits, subsampling
-``models/``              scikit-learn baselines, Keras builders and layers, schedules, fit-or-load,
-                         prediction with test-time augmentation, the model zoo, the shipped
-                         FER2013 model (:func:`~fercourse.models.pretrained.pretrained`)
-``training/``            named recipes, the training loop, its monitor and record, resume
+                         readers, writers, the synthetic sample, pixel layouts, splits, subsampling
+``models/``              scikit-learn baselines, Keras builders and layers, the one prediction path
+                         (:func:`~fercourse.models.predict_proba`, :func:`~fercourse.models.model_input`),
+                         scoring a saved model, the shipped FER2013 model
+``training/``            callbacks and fit-or-load, schedules, named recipes and their loop, monitor,
+                         record and resume, the model zoo behind ``fercourse compare``
 ``evaluate``             metrics in one result shape
 ``plotting/``            every figure the lessons show
 ``submission``           write, validate and score the ``id,emotion`` submission CSV
@@ -40,18 +43,21 @@ __all__ = ["EMOTIONS", "NUM_CLASSES", "__version__", "set_seed"]
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and (when installed and imported) Keras/TensorFlow for repeatable runs.
+    """Seed Python, NumPy and Keras/TensorFlow (when installed) for repeatable runs.
 
-    This is the one place fercourse touches global random state, and only when called.
+    This is the one place fercourse touches global random state, and only when called. Keras is
+    imported here when it is installed, so a model built after this call is seeded even when
+    nothing imported Keras before (a lesson whose first Keras import sits inside ``build_model``
+    once trained its first model unseeded).
     """
+    import importlib.util
     import random
-    import sys
 
     import numpy as np
 
     random.seed(seed)
     np.random.seed(seed)
-    if "keras" in sys.modules or "tensorflow" in sys.modules:
+    if importlib.util.find_spec("keras") is not None:
         import keras
 
         keras.utils.set_random_seed(seed)

@@ -15,6 +15,13 @@ Environment variables (the only ones the package reads)
     The answer key path for ``nbgrader autograde``; read (and removed from the environment)
     only by :func:`fercourse.grading.preprocessors.take_key_path`, never through this module.
 
+Training budgets and validation
+-------------------------------
+:class:`Budget` is the one budget type: epochs, wall-time minutes and batch size, used by the
+recipes (:mod:`fercourse.training.recipes`), the model zoo (:mod:`fercourse.training.zoo`), quick
+mode and the lessons' real-data build (:mod:`fercourse.course.budgets`). :data:`VALIDATION_SHARE`
+and :data:`VALIDATION_SEED` define the validation split every trainer carves from train.
+
 Quick mode
 ----------
 :data:`QUICK` holds what ``--quick`` means everywhere: the parameters the lesson runner injects,
@@ -24,6 +31,8 @@ Examples
 --------
 >>> QUICK.lesson_parameters()
 {'quick': True, 'num_epochs': 8, 'cnn_variant': 'simple'}
+>>> Budget(epochs=8).seconds is None, Budget(epochs=8, minutes=2.5).seconds
+(True, 150.0)
 >>> QUICK.n_train, QUICK.n_test
 (2000, 400)
 >>> with using_cache_dir("/tmp/scratch-cache"):
@@ -39,6 +48,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+from fercourse.errors import InputError
 
 CACHE_DIR_ENV = "FERCOURSE_CACHE_DIR"
 XDG_CACHE_ENV = "XDG_CACHE_HOME"
@@ -139,6 +150,68 @@ def debug() -> bool:
     return bool(os.environ.get(DEBUG_ENV))
 
 
+SAMPLE_SOURCE = "sample"
+"""The source name of the built-in synthetic sample (``load("sample")``, ``--data sample``)."""
+FER2013_SOURCE = "fer2013"
+"""The source name that means the FER2013 copy in ``$FERCOURSE_FER2013`` (:func:`fer2013_path`)."""
+
+
+def is_sample(source) -> bool:
+    """Whether ``source`` (a name or path) names the built-in synthetic sample.
+
+    Examples
+    --------
+    >>> is_sample("sample"), is_sample("../shared/fer2013"), is_sample(None)
+    (True, False, False)
+    """
+    return source is not None and str(source) == SAMPLE_SOURCE
+
+
+def is_builtin_source(source) -> bool:
+    """Whether ``source`` is one of the two built-in names, ``"sample"`` or ``"fer2013"`` (not a path)."""
+    return source is not None and str(source) in (SAMPLE_SOURCE, FER2013_SOURCE)
+
+
+VALIDATION_SHARE: float = 0.1
+"""The share of train held out for validation (stratified) by the recipes, the zoo and the lessons."""
+VALIDATION_SEED: int = 0
+"""The seed of that split, the same for every recipe and training seed so that runs are comparable."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much training one run gets; a field left None sets no limit (or keeps a default).
+
+    Attributes
+    ----------
+    epochs : int, optional
+        Passes over the training data.
+    minutes : float, optional
+        Wall time: a recipe's training limit, checked after every batch; a zoo model's soft limit,
+        checked after every epoch; a lesson's planned time in the real-data build.
+    batch_size : int, optional
+        Images per optimizer step.
+    """
+
+    epochs: int | None = None
+    minutes: float | None = None
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs is not None and (isinstance(self.epochs, bool) or not isinstance(self.epochs, int)
+                                        or self.epochs < 1):
+            raise InputError(f"budget epochs is {self.epochs!r}: expected a positive whole number")
+        if self.minutes is not None and not self.minutes > 0:
+            raise InputError(f"budget minutes is {self.minutes!r}: expected a positive number of minutes")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            raise InputError(f"budget batch_size is {self.batch_size!r}: expected a positive whole number")
+
+    @property
+    def seconds(self) -> float | None:
+        """``minutes`` in seconds (None: no time limit)."""
+        return None if self.minutes is None else 60.0 * self.minutes
+
+
 @dataclass(frozen=True)
 class QuickMode:
     """What ``--quick`` means: short runs that still show learning, for CI and first tries.
@@ -148,8 +221,8 @@ class QuickMode:
     still runs in about 4 minutes on a 2-core CPU.
     """
 
-    num_epochs: int = 8
-    """Injected into every lesson that declares ``num_epochs``."""
+    lesson_budget: Budget = Budget(epochs=8)
+    """Its ``epochs`` are injected into every lesson that declares ``num_epochs``."""
     cnn_variant: str = "simple"
     """Injected into every lesson that declares ``cnn_variant``."""
     n_train: int = 2000
@@ -163,7 +236,7 @@ class QuickMode:
 
     def lesson_parameters(self) -> dict[str, object]:
         """The parameters the lesson runner injects (only into lessons that declare each name)."""
-        return {"quick": True, "num_epochs": self.num_epochs, "cnn_variant": self.cnn_variant}
+        return {"quick": True, "num_epochs": self.lesson_budget.epochs, "cnn_variant": self.cnn_variant}
 
 
 #: The one quick-mode setting the runner, :func:`fercourse.data.lesson_data` and the model zoo read.

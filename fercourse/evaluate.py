@@ -4,7 +4,8 @@ This is the one place the course computes them: lessons, ``fercourse compare``/`
 the per-class plot and the submission grader all call :func:`evaluate`. Every result says which
 split it was measured on (``split``), so a validation score is never reported as a test score by
 accident. Labels are canonical integers 0-6 (``fercourse.labels``). Model predictions (with
-test-time augmentation) live in :mod:`fercourse.models.predict`.
+test-time augmentation) come from :func:`fercourse.models.predict_proba`; a saved model is scored
+on a split by :func:`fercourse.models.scoring.evaluate_saved`.
 
 Examples
 --------
@@ -15,8 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -64,9 +64,8 @@ def _confusion_frame(values: np.ndarray) -> pd.DataFrame:
                         columns=pd.Index(EMOTIONS, name="predicted"))
 
 
-@dataclass(frozen=True, eq=False)
-class Evaluation(Mapping):
-    """What :func:`evaluate` measured; read it as attributes or as a dict (``result["accuracy"]``).
+class Evaluation(TypedDict):
+    """What :func:`evaluate` returns: a plain dict with these keys.
 
     Attributes
     ----------
@@ -90,25 +89,6 @@ class Evaluation(Mapping):
     per_class: pd.DataFrame
     confusion: pd.DataFrame
 
-    def __getitem__(self, key: str):
-        if key not in self._keys():
-            raise KeyError(f"{key!r}: an evaluation holds {', '.join(self._keys())}")
-        return getattr(self, key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys())
-
-    def __len__(self) -> int:
-        return len(self._keys())
-
-    @classmethod
-    def _keys(cls) -> tuple[str, ...]:
-        return tuple(field.name for field in fields(cls))
-
-    def __repr__(self) -> str:
-        return (f"Evaluation(split={self.split!r}, n={self.n}, accuracy={self.accuracy:.4f}, "
-                f"macro_f1={self.macro_f1:.4f})")
-
 
 def evaluate(y_true, y_pred, *, split: str) -> Evaluation:
     """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix.
@@ -124,8 +104,8 @@ def evaluate(y_true, y_pred, *, split: str) -> Evaluation:
     -------
     Evaluation
         ``split``, ``n``, ``accuracy``, ``macro_f1``, ``per_class`` (a DataFrame indexed by
-        emotion: ``precision``, ``recall``, ``f1``, ``support``) and ``confusion`` (7x7 counts),
-        readable as ``result.accuracy`` or ``result["accuracy"]``. A class never predicted has
+        emotion: ``precision``, ``recall``, ``f1``, ``support``) and ``confusion`` (7x7 counts), as
+        a dict (``result["accuracy"]``). A class never predicted has
         precision 0; a class absent from ``y_true`` has recall 0. The macro average runs over the
         classes that occur in ``y_true`` or ``y_pred``, as ``sklearn.metrics.f1_score(...,
         average="macro")`` does; on a real test split that is all seven.
@@ -135,7 +115,7 @@ def evaluate(y_true, y_pred, *, split: str) -> Evaluation:
     >>> result = evaluate([1, 1, 0, 3], [1, 0, 0, 3], split="test")
     >>> result["per_class"].loc["disgust", ["precision", "recall", "support"]].tolist()
     [1.0, 0.5, 2.0]
-    >>> int(result.confusion.loc["disgust", "angry"]), round(result.macro_f1, 4)
+    >>> int(result["confusion"].loc["disgust", "angry"]), round(result["macro_f1"], 4)
     (1, 0.7778)
     """
     if not isinstance(split, str) or not split:
@@ -175,16 +155,6 @@ def confusion(y_true, y_pred, normalize: bool = False) -> pd.DataFrame:
         return _confusion_frame(counts)
     totals = counts.sum(axis=1, keepdims=True)
     return _confusion_frame(np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0))
-
-
-def __getattr__(name: str):
-    # Lessons 05 and 06 import predict_proba from here; it moved to fercourse.models.predict
-    # (it runs models), and importing it lazily keeps this module free of fercourse.models.
-    if name == "predict_proba":
-        from fercourse.models.predict import predict_proba
-
-        return predict_proba
-    raise AttributeError(f"module 'fercourse.evaluate' has no attribute {name!r}")
 
 
 def comparison_table(results: list[dict],

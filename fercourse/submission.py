@@ -313,8 +313,8 @@ def score_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     from fercourse.evaluate import evaluate
 
     result = evaluate(y_true, y_pred, split="test")
-    recall, support = result.per_class["recall"], result.per_class["support"]
-    return {"n": result.n, "accuracy": result.accuracy, "macro_f1": result.macro_f1,
+    recall, support = result["per_class"]["recall"], result["per_class"]["support"]
+    return {"n": result["n"], "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
             "per_class_recall": {name: float(recall[name]) if support[name] else None for name in EMOTIONS},
             "per_class_support": {name: int(support[name]) for name in EMOTIONS}}
 

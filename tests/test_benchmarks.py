@@ -110,7 +110,7 @@ def test_accuracy_cost_scores_both_face_sets_per_tta_mode(lookup_sample):
     # predict_proba hands estimators flat pixels scaled to [0, 1]: fit on the same.
     model = KNeighborsClassifier(n_neighbors=1).fit(to_layout(train.images, "flat"), train.labels)
     disguised = disguise_faces(test.images, test.ids, "s")
-    result = accuracy_cost(model, "knn", test.images, disguised, test.labels, tta_modes=(False, "flip"))
+    result = accuracy_cost(model, test.images, disguised, test.labels, tta_modes=(None, "flip"))
     assert list(result) == ["none", "flip"]
     direct = (model.predict(to_layout(disguised, "flat")) == test.labels).mean()
     assert result["none"]["disguised"] == pytest.approx(direct)

@@ -64,11 +64,24 @@ def test_debug_is_any_non_empty_value(monkeypatch):
     assert config.debug() is True
 
 
-def test_quick_mode_is_read_by_the_runner_the_lessons_and_the_zoo():
-    from fercourse.data.lessons import QUICK_SIZES
-    from fercourse.models import zoo
+def test_quick_lessons_use_the_quick_sizes_and_inject_the_quick_epochs():
+    from fercourse.data import lesson_data
 
-    assert QUICK_SIZES == {"n_train": config.QUICK.n_train, "n_test": config.QUICK.n_test}
-    assert zoo.QUICK_MAX_TRAIN == config.QUICK.zoo_max_train and zoo.QUICK_EXCLUDED == ("svm_pca", "knn_pca")
-    with pytest.raises(AttributeError):
-        config.QUICK.num_epochs = 1  # frozen: one definition, changed only in config.py
+    dataset, train, val, test = lesson_data("sample", quick=True)
+    assert (len(train) + len(val), len(test)) == (config.QUICK.n_train, config.QUICK.n_test)
+    assert len(val) == round(config.VALIDATION_SHARE * config.QUICK.n_train)
+    assert config.QUICK.lesson_parameters()["num_epochs"] == config.QUICK.lesson_budget.epochs
+
+
+def test_a_budget_refuses_what_cannot_be_trained_naming_the_field():
+    assert config.Budget(epochs=3, minutes=0.5).seconds == 30.0
+    for bad, field in (({"epochs": 0}, "epochs is 0"), ({"epochs": 2.5}, "epochs is 2.5"),
+                       ({"minutes": -1}, "minutes is -1"), ({"batch_size": 0}, "batch_size is 0")):
+        with pytest.raises(ValueError, match=f"budget {field}: expected a positive"):
+            config.Budget(**bad)
+
+
+def test_source_names_are_recognised_as_names_not_as_paths():
+    assert config.is_sample("sample") and not config.is_sample("data/sample.csv")
+    assert config.is_builtin_source("fer2013") and not config.is_builtin_source("../shared/fer2013")
+    assert load("sample", n_train=14, n_test=7).source == config.SAMPLE_SOURCE

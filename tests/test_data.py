@@ -9,8 +9,6 @@ from PIL import Image
 from fercourse.data import (
     Split,
     as_flat,
-    as_image,
-    as_sequence,
     class_weights,
     find_duplicates,
     load,
@@ -236,8 +234,6 @@ def test_repeated_ids_in_a_course_csv(tmp_path):
 
 def test_model_shapes_and_scaling():
     assert as_flat(IMAGES).shape == (6, 2304)
-    assert as_image(IMAGES).shape == (6, 48, 48, 1)
-    assert as_sequence(IMAGES).shape == (6, 48, 48)
     flat = as_flat(IMAGES)
     assert flat.dtype == np.float32 and flat.min() >= 0.0 and flat.max() <= 1.0
     assert flat[0, 0] == pytest.approx(IMAGES[0, 0, 0] / 255)

@@ -195,10 +195,11 @@ def test_per_class_metrics_plots_what_evaluate_measured():
 
     y_true, y_pred = np.array([0, 0, 1, 3, 3, 3, 6]), np.array([0, 3, 1, 3, 3, 6, 6])
     result = evaluate(y_true, y_pred, split="test")
-    for source in ((y_true, y_pred), (result,), (result.per_class,)):
+    for source in ((y_true, y_pred), (result,), (result["per_class"],)):
         ax = plotting.plot_per_class_metrics(*source)
         heights = np.array([bar.get_height() for bar in ax.patches]).reshape(3, 7)
-        np.testing.assert_array_equal(heights, result.per_class[["precision", "recall", "f1"]].to_numpy().T)
+        expected = result["per_class"][["precision", "recall", "f1"]].to_numpy().T
+        np.testing.assert_array_equal(heights, expected)
         plt.close(ax.figure)
 
 
@@ -300,7 +301,7 @@ def test_attention_rows_draw_one_bar_per_row_on_one_scale():
 
 
 def test_learning_rate_schedules_share_one_axis_in_epochs():
-    from fercourse.models import step_decay
+    from fercourse.training.schedules import step_decay
 
     ax = plotting.plot_learning_rate_schedules({"constant": 1e-3, "step": step_decay(1e-3, drop_every=10,
                                                                                      factor=0.5)},

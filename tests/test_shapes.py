@@ -7,7 +7,8 @@ import pytest
 
 from fercourse.data import readers
 from fercourse.data.shapes import IMAGE_SIZE, LAYOUTS, NUM_PIXELS, as_faces, layout_of, to_float, to_layout
-from fercourse.models.keras_models import KERAS_MODELS, MODEL_LAYOUTS, model_input
+from fercourse.models import KERAS_MODELS, model_input
+from fercourse.models.keras_models import MODEL_LAYOUTS
 
 FACES = np.arange(2 * 48 * 48).reshape(2, 48, 48).astype(np.uint8)
 

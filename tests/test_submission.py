@@ -183,8 +183,8 @@ def test_score_predictions_is_evaluate_in_plain_types():
 
     y_true, y_pred = np.array([0, 0, 3, 3, 6, 6, 6]), np.array([0, 3, 3, 3, 6, 6, 0])
     result, measured = score_predictions(y_true, y_pred), evaluate(y_true, y_pred, split="test")
-    assert (result["n"], result["accuracy"], result["macro_f1"]) == (measured.n, measured.accuracy,
-                                                                     measured.macro_f1)
+    assert (result["n"], result["accuracy"], result["macro_f1"]) == (measured["n"], measured["accuracy"],
+                                                                     measured["macro_f1"])
     assert result["accuracy"] == 5 / 7 and result["macro_f1"] == (0.5 + 0.8 + 0.8) / 3
     assert result["per_class_recall"] == {"angry": 0.5, "disgust": None, "fear": None, "happy": 1.0,
                                           "sad": None, "surprise": None, "neutral": 2 / 3}

@@ -145,28 +145,28 @@ def lookup_recovery(faces: np.ndarray, labels: np.ndarray, disguised: np.ndarray
     return result
 
 
-def accuracy_cost(model, name: str, faces: np.ndarray, disguised: np.ndarray, labels: np.ndarray,
-                  tta_modes: tuple = (False, "shift")) -> dict:
+def accuracy_cost(model, faces: np.ndarray, disguised: np.ndarray, labels: np.ndarray,
+                  tta_modes: tuple = (None, "shift")) -> dict:
     """One model's accuracy on the original and the disguised faces, per TTA mode.
 
-    ``model`` and ``name`` are what :func:`fercourse.models.predict.predict_proba` takes (a Keras
-    model and its input name, or a fitted scikit-learn estimator). Returns, per mode name
+    ``model`` is what :func:`fercourse.models.predict_proba` takes (a Keras model or a fitted
+    scikit-learn estimator); ``tta_modes`` are its ``tta`` values. Returns, per mode name
     (``"none"``, ``"flip"``, ``"shift"``), ``original`` and ``disguised`` accuracy and their
     ``difference`` (disguised minus original).
     """
-    from fercourse.models.predict import predict_proba, tta_mode
+    from fercourse.models.predict import predict_proba
 
     result = {}
     for tta in tta_modes:
-        scores = {kind: float((predict_proba(model, images, name, tta=tta).argmax(axis=1) == labels).mean())
+        scores = {kind: float((predict_proba(model, images, tta=tta).argmax(axis=1) == labels).mean())
                   for kind, images in (("original", faces), ("disguised", disguised))}
         scores["difference"] = scores["disguised"] - scores["original"]
-        result[tta_mode(tta) or "none"] = scores
+        result[tta or "none"] = scores
     return result
 
 
 def bench_lookup(dataset: Dataset, model_path: str | Path | None = None, salt: str = "fercourse",
-                 undo_faces: int | None = 500, tta_modes: tuple = (False, "shift")) -> dict:
+                 undo_faces: int | None = 500, tta_modes: tuple = (None, "shift")) -> dict:
     """Disguise ``dataset``'s test faces as ``prepare`` does; measure lookup recovery and accuracy cost.
 
     Parameters
@@ -206,7 +206,6 @@ def bench_lookup(dataset: Dataset, model_path: str | Path | None = None, salt: s
         import keras
 
         import fercourse.models.layers  # noqa: F401 - registers the custom classes for loading
-        from fercourse.training.recipes import model_name
 
         if not Path(model_path).is_file():
             raise FileNotFoundError(f"{model_path}: no such model file (expected a .keras file)")
@@ -215,8 +214,7 @@ def bench_lookup(dataset: Dataset, model_path: str | Path | None = None, salt: s
             shutil.copyfile(model_path, copy)
             model = keras.models.load_model(copy)
         result["model"] = str(model_path)
-        result["accuracy"] = accuracy_cost(model, model_name(model), test.images, disguised, test.labels,
-                                           tta_modes)
+        result["accuracy"] = accuracy_cost(model, test.images, disguised, test.labels, tta_modes)
     return result
 
 

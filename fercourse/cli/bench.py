@@ -10,6 +10,7 @@ from fercourse.cli.train import add_sample_size_options
 
 
 def register(subparsers) -> None:
+    # Over 60 lines: one argparse declaration per benchmark option, read top to bottom.
     commands = add_command_group(subparsers, "bench",
                                  help="benchmarks (ratios against a baseline in the same run)",
                                  description="Benchmarks that print figures and ratios against a "

@@ -9,7 +9,8 @@ _COLUMNS = ("model", "accuracy", "macro_f1", "disgust_recall", "fit_seconds")
 
 
 def register(subparsers) -> None:
-    from fercourse.models.zoo import QUICK_EXCLUDED, ZOO
+    from fercourse.config import QUICK
+    from fercourse.training.zoo import ZOO
 
     parser = subparsers.add_parser(
         "compare", help="train every model (baselines, MLP, LSTM, GRU, CNNs) and compare them on test",
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
                     "models pick their epoch on a validation split carved from train (10%), never on "
                     "test. Prints model, test accuracy, macro-F1, disgust recall and fit seconds; "
                     "progress goes to stderr.",
-        epilog=f"Models: {', '.join(ZOO)}. --quick leaves out {', '.join(QUICK_EXCLUDED)} unless named "
+        epilog=f"Models: {', '.join(ZOO)}. --quick leaves out {', '.join(QUICK.zoo_excluded)} unless named "
                "with --models. Example: fercourse compare --data sample --quick --json")
     parser.add_argument("--data", default="sample", metavar="SOURCE",
                         help="'sample' (the built-in synthetic set), a FER2013 CSV, a folder of course CSVs "
@@ -63,8 +64,8 @@ def write_outputs(results: list[dict], dataset, out: str) -> list[str]:
     import pandas as pd
 
     from fercourse.evaluate import evaluate
-    from fercourse.models.zoo import public
     from fercourse.plotting import plot_confusion_matrix, plot_per_class_metrics
+    from fercourse.training.zoo import public
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from fercourse.data import load
-    from fercourse.models.zoo import public, run_comparison
+    from fercourse.training.zoo import public, run_comparison
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

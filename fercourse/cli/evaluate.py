@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     parser.add_argument("--split", default="test", choices=("test", "val", "train"),
                         help="test (default), val (the validation images 'fercourse train' held out) or "
                              "train (the rest of train)")
-    parser.add_argument("--tta", nargs="?", const="flip", default=False, choices=("flip", "shift"),
+    parser.add_argument("--tta", nargs="?", const="flip", default=None, choices=("flip", "shift"),
                         help="test-time augmentation: 'flip' (the default when given alone) averages the "
                              "predictions for each face and its mirror image; 'shift' also those two moved "
                              "two pixels up, down, left and right (ten views)")
@@ -90,12 +90,13 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from fercourse.models.predict import tta_mode
+    from fercourse.config import is_sample
     from fercourse.models.pretrained import resolve_model_path
-    from fercourse.training.recipes import evaluate_saved
+    from fercourse.models.scoring import evaluate_saved
+    from fercourse.training.record import tta_from_record
 
     named = args.model
-    if args.record and Path(str(args.data)).name == "sample":
+    if args.record and is_sample(Path(str(args.data)).name):
         raise InputError("--record writes real-FER2013 figures to results/fer2013.json; the built-in "
                          "sample's scores are smoke tests; score a FER2013 copy (--data ../shared/fer2013)")
     args.model = str(resolve_model_path(named))
@@ -115,9 +116,9 @@ def run(args: argparse.Namespace) -> int:
     record = Path(args.model).with_suffix(".json")
     if record.is_file():
         try:
-            recipe_tta = tta_mode(json.loads(record.read_text()).get("tta"))
+            recipe_tta = tta_from_record(json.loads(record.read_text()).get("tta"), record)
         except ValueError:  # not JSON, or a TTA name this version does not know
-            recipe_tta = False
+            recipe_tta = None
         if recipe_tta and recipe_tta != result["tta"]:
             print(f"note: {record.name} says this recipe is scored with --tta {recipe_tta}", file=sys.stderr)
     return 0

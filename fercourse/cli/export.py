@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
     from fercourse.files import atomic_write_text
     from fercourse.models.pretrained import MAX_BYTES, export_for_inference
-    from fercourse.training.recipes import evaluate_saved
+    from fercourse.models.scoring import evaluate_saved
+    from fercourse.training.record import tta_from_record
 
     source = Path(args.model)
     if not source.is_file():
@@ -69,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
     scores = None
     if args.data:
         dataset = load_data(args)
-        tta = trained.get("tta", False)
-        runs = {"test": dict(tta=tta), "test_no_tta": dict(tta=False),
+        tta = tta_from_record(trained.get("tta"), source.with_suffix(".json"))
+        runs = {"test": dict(tta=tta), "test_no_tta": dict(tta=None),
                 "test_without_train_duplicates": dict(tta=tta, without_train_duplicates=True)}
         scores = {}
         for name, options in runs.items():

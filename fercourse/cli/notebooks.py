@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from fercourse.cli import add_command_group
-from fercourse.config import QUICK
+from fercourse.config import QUICK, is_sample
 from fercourse.errors import InputError
 
 DATA_HELP = ("data injected into every lesson: 'sample' (built-in synthetic faces), 'fer2013' "
@@ -95,7 +95,7 @@ def execute(args, out) -> int:
     from fercourse.course.results import results_path
 
     # Real data, not quick: the publishing build's budgets and cache. Recording only when asked.
-    real = args.data not in (None, "sample") and not args.quick
+    real = args.data is not None and not is_sample(args.data) and not args.quick
     if args.record and not real:
         raise InputError("--record: only a run on real data without --quick is recorded (the sample's and "
                          "quick mode's figures show the method, not FER2013 results)")

@@ -19,10 +19,11 @@ def add_sample_size_options(parser: argparse.ArgumentParser) -> None:
 
 def load_data(args: argparse.Namespace):
     """Load ``args.data`` (with the sample sizes when it is the built-in sample)."""
+    from fercourse.config import is_sample
     from fercourse.data import load
 
-    if args.data == "sample":
-        return load("sample", n_train=args.n_train, n_test=args.n_test)
+    if is_sample(args.data):
+        return load(args.data, n_train=args.n_train, n_test=args.n_test)
     return load(args.data)
 
 
@@ -65,7 +66,6 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from fercourse.models.predict import tta_mode
     from fercourse.training.recipes import artifact_paths, train_recipe
 
     paths = artifact_paths(args.out)  # a bad --out fails before the data loads
@@ -86,6 +86,6 @@ def run(args: argparse.Namespace) -> int:
           f"(validation: {record.split_sizes['val']} images carved from train)")
     print(f"model:  {paths.model}")
     print(f"record: {paths.record}")
-    tta = f" --tta {tta_mode(record.tta)}" if record.tta else ""
+    tta = f" --tta {record.tta}" if record.tta else ""
     print(f"next:   fercourse evaluate {paths.model} --data {args.data}{tta}   (the test split, once)")
     return 0

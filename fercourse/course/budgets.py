@@ -13,44 +13,46 @@ for the book, 44 min 9 s in all. That leaves about half of the 90 minutes unused
 epochs here (lesson 5's CNN was still improving after 8) and the next build's printed times show
 what it cost.
 
+Each lesson's :class:`~fercourse.config.Budget` gives its epochs per model (injected as
+``num_epochs``) and its planned minutes; :data:`LESSON_OPTIONS` holds the other parameters a lesson
+shrinks for the build.
+
 Examples
 --------
->>> real_data_budget("05_cnn")["num_epochs"]
-8
+>>> real_data_budget("03_mlp")
+{'num_epochs': 15, 'ablation_seeds': 2, 'ablation_epochs': 5}
 >>> real_data_budget("99_new")
 {}
->>> sum(budget.minutes for budget in REAL_DATA_BUDGETS.values()) <= 90
-True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from fercourse.config import Budget
 
-__all__ = ["REAL_DATA_BUDGETS", "LessonBudget", "real_data_budget"]
-
-
-@dataclass(frozen=True)
-class LessonBudget:
-    """One lesson's parameters in the real-data build and its planned minutes."""
-
-    minutes: float
-    parameters: dict[str, object] = field(default_factory=dict)
-
+__all__ = ["LESSON_OPTIONS", "REAL_DATA_BUDGETS", "real_data_budget"]
 
 #: Per lesson stem. Epoch budgets are per model the lesson trains (lesson 4 trains two, lesson 6 several).
-REAL_DATA_BUDGETS: dict[str, LessonBudget] = {
-    "01_eda": LessonBudget(1),
-    "02_baselines": LessonBudget(8),
-    "03_mlp": LessonBudget(9, {"num_epochs": 15, "ablation_seeds": 2, "ablation_epochs": 5}),
-    "04_recurrent": LessonBudget(5, {"num_epochs": 6}),
-    "05_cnn": LessonBudget(13, {"num_epochs": 8, "tuner_trials": 2, "tuner_epochs": 1}),
-    "06_augmentation": LessonBudget(10, {"num_epochs": 3}),
-    "07_demo": LessonBudget(1),
+REAL_DATA_BUDGETS: dict[str, Budget] = {
+    "01_eda": Budget(minutes=1),
+    "02_baselines": Budget(minutes=8),
+    "03_mlp": Budget(epochs=15, minutes=9),
+    "04_recurrent": Budget(epochs=6, minutes=5),
+    "05_cnn": Budget(epochs=8, minutes=13),
+    "06_augmentation": Budget(epochs=3, minutes=10),
+    "07_demo": Budget(minutes=1),
+}
+
+#: Lesson parameters besides ``num_epochs`` that the real-data build sets.
+LESSON_OPTIONS: dict[str, dict[str, object]] = {
+    "03_mlp": {"ablation_seeds": 2, "ablation_epochs": 5},
+    "05_cnn": {"tuner_trials": 2, "tuner_epochs": 1},
 }
 
 
 def real_data_budget(stem: str) -> dict[str, object]:
     """The parameters lesson ``stem`` runs with in the real-data build ({} for a lesson not listed)."""
     budget = REAL_DATA_BUDGETS.get(stem)
-    return dict(budget.parameters) if budget else {}
+    if budget is None:
+        return {}
+    epochs = {"num_epochs": budget.epochs} if budget.epochs is not None else {}
+    return {**epochs, **LESSON_OPTIONS.get(stem, {})}

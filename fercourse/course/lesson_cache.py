@@ -50,9 +50,10 @@ def _notebook_digest(notebook) -> str:
 
 def data_fingerprint(data: str | None, base: str | os.PathLike | None = None) -> str:
     """A string that changes when the data behind ``data`` changes (built-in names kept as they are)."""
-    if data is None or data in ("sample", "fer2013"):
-        if data == "fer2013":
-            from fercourse.config import fer2013_path
+    from fercourse.config import FER2013_SOURCE, fer2013_path, is_builtin_source
+
+    if data is None or is_builtin_source(data):
+        if data == FER2013_SOURCE:
 
             return data_fingerprint(str(fer2013_path()))
         return str(data)

@@ -106,7 +106,7 @@ def record_result(key: str, entry: dict, path: str | os.PathLike | None = None) 
     leaves half a file.
     """
     from fercourse.files import atomic_write_text
-    from fercourse.training.record import library_versions
+    from fercourse.provenance import library_versions
 
     path = Path(path) if path is not None else results_path()
     entry = {"measured": _dt.date.today().isoformat(), **entry}

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from fercourse.config import QUICK
+from fercourse.config import QUICK, SAMPLE_SOURCE, is_builtin_source, is_sample
 from fercourse.course.checkout import course_folders
 from fercourse.errors import InputError
 
@@ -147,7 +147,7 @@ def injected_parameters(notebook: str | os.PathLike, *, data: str | None = None,
     here = Path(notebook).resolve().parent
     values: dict[str, object] = {}
     if data is not None:
-        values["data"] = data if data in ("sample", "fer2013") else _relative(Path(data).expanduser(), here)
+        values["data"] = data if is_builtin_source(data) else _relative(Path(data).expanduser(), here)
     if quick:
         values.update(QUICK.lesson_parameters())
     if artifacts is not None:
@@ -205,7 +205,7 @@ figures show the method, not FER2013 results.*'
     data = values.get("data")
     if data is None:
         where = "with the lesson's own parameters"
-    elif data == "sample":
+    elif is_sample(data):
         where = "on the built-in synthetic sample"
     else:
         where = f"on `{Path(str(data)).name}`"
@@ -215,7 +215,7 @@ figures show the method, not FER2013 results.*'
         where += f", in quick mode ({budget})" if budget else ", in quick mode"
     elif budget:
         where += f" with {budget}"
-    caveat = ": its figures show the method, not FER2013 results" if data == "sample" else ""
+    caveat = ": its figures show the method, not FER2013 results" if is_sample(data) else ""
     return f"*This page was run {where}{caveat}.*"
 
 
@@ -313,8 +313,8 @@ def keep_lesson(plan: LessonPlan, result: LessonResult, *, store, record: str | 
     if record is not None:
         from fercourse.course.results import record_lesson
 
-        record_lesson(result.output, parameters=plan.values, seconds=result.seconds, data=data or "sample",
-                      path=record)
+        record_lesson(result.output, parameters=plan.values, seconds=result.seconds,
+                      data=data or SAMPLE_SOURCE, path=record)
 
 
 def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | os.PathLike | None = None,
@@ -385,7 +385,7 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
         artifacts = artifacts if artifacts is not None else folders.artifacts
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    folder = artefact_folder(data or "sample", quick, Path(artifacts).resolve())
+    folder = artefact_folder(data or SAMPLE_SOURCE, quick, Path(artifacts).resolve())
     folder.mkdir(parents=True, exist_ok=True)
     log = log or (lambda line: None)
     store = LessonCache(folder / "cache") if cache else None

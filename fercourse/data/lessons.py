@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from fercourse.config import QUICK
+from fercourse.config import QUICK, SAMPLE_SOURCE, VALIDATION_SHARE, is_sample
 from fercourse.data.dataset import Dataset
 from fercourse.data.sources import load
 from fercourse.data.splits import stratified_subsample, train_val_split
 
-#: Sizes of the data the lessons use in quick mode (from :data:`fercourse.config.QUICK`): the
-#: built-in sample's size, or the size of a random subsample of real data's training (and validation) split.
-QUICK_SIZES = {"n_train": QUICK.n_train, "n_test": QUICK.n_test}
 
-
-def lesson_data(data: str = "sample", *, quick: bool = False, seed: int = 0, val_fraction: float = 0.1):
+def lesson_data(data: str = SAMPLE_SOURCE, *, quick: bool = False, seed: int = 0,
+                val_fraction: float = VALIDATION_SHARE):
     """Load the data a lesson uses: train, validation (carved from train) and test.
 
-    In quick mode the built-in sample is small (:data:`QUICK_SIZES`) and the training split of
+    In quick mode the built-in sample is small (``QUICK.n_train`` and ``QUICK.n_test`` of
+    :data:`fercourse.config.QUICK`) and the training split of
     real data is subsampled to the same size, class proportions kept
     (:func:`fercourse.data.stratified_subsample`; the test split stays whole, so a submission
     still covers every test id), so every lesson runs in seconds to minutes.
@@ -29,7 +27,8 @@ def lesson_data(data: str = "sample", *, quick: bool = False, seed: int = 0, val
     seed : int
         Seeds the sample, the subsample and the validation split.
     val_fraction : float
-        Share of train held out for validation (when the source has no validation split).
+        Share of train held out for validation (when the source has no validation split); default
+        :data:`fercourse.config.VALIDATION_SHARE`.
 
     Returns
     -------
@@ -45,9 +44,9 @@ def lesson_data(data: str = "sample", *, quick: bool = False, seed: int = 0, val
     >>> len(train) + len(val), len(test)
     (2000, 400)
     """
-    if data == "sample":
-        sizes = QUICK_SIZES if quick else {}
-        dataset = load("sample", seed=seed, progress=False, **sizes)
+    if is_sample(data):
+        sizes = {"n_train": QUICK.n_train, "n_test": QUICK.n_test} if quick else {}
+        dataset = load(SAMPLE_SOURCE, seed=seed, progress=False, **sizes)
     else:
         dataset = load(data, progress=False)
         if quick:
@@ -56,7 +55,7 @@ def lesson_data(data: str = "sample", *, quick: bool = False, seed: int = 0, val
             splits = dict(dataset.splits)
             for name in ("train", "val"):
                 if name in splits:
-                    size = QUICK_SIZES["n_train"] if name == "train" else QUICK_SIZES["n_test"]
+                    size = QUICK.n_train if name == "train" else QUICK.n_test
                     splits[name] = splits[name].subset(stratified_subsample(splits[name], size, seed))
             dataset = Dataset(splits, dataset.source)
     train, test = dataset.train, dataset.test

@@ -7,8 +7,10 @@ A face is a 48x48 grayscale image (:data:`IMAGE_SIZE`); datasets store batches o
 - ``"sequence"``: ``(n, 48, 48)``, 48 time steps (image rows) of 48 features, for LSTM and GRU;
 - ``"image"``: ``(n, 48, 48, 1)``, one channel, for CNNs.
 
-:func:`to_layout` shapes a batch for a layout; :func:`as_faces` turns any layout back into
-``(n, 48, 48)`` and is where a batch of the wrong size is refused.
+:func:`to_layout` shapes a batch for a layout named here; :func:`as_faces` turns any layout back
+into ``(n, 48, 48)`` and is where a batch of the wrong size is refused. Code that holds a model (or
+a model's name) calls :func:`fercourse.models.model_input` instead, which reads the layout from the
+model and calls :func:`to_layout`.
 
 Examples
 --------
@@ -158,18 +160,12 @@ def to_layout(images, layout: str, field: str = "images") -> np.ndarray:
 
 
 def as_flat(images) -> np.ndarray:
-    """Float32 (n, 2304) pixels in [0, 1], for scikit-learn and the MLP."""
+    """Float32 (n, 2304) pixels in [0, 1]: one row per face, for PCA and scikit-learn code.
+
+    What a fitted baseline takes; code that holds a model (or its name) says
+    :func:`fercourse.models.model_input` instead, which gives the same rows for a baseline.
+    """
     return to_layout(images, "flat")
-
-
-def as_image(images) -> np.ndarray:
-    """Float32 (n, 48, 48, 1) pixels in [0, 1], for CNNs."""
-    return to_layout(images, "image")
-
-
-def as_sequence(images) -> np.ndarray:
-    """Float32 (n, 48, 48) pixels in [0, 1]: 48 time steps (rows) of 48 features, for LSTM and GRU."""
-    return to_layout(images, "sequence")
 
 
 def shift_faces(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
@@ -190,5 +186,5 @@ def shift_faces(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
     return padded[:, k - dy:k - dy + IMAGE_SIZE, k - dx:k - dx + IMAGE_SIZE]
 
 
-__all__ = ["FACE_SHAPE", "IMAGE_SIZE", "LAYOUTS", "NUM_PIXELS", "as_faces", "as_flat", "as_image",
-           "as_sequence", "layout_of", "shift_faces", "to_float", "to_layout"]
+__all__ = ["FACE_SHAPE", "IMAGE_SIZE", "LAYOUTS", "NUM_PIXELS", "as_faces", "as_flat", "layout_of",
+           "shift_faces", "to_float", "to_layout"]

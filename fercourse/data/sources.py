@@ -28,14 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from fercourse.config import FER2013_ENV, fer2013_path
+from fercourse.config import FER2013_SOURCE, fer2013_path, is_sample
 from fercourse.data import synthetic
 from fercourse.data.cache import cached_dataset, source_signature
 from fercourse.data.dataset import Dataset, Split
 from fercourse.data.readers import KAGGLE_USAGE, ReadReport, find_split_folders, read_csv, read_image_folder
 from fercourse.errors import DataError
 
-__all__ = ["FER2013_ENV", "load"]
+__all__ = ["load"]
 
 
 def load(source: str | os.PathLike = "sample", *, test: str | os.PathLike | None = None,
@@ -73,9 +73,9 @@ def load(source: str | os.PathLike = "sample", *, test: str | os.PathLike | None
     """
     if progress is None:
         progress = sys.stderr.isatty()
-    if str(source) == "sample":
+    if is_sample(source):
         return synthetic.load_sample(n_train=n_train, n_test=n_test, seed=seed, cache=cache)
-    if str(source) == "fer2013":
+    if str(source) == FER2013_SOURCE:
         source = fer2013_path()  # $FERCOURSE_FER2013, or an error naming it
     path = Path(source).expanduser()
     if not path.exists():

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from fercourse.config import VALIDATION_SEED, VALIDATION_SHARE
 from fercourse.data.dataset import Split
 from fercourse.errors import InputError
 from fercourse.labels import NUM_CLASSES
 
 
-def train_val_split(split: Split, val_fraction: float = 0.1, seed: int = 0) -> tuple[Split, Split]:
-    """Carve a stratified validation split out of a training split.
+def train_val_split(split: Split, val_fraction: float = VALIDATION_SHARE,
+                    seed: int = 0) -> tuple[Split, Split]:
+    """Carve a stratified validation split out of a training split (default share
+    :data:`fercourse.config.VALIDATION_SHARE`).
 
     Examples
     --------
@@ -31,6 +34,21 @@ def train_val_split(split: Split, val_fraction: float = 0.1, seed: int = 0) -> t
                                           stratify=stratify)
     return split.subset(np.sort(train_idx)), split.subset(np.sort(val_idx))
 
+
+
+def validation_split(dataset) -> tuple[Split, Split]:
+    """The (train, val) splits every trainer uses: :data:`~fercourse.config.VALIDATION_SHARE` of
+    ``dataset.train``, stratified, seed :data:`~fercourse.config.VALIDATION_SEED` whatever the
+    training seed, so that runs (recipes, ``fercourse evaluate --split val``) see the same split.
+
+    Raises
+    ------
+    ValueError
+        The train split has no labels; the message names the source.
+    """
+    if dataset.train.labels is None:
+        raise InputError(f"{dataset.source}: the train split has no labels; training needs labelled images")
+    return train_val_split(dataset.train, val_fraction=VALIDATION_SHARE, seed=VALIDATION_SEED)
 
 def stratified_subsample(labels_or_split: Split | np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     """Sorted indices of a random subsample of ``size`` rows that keeps the class proportions.

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fercourse.config import SAMPLE_SOURCE
 from fercourse.data.cache import cached_dataset
 from fercourse.data.dataset import Dataset, Split
 from fercourse.errors import InputError
@@ -252,7 +253,7 @@ def load_sample(n_train: int | None = None, n_test: int | None = None, seed: int
             images, labels = generate(size, split_seed)
             ids = np.array([f"{name}-{index:05d}" for index in range(size)])
             splits[name] = Split(images, labels, ids)
-        return Dataset(splits, "sample")
+        return Dataset(splits, SAMPLE_SOURCE)
 
     signature = f"synthetic|{GENERATOR_VERSION}|{n_train}|{n_test}|{seed}"
-    return cached_dataset(signature, "sample", cache, build)
+    return cached_dataset(signature, SAMPLE_SOURCE, cache, build)

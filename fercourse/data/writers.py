@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fercourse.config import is_sample
 from fercourse.data.dataset import Dataset, Split
 from fercourse.data.disguise import disguise_faces
 from fercourse.errors import InputError
@@ -152,7 +153,7 @@ def should_disguise(source: str, disguise_test: bool | None = None) -> bool:
     >>> should_disguise("sample"), should_disguise("../shared/fer2013"), should_disguise("sample", True)
     (False, True, True)
     """
-    return disguise_test if disguise_test is not None else str(source) != "sample"
+    return disguise_test if disguise_test is not None else not is_sample(source)
 
 
 def prepare(dataset: Dataset, out: str | Path, salt: str = "fercourse", *,

@@ -1,9 +1,10 @@
 """The emotion detector: faces found in a photo, each classified by a trained Keras model.
 
 Preprocessing matches training exactly: gray (ITU-R 601 luma), a square crop with a small
-margin, 48x48, float32 pixels in [0, 1], shaped for the model's input by
-:func:`fercourse.data.shapes.to_layout`: (48, 48, 1) for the CNN, (2304,) for the MLP, (48, 48)
-for the recurrent models (the layout is read from ``model.input_shape``).
+margin, 48x48; the crops are then classified by :func:`fercourse.models.predict_proba`, the same
+prediction path as the lessons and ``fercourse evaluate`` (float32 pixels in [0, 1], shaped for the
+model's input as its ``input_shape`` says: (48, 48, 1) for the CNN, (2304,) for the MLP, (48, 48)
+for the recurrent models).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from fercourse.data.shapes import FACE_SHAPE, LAYOUTS, as_faces, layout_of, to_layout
+from fercourse.data.shapes import FACE_SHAPE, LAYOUTS, as_faces
 from fercourse.demo.faces import CROP_MARGINS, DetectionSettings, crop_face, detect_boxes, resolve_settings
 from fercourse.demo.images import describe, read_image, to_gray
 from fercourse.errors import InputError, InputTypeError
 from fercourse.labels import EMOTION_COLORS, EMOTIONS, emotion_rgb
+from fercourse.models.predict import input_layout, predict_proba
 
 
 @dataclass(frozen=True)
@@ -66,30 +68,6 @@ def load_model(model=None):
     if not hasattr(model, "input_shape") or not callable(model):
         raise InputTypeError(f"expected a Keras model or a path to a .keras file, got {type(model).__name__}")
     return model
-
-
-def input_layout(model) -> str:
-    """The :data:`~fercourse.data.shapes.LAYOUTS` name of the input a model takes.
-
-    ``"image"`` (None, 48, 48, 1), ``"flat"`` (None, 2304) or ``"sequence"`` (None, 48, 48);
-    a ValueError names the model when it takes anything else or does not output seven scores.
-    """
-    shape = model.input_shape
-    if isinstance(shape, list):
-        if len(shape) != 1:
-            raise InputError(f"model {model.name!r} has {len(shape)} inputs; expected one image input")
-        shape = shape[0]
-    try:
-        layout = layout_of(shape[1:])
-    except ValueError:
-        expected = ", ".join(str((None, *per_face)) for per_face in LAYOUTS.values())
-        raise InputError(f"model {model.name!r} takes input {shape}: expected one of {expected}, "
-                         f"i.e. one 48x48 gray face") from None
-    outputs = model.output_shape
-    if tuple(outputs[1:]) != (len(EMOTIONS),):
-        raise InputError(f"model {model.name!r} outputs {outputs}: expected (None, {len(EMOTIONS)}), "
-                         f"one score per emotion")
-    return layout
 
 
 class EmotionDetector:
@@ -143,15 +121,8 @@ class EmotionDetector:
         return rgb, boxes, crops
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, 7) for uint8 48x48 face crops, preprocessed as in training."""
-        crops = as_faces(crops, "face crops", layouts=("sequence",))
-        if len(crops) == 0:
-            return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
-        pixels = to_layout(crops, self.layout, "face crops")
-        # predict_on_batch: one compiled call, ~2 ms for a few faces (predict() and eager
-        # model(x) each cost 10-20 ms of per-call overhead on CPU).
-        scores = np.asarray(self.model.predict_on_batch(pixels), dtype=np.float64)
-        return _as_probabilities(scores)
+        """Class probabilities (n, 7) for uint8 48x48 face crops (:func:`fercourse.models.predict_proba`)."""
+        return predict_proba(self.model, as_faces(crops, "face crops", layouts=("sequence",)))
 
     def detect(self, image) -> list[Detection]:
         """Every face in ``image`` with its emotion, largest face first; [] when there is none.
@@ -180,14 +151,6 @@ class EmotionDetector:
     def __repr__(self) -> str:
         return (f"EmotionDetector(model={self.model.name!r}, input={self.input_shape}, "
                 f"detector={self.settings.detector!r}, margin={self.margin})")
-
-
-def _as_probabilities(scores: np.ndarray) -> np.ndarray:
-    """Softmax outputs pass through; logits (negative or not summing to 1) get a softmax."""
-    if (scores >= 0).all() and np.allclose(scores.sum(axis=1), 1.0, atol=1e-3):
-        return scores
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def _detections(boxes, probabilities: np.ndarray) -> list[Detection]:

@@ -211,7 +211,8 @@ def detect_boxes(rgb: np.ndarray, gray: np.ndarray, settings: DetectionSettings)
     if settings.detector == "mtcnn":
         from fercourse.demo.mtcnn_faces import detect_mtcnn
 
-        return detect_mtcnn(rgb, settings)[0]
+        return detect_mtcnn(rgb, min_size=settings.min_size, min_face_fraction=settings.min_face_fraction,
+                            max_side=settings.max_side, min_confidence=settings.min_confidence)[0]
     return detect_gray(gray, settings)
 
 

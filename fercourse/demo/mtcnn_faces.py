@@ -5,7 +5,8 @@ which fercourse already needs; the ``mtcnn`` package (a dependency of fercourse)
 2 MB of weights, ``joblib`` and ``lz4``. It finds turned, small and dimly lit faces that the Haar
 cascade misses; ``fercourse bench detect`` measures both.
 
-Photos are shrunk so that the smallest face looked for (:class:`DetectionSettings` ``min_size``,
+Photos are shrunk so that the smallest face looked for (``min_size`` of
+:class:`fercourse.demo.faces.DetectionSettings`,
 36 px by default) becomes MTCNN's own smallest, 20 px. That is what MTCNN's ``min_face_size``
 option should do, but in mtcnn 1.0.0 it builds too many pyramid levels, the smallest ones under
 its 12 px window, and the error that follows is reported as "no face".
@@ -14,12 +15,8 @@ its 12 px window, and the error that follows is reported as "no face".
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from fercourse.demo.faces import DetectionSettings
 
 #: The smallest face MTCNN looks for at its default pyramid (``min_face_size=20``).
 MTCNN_MIN_FACE = 20
@@ -39,10 +36,12 @@ def load_mtcnn():
     return MTCNN(stages="face_and_landmarks_detection", device="CPU:0")
 
 
-def detect_mtcnn(rgb: np.ndarray, settings: DetectionSettings) -> tuple[np.ndarray, np.ndarray]:
+def detect_mtcnn(rgb: np.ndarray, *, min_size: int, min_face_fraction: float, max_side: int,
+                 min_confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """Faces in an RGB (or gray) uint8 photo: boxes (n, 4) as x, y, width, height and confidences (n,).
 
-    Boxes are in the photo's pixels, clipped to it, largest first. Settings used: ``min_size``,
+    Boxes are in the photo's pixels, clipped to it, largest first. The settings are the fields of
+    :class:`fercourse.demo.faces.DetectionSettings` of the same names: ``min_size``,
     ``min_face_fraction`` and ``max_side`` (as for the Haar cascade) and ``min_confidence``.
     """
     import cv2
@@ -50,8 +49,8 @@ def detect_mtcnn(rgb: np.ndarray, settings: DetectionSettings) -> tuple[np.ndarr
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[:, :, None], 3, axis=2)
     height, width = rgb.shape[:2]
-    detection_scale = min(1.0, settings.max_side / max(height, width))
-    min_side = max(settings.min_size, int(settings.min_face_fraction * detection_scale * min(height, width)))
+    detection_scale = min(1.0, max_side / max(height, width))
+    min_side = max(min_size, int(min_face_fraction * detection_scale * min(height, width)))
     scale = detection_scale * MTCNN_MIN_FACE / min_side
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     if min(small_size) < MTCNN_WINDOW:
@@ -59,7 +58,7 @@ def detect_mtcnn(rgb: np.ndarray, settings: DetectionSettings) -> tuple[np.ndarr
     interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
     small = cv2.resize(rgb, small_size, interpolation=interpolation) if scale != 1.0 else rgb
     found = load_mtcnn().detect_faces(np.ascontiguousarray(small), box_format="xywh", output_type="json")
-    found = [face for face in found if face["confidence"] >= settings.min_confidence]
+    found = [face for face in found if face["confidence"] >= min_confidence]
     if not found:
         return np.zeros((0, 4), dtype=int), np.zeros(0)
     boxes = np.round(np.array([face["box"] for face in found], dtype=float) / scale).astype(int)

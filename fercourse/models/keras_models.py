@@ -1,7 +1,7 @@
 """Keras builders: the MLP, the LSTM over image rows, the GRU with attention and the CNN family.
 
 Every builder returns a compiled ``keras.Model`` that takes float pixels in [0, 1] in the shape
-:func:`model_input` gives for its name, and outputs seven class probabilities (softmax).
+:func:`fercourse.models.model_input` gives for its name, and outputs seven class probabilities (softmax).
 Labels stay integers 0-6 (sparse cross-entropy). Augmentation, when asked for, is a block of
 Keras preprocessing layers *inside* the model: Keras runs it during ``fit`` only, so
 ``predict`` and ``evaluate`` see the images untouched. (The seed courses used the legacy
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import inspect
 
-import numpy as np
-
-from fercourse.data.shapes import LAYOUTS, as_faces, to_layout
+from fercourse.data.shapes import LAYOUTS
 from fercourse.errors import InputError, InputTypeError
 
 KERAS_MODELS = ("mlp", "lstm", "gru_attention", "cnn")
@@ -24,7 +22,7 @@ CNN_VARIANTS = ("simple", "bn", "reference")
 # validation accuracy sits at the majority class while training accuracy climbs); 0.9 tracks them.
 _BN_MOMENTUM = 0.9
 MODEL_LAYOUTS = {"mlp": "flat", "lstm": "sequence", "gru_attention": "sequence", "cnn": "image"}
-"""The :data:`fercourse.data.shapes.LAYOUTS` name each Keras model takes."""
+"""The :data:`fercourse.data.shapes.LAYOUTS` name each Keras model takes (``model_input``)."""
 _INPUT_SHAPES = {name: LAYOUTS[layout] for name, layout in MODEL_LAYOUTS.items()}
 
 
@@ -32,26 +30,6 @@ def _check_name(name: str) -> str:
     if name not in KERAS_MODELS:
         raise InputError(f"model name {name!r} is unknown: expected one of {', '.join(KERAS_MODELS)}")
     return name
-
-
-def model_input(name: str, images_uint8: np.ndarray) -> np.ndarray:
-    """The images as float32 in [0, 1], in the shape the named Keras model takes.
-
-    ``mlp``: (n, 2304); ``lstm`` and ``gru_attention``: (n, 48, 48), one row per time step;
-    ``cnn``: (n, 48, 48, 1) (:data:`MODEL_LAYOUTS`, shaped by :func:`fercourse.data.shapes.to_layout`).
-    ``images_uint8`` is (n, 48, 48) or (n, 48, 48, 1); float pixels already in [0, 1] are not
-    scaled again.
-
-    Examples
-    --------
-    >>> images = np.zeros((2, 48, 48), dtype=np.uint8)
-    >>> [model_input(name, images).shape for name in KERAS_MODELS]
-    [(2, 2304), (2, 48, 48), (2, 48, 48), (2, 48, 48, 1)]
-    """
-    _check_name(name)
-    # Flat rows are refused: a (n, 2304) batch here is usually one already shaped for the MLP.
-    faces = as_faces(images_uint8, layouts=("sequence", "image"))
-    return to_layout(faces, MODEL_LAYOUTS[name])
 
 
 def make_augmentation(*, flip: bool = True, rotation: float = 0.05, translation: float = 0.1,
@@ -225,6 +203,7 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
                 dense_units: int | None = None, attention_units: int | None = None, width: int | None = None,
                 stem_convs: int | None = None, dropout_rate: float | None = None,
                 batch_norm: bool | None = None, l1: float | None = None, l2: float | None = None):
+    # Over 60 lines: the docstring documents every architecture option; the body is about 35.
     """Build and compile a Keras model by name.
 
     Parameters
@@ -244,7 +223,7 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
         the augmentation. Brightness and contrast vary a lot between faces; without it the CNNs
         take several epochs to start learning on the built-in sample.
     learning_rate : float or keras LearningRateSchedule, optional
-        Default 1e-3; a schedule from :mod:`fercourse.models.schedules` works too.
+        Default 1e-3; a schedule from :mod:`fercourse.training.schedules` works too.
     label_smoothing : float, optional
         Smooth the one-hot targets of the cross-entropy by this much (0: plain sparse
         cross-entropy). None: the variant's default, 0.1 for ``reference`` and 0 for every other
@@ -267,7 +246,7 @@ def build_model(name: str, *, variant: str | None = None, augment: bool | dict =
     Returns
     -------
     keras.Model
-        Compiled with sparse cross-entropy and accuracy; input shape as :func:`model_input`.
+        Compiled with sparse cross-entropy and accuracy; input shape as :func:`fercourse.models.model_input`.
 
     Examples
     --------

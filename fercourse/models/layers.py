@@ -1,5 +1,5 @@
 """Custom Keras pieces: a training crop, per-image standardization, additive attention, a one-cycle
-schedule, a smoothed loss, a time limit.
+schedule (and its formula, :func:`one_cycle_curve`), a smoothed loss, a time limit.
 
 This module imports Keras at the top, so only the builders import it (inside functions);
 ``import fercourse.models`` stays light. Every class is registered under the ``fercourse``
@@ -8,19 +8,49 @@ package so ``keras.models.load_model`` restores saved models without ``custom_ob
 
 from __future__ import annotations
 
+import math
 import time
 
 import keras
+import numpy as np
 from keras import ops
 
 from fercourse.errors import InputError
-from fercourse.models.one_cycle_curve import (
-    DIV_FACTOR,
-    FINAL_DIV_FACTOR,
-    PCT_START,
-    check_one_cycle_settings,
-    one_cycle_curve,
-)
+
+# One-cycle's default settings, shared by the Keras schedule and the plain function: the peak after
+# 30% of the budget, a start 25 times below the peak, an end 10,000 times below the start.
+PCT_START = 0.3
+DIV_FACTOR = 25.0
+FINAL_DIV_FACTOR = 1e4
+
+
+def check_one_cycle_settings(pct_start: float, div_factor: float, final_div_factor: float) -> None:
+    if not 0.0 < pct_start < 1.0:
+        raise InputError(f"pct_start is {pct_start}: expected a fraction between 0 and 1")
+    if not (div_factor > 0 and final_div_factor > 0):
+        raise InputError(f"div_factor is {div_factor} and final_div_factor {final_div_factor}: "
+                         "expected positive numbers")
+
+
+def one_cycle_curve(progress, max_learning_rate: float, *, pct_start: float, div_factor: float,
+                    final_div_factor: float, ops=np):
+    """The one-cycle formula on ``progress`` (0 = first step, 1 = end of the budget), in any array library.
+
+    Cosine warm-up from ``max_learning_rate / div_factor`` to ``max_learning_rate`` over the first
+    ``pct_start`` of the budget, then cosine annealing to
+    ``max_learning_rate / (div_factor * final_div_factor)``; progress past 1 keeps the final rate.
+    ``ops`` is the array namespace that does the arithmetic: NumPy for numbers, ``keras.ops`` for
+    the step tensors a Keras schedule receives. :class:`OneCycleSchedule` calls it on step tensors and
+    :func:`fercourse.training.schedules.one_cycle_rate` on plain numbers; use those rather than this.
+    """
+    start = max_learning_rate / div_factor
+    final = start / final_div_factor
+    progress = ops.clip(progress, 0.0, 1.0)
+    warm = ops.clip(progress / pct_start, 0.0, 1.0)
+    cool = ops.clip((progress - pct_start) / (1.0 - pct_start), 0.0, 1.0)
+    rising = start + (max_learning_rate - start) * (1.0 - ops.cos(math.pi * warm)) / 2.0
+    falling = final + (max_learning_rate - final) * (1.0 + ops.cos(math.pi * cool)) / 2.0
+    return ops.where(progress < pct_start, rising, falling)
 
 
 @keras.saving.register_keras_serializable(package="fercourse")
@@ -155,9 +185,9 @@ class PerImageStandardization(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="fercourse")
 class OneCycleSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """One-cycle learning rate over ``total_steps`` optimizer steps; see :func:`fercourse.models.one_cycle`.
+    """One-cycle learning rate over ``total_steps`` optimizer steps (see ``training.schedules.one_cycle``).
 
-    The curve is :func:`fercourse.models.one_cycle_curve.one_cycle_curve` at ``step / total_steps``:
+    The curve is :func:`one_cycle_curve` at ``step / total_steps``:
     it starts at ``max_lr / div_factor``, peaks after ``pct_start * total_steps`` steps and ends
     at ``max_lr / (div_factor * final_div_factor)``; later steps keep the final rate.
     """

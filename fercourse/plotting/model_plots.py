@@ -129,7 +129,7 @@ def plot_per_class_metrics(y_true, y_pred=None, ax=None):
 
         if y_pred is None:
             raise InputError("y_pred: needed when y_true is an array of labels")
-        table = evaluate(y_true, y_pred, split="plotted labels").per_class
+        table = evaluate(y_true, y_pred, split="plotted labels")["per_class"]
     missing = {"precision", "recall", "f1"} - set(table.columns)
     if missing:
         raise InputError(f"per-class table: missing column(s) {sorted(missing)}; "

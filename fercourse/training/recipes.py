@@ -19,14 +19,17 @@ the training split (:func:`fercourse.data.train_val_split`, fixed seed), every c
 early stopping, learning-rate drops) is made on it, and the test split is never touched. It
 checkpoints the best epoch, keeps a ``*.last.keras`` checkpoint with a state file so
 ``resume=True`` continues the epoch count and the schedule, and writes a JSON record
-(:class:`TrainRecord`) next to the model. :func:`evaluate_saved` scores a saved model once.
+(:class:`TrainRecord`) next to the model. :func:`fercourse.models.scoring.evaluate_saved` scores the
+saved model once.
 
 Examples
 --------
 >>> sorted(RECIPES)
 ['reference', 'seed_cnn']
 >>> RECIPES["reference"].tta, RECIPES["seed_cnn"].tta, RECIPES["seed_cnn"].schedule
-('shift', False, 'plateau')
+('shift', None, 'plateau')
+>>> RECIPES["reference"].budget_for(quick=True)
+Budget(epochs=10, minutes=None, batch_size=32)
 >>> learning_rate_at = RECIPES["reference"].learning_rate_at()  # the one-cycle rate by budget progress
 >>> [round(learning_rate_at(progress), 8) for progress in (0.0, 0.25, 1.0)]
 [8e-05, 0.002, 1e-08]
@@ -39,30 +42,26 @@ import math
 import os
 import sys
 import time
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from types import MappingProxyType
 from typing import Callable
 
 import numpy as np
 
+from fercourse.config import VALIDATION_SEED, VALIDATION_SHARE, Budget
+from fercourse.data.splits import validation_split
 from fercourse.errors import InputError
-from fercourse.models.schedules import one_cycle_rate
+from fercourse.provenance import library_versions, machine_info
+from fercourse.training.precision import bfloat16_is_fast, dtype_policy, layer_precision
 from fercourse.training.record import (
     ArtifactPaths,
     ResumeState,
     RunSettings,
-    TrainBudget,
     TrainRecord,
     artifact_paths,
-    library_versions,
-    machine_info,
+    budget_dict,
 )
-
-VAL_FRACTION = 0.1
-VAL_SEED = 0  # one validation split for every recipe and seed, so runs are comparable
 
 
 @dataclass(frozen=True)
@@ -83,9 +82,9 @@ class Recipe:
         anneal over the budget, see :meth:`learning_rate_at`.
     pct_start : float
         ``one_cycle`` only: the share of the budget spent warming up (0.25, a little shorter than
-        :func:`fercourse.models.one_cycle`'s default 0.3, as the recipes have always trained).
-    epochs, batch_size : int
-        The full recipe's default epoch budget and batch size.
+        :func:`fercourse.training.schedules.one_cycle`'s default 0.3, as the recipes have always trained).
+    budget : fercourse.config.Budget
+        The full recipe's default epochs and its batch size.
     width : int
         Filters of the first convolution block (doubling per block).
     stem_convs : int
@@ -94,14 +93,15 @@ class Recipe:
         0 / None leave them off (plain Adam).
     patience : int or None
         Stop after this many epochs without a better validation accuracy; None: never.
-    tta : bool or str
+    tta : str or None
         The test-time augmentation it is scored with (:func:`fercourse.models.predict.tta_views`):
-        False, ``"flip"`` or ``"shift"``.
+        None, ``"flip"`` or ``"shift"``.
     bfloat16 : bool
         Compute in bfloat16 (Keras ``mixed_bfloat16``; weights stay float32) where the hardware
         runs it natively: a GPU, or a CPU with AMX or AVX512-BF16 (about 1.9x faster for the
         reference CNN on this course's CPU). Elsewhere it trains in float32.
-    quick_epochs, quick_width, quick_batch_size : int
+    quick_budget : fercourse.config.Budget
+    quick_width : int
     quick_dropout_rate : float
         The ``quick=True`` setting (CI, the autograder's reference solution): a narrow model
         without augmentation and with less dropout, trained for few epochs of small batches
@@ -114,34 +114,34 @@ class Recipe:
     augment: MappingProxyType
     learning_rate: float
     schedule: str
-    epochs: int
-    batch_size: int
+    budget: Budget
     width: int = 32
     stem_convs: int = 2
     label_smoothing: float = 0.0
     weight_decay: float | None = None
     patience: int | None = None
-    tta: bool | str = False
+    tta: str | None = None
     bfloat16: bool = False
-    quick_epochs: int = 10
+    quick_budget: Budget = field(default_factory=lambda: Budget(epochs=10, batch_size=32))
     quick_width: int = 16
-    quick_batch_size: int = 32
     quick_dropout_rate: float = 0.0
     pct_start: float = 0.25
 
-    def batch_size_for(self, quick: bool) -> int:
-        """The batch size of the full (``quick=False``) or the quick setting."""
-        return self.quick_batch_size if quick else self.batch_size
+    def budget_for(self, quick: bool) -> Budget:
+        """The budget (epochs, batch size) of the full (``quick=False``) or the quick setting."""
+        return self.quick_budget if quick else self.budget
 
     def learning_rate_at(self) -> Callable[[float], float] | None:
         """``rate(progress)``: the learning rate at a share of the budget; None unless one-cycle.
 
-        The recipe loop sets it before every batch (:func:`fercourse.models.schedules.one_cycle_rate`
+        The recipe loop sets it before every batch (:func:`fercourse.training.schedules.one_cycle_rate`
         with this recipe's peak ``learning_rate`` and ``pct_start``). The ``plateau`` schedule is
         Keras's ``ReduceLROnPlateau`` callback instead.
         """
         if self.schedule != "one_cycle":
             return None
+        from fercourse.training.schedules import one_cycle_rate
+
         return functools.partial(one_cycle_rate, max_learning_rate=self.learning_rate,
                                  pct_start=self.pct_start)
 
@@ -164,43 +164,19 @@ class Recipe:
                                width=width, stem_convs=self.stem_convs, dropout_rate=dropout_rate)
 
 
-def bfloat16_is_fast() -> bool:
-    """True on a machine that computes bfloat16 natively: a visible GPU, or a CPU with AMX/AVX512-BF16."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        flags = ""
-    if "amx_bf16" in flags or "avx512_bf16" in flags:
-        return True
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
-@contextmanager
-def dtype_policy(name: str):
-    """Set Keras's global dtype policy inside the block only (layers keep the policy they were built with)."""
-    import keras
-
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
 RECIPES: dict[str, Recipe] = {
     "seed_cnn": Recipe(
-        name="seed_cnn", variant="bn", schedule="plateau", learning_rate=1e-3, epochs=50, batch_size=64,
+        name="seed_cnn", variant="bn", schedule="plateau", learning_rate=1e-3,
+        budget=Budget(epochs=50, batch_size=64),
         augment=MappingProxyType({"flip": True, "rotation": 0.05, "translation": 0.1, "zoom": 0.1,
                                   "contrast": 0.0}),
         patience=10,
         description="the seed courses' 4-block CNN (batch norm, dropout) with augmentation, Adam 1e-3, "
                     "learning rate halved on a validation-loss plateau, early stopping"),
     "reference": Recipe(
-        name="reference", variant="reference", schedule="one_cycle", learning_rate=2e-3, epochs=80,
-        batch_size=64, width=40, stem_convs=1, label_smoothing=0.1, weight_decay=0.01, tta="shift",
+        name="reference", variant="reference", schedule="one_cycle", learning_rate=2e-3,
+        budget=Budget(epochs=80, batch_size=64), width=40, stem_convs=1, label_smoothing=0.1,
+        weight_decay=0.01, tta="shift",
         bfloat16=True,
         augment=MappingProxyType({"flip": True, "rotation": 0.05, "translation": 0.0, "zoom": 0.1,
                                   "contrast": 0.2, "crop": 40}),
@@ -216,15 +192,6 @@ def get_recipe(name: str) -> Recipe:
     if name not in RECIPES:
         raise InputError(f"recipe {name!r} is unknown: expected one of {', '.join(RECIPES)}")
     return RECIPES[name]
-
-
-def validation_split(dataset):
-    """The (train, val) splits every recipe uses: 10% of train, stratified, seed 0."""
-    from fercourse.data import train_val_split
-
-    if dataset.train.labels is None:
-        raise InputError(f"{dataset.source}: the train split has no labels; training needs labelled images")
-    return train_val_split(dataset.train, val_fraction=VAL_FRACTION, seed=VAL_SEED)
 
 
 def _batches(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool = False):
@@ -264,17 +231,17 @@ def _saved_state(paths: ArtifactPaths, settings: RunSettings) -> ResumeState | N
 
 
 def _budget(recipe: Recipe, saved: ResumeState | None, epochs: int | None, minutes: float | None,
-            quick: bool) -> TrainBudget:
+            quick: bool) -> Budget:
     """This session's budget: what was asked for, else the saved run's, else the recipe's epochs."""
     if saved is not None:
         epochs = epochs if epochs is not None else saved.budget.epochs
         minutes = minutes if minutes is not None else saved.budget.minutes
-    epochs = epochs or (recipe.quick_epochs if quick else recipe.epochs)
-    return TrainBudget(epochs=int(epochs), minutes=minutes)
+    epochs = epochs or recipe.budget_for(quick).epochs
+    return Budget(epochs=int(epochs), minutes=minutes)
 
 
 def _start_or_resume(recipe: Recipe, paths: ArtifactPaths, settings: RunSettings, saved: ResumeState | None,
-                     budget: TrainBudget):
+                     budget: Budget):
     """The model and the state to train on: a fresh build, or the last checkpoint of ``saved``."""
     import keras
 
@@ -288,12 +255,6 @@ def _start_or_resume(recipe: Recipe, paths: ArtifactPaths, settings: RunSettings
     return keras.models.load_model(paths.last), saved  # each layer keeps its saved dtype policy
 
 
-def _layer_precision(model) -> str:
-    """The dtype policy the model computes in (a loaded model's own policy reads float32 even when its
-    layers compute in bfloat16, so ask a layer with weights)."""
-    return next((layer.dtype_policy.name for layer in model.layers if layer.weights), model.dtype_policy.name)
-
-
 def _fit(recipe: Recipe, model, state: ResumeState, paths: ArtifactPaths, train, val, *,
          verbose: int) -> None:
     """Train ``model`` until the budget in ``state`` is spent or early stopping ends it; the monitor saves."""
@@ -303,9 +264,9 @@ def _fit(recipe: Recipe, model, state: ResumeState, paths: ArtifactPaths, train,
     from fercourse.training.monitor import RecipeMonitor
 
     epochs, minutes = state.budget.epochs, state.budget.minutes
-    x_train, y_train = model_input("cnn", train.images), train.labels
-    x_val, y_val = model_input("cnn", val.images), val.labels
-    batch_size = recipe.batch_size_for(state.settings.quick)
+    x_train, y_train = model_input(model, train.images), train.labels
+    x_val, y_val = model_input(model, val.images), val.labels
+    batch_size = recipe.budget_for(state.settings.quick).batch_size
     steps = math.ceil(len(x_train) / batch_size)
     monitor = RecipeMonitor(paths=paths, state=state, epochs=epochs, steps_per_epoch=steps,
                             seconds=None if minutes is None else 60.0 * minutes, patience=recipe.patience,
@@ -335,9 +296,9 @@ def _record(recipe: Recipe, dataset, train, val, state: ResumeState, paths: Arti
     return TrainRecord(
         recipe=recipe.name, quick=settings.quick, data=dataset.source, seed=settings.seed,
         split_sizes={"train": len(train), "val": len(val), "test": test_size},
-        validation=f"{VAL_FRACTION:.0%} of train, stratified, seed {VAL_SEED} "
+        validation=f"{VALIDATION_SHARE:.0%} of train, stratified, seed {VALIDATION_SEED} "
                    "(fercourse.data.train_val_split)",
-        budget=asdict(state.budget), epochs_run=state.epochs_done, best_epoch=state.best_epoch,
+        budget=budget_dict(state.budget), epochs_run=state.epochs_done, best_epoch=state.best_epoch,
         best_val_accuracy=round(state.best_val_accuracy, 4),
         final_val_accuracy=round(history[-1]["val_accuracy"], 4) if history else float("nan"),
         stopped_by=state.stopped_by or "epochs", partial_last_epoch=state.partial_last_epoch,
@@ -345,7 +306,7 @@ def _record(recipe: Recipe, dataset, train, val, state: ResumeState, paths: Arti
         train_seconds=round(state.train_seconds, 1),
         wall_seconds=round(time.perf_counter() - wall_start, 1), tta=recipe.tta, precision=precision,
         width=recipe.quick_width if settings.quick else recipe.width,
-        batch_size=recipe.batch_size_for(settings.quick),
+        batch_size=recipe.budget_for(settings.quick).batch_size,
         model_path=str(paths.model), last_checkpoint=str(paths.last), versions=library_versions(),
         machine={**machine_before, "load_average_1min_end": machine_info()["load_average_1min"]},
         history=history, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -354,6 +315,7 @@ def _record(recipe: Recipe, dataset, train, val, state: ResumeState, paths: Arti
 def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None = None,
                  minutes: float | None = None, seed: int = 0, quick: bool = False, resume: bool = False,
                  verbose: int = 0) -> TrainRecord:
+    # Over 60 lines: a 40-line docstring (budget and resume rules); the body is named steps.
     """Train recipe ``name`` on ``dataset`` and save the best epoch (by validation accuracy) to ``out``.
 
     Parameters
@@ -367,7 +329,7 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
         ``<stem>.last.keras`` and ``<stem>.last.json`` (the resume checkpoint and its state);
         see :func:`~fercourse.training.record.artifact_paths`.
     epochs : int, optional
-        Epoch budget; default the recipe's (``quick``: its ``quick_epochs``). With only
+        Epoch budget; default the recipe's (``quick``: its ``quick_budget``'s). With only
         ``minutes`` given, the epoch budget is the recipe's too, and the time usually ends first.
     minutes : float, optional
         Wall-time budget for training, checked after every batch; the epoch in progress is then
@@ -412,86 +374,10 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
     machine_before = machine_info()
     _fit(recipe, model, state, paths, train, val, verbose=verbose)
     record = _record(recipe, dataset, train, val, state, paths, resumed_from=resumed_from,
-                     precision=_layer_precision(model), wall_start=wall_start, machine_before=machine_before)
+                     precision=layer_precision(model), wall_start=wall_start, machine_before=machine_before)
     record.save(paths.record)
     return record
 
 
-def model_name(model) -> str:
-    """The :data:`fercourse.models.KERAS_MODELS` name whose input shape ``model`` takes."""
-    shape = tuple(model.input_shape[1:])
-    names = {(48, 48, 1): "cnn", (2304,): "mlp", (48, 48): "lstm"}
-    if shape not in names:
-        raise InputError(f"model takes inputs of shape {shape}: expected (48, 48, 1), (2304,) or (48, 48)")
-    return names[shape]
-
-
-def evaluate_saved(model_path: str | os.PathLike, dataset, split: str = "test",
-                   tta: bool | str = False, without_train_duplicates: bool = False) -> dict:
-    """Score a saved Keras model on one split: accuracy, macro-F1, per-class recall, confusion.
-
-    Parameters
-    ----------
-    model_path : path-like
-        A ``.keras`` file (from :func:`train_recipe` or any fercourse Keras builder).
-    dataset : Dataset or str
-        The data, or a source for :func:`fercourse.data.load`.
-    split : str
-        ``"test"`` (the final, once-only score), ``"val"`` (the validation split :func:`train_recipe`
-        carved from train) or ``"train"`` (the training images minus validation).
-    tta : bool or str
-        Test-time augmentation (:func:`fercourse.models.predict.tta_views`): ``True``/``"flip"``
-        averages each face and its mirror image, ``"shift"`` also their two-pixel shifts.
-    without_train_duplicates : bool
-        Leave out the images of ``split`` that also appear, pixel for pixel, in train (FER2013's
-        PublicTest shares about 280 with Training); ``n`` then counts the rest.
-
-    Returns
-    -------
-    dict
-        ``model``, ``data``, ``split``, ``n``, ``left_out`` (train duplicates left out), ``tta``,
-        ``accuracy``, ``macro_f1``,
-        ``per_class_recall`` (emotion -> recall), ``confusion`` (7x7 counts, rows true,
-        columns predicted, canonical order) and ``per_class`` (the DataFrame from
-        :func:`fercourse.evaluate.evaluate`).
-    """
-    from fercourse.data import load, seen_in_train
-    from fercourse.evaluate import confusion, evaluate
-    from fercourse.models.predict import predict_proba, tta_mode
-    from fercourse.models.pretrained import load_inference_model
-
-    model_path = Path(model_path)
-    if not model_path.is_file():
-        raise FileNotFoundError(f"{model_path}: no such model file "
-                                "(expected a .keras file from fercourse train)")
-    if isinstance(dataset, (str, os.PathLike)):
-        dataset = load(dataset)
-    if split in ("val", "train"):
-        chosen = dict(zip(("train", "val"), validation_split(dataset)))[split]
-    elif split in dataset:
-        chosen = dataset[split]
-    else:
-        raise InputError(f"{dataset.source} has no {split!r} split: expected test, val or train")
-    if chosen.labels is None:
-        raise InputError(f"{dataset.source}: the {split} split has no labels, so it cannot be scored "
-                         "(score a submission against the answer key instead)")
-    images, labels, left_out = chosen.images, chosen.labels, 0
-    if without_train_duplicates and split != "train":
-        keep = ~seen_in_train(dataset, split) if split in dataset else np.ones(len(labels), dtype=bool)
-        images, labels, left_out = images[keep], labels[keep], int((~keep).sum())
-    model = load_inference_model(model_path)
-    proba = predict_proba(model, images, model_name(model), tta=tta)
-    predicted = proba.argmax(axis=1)
-    result = evaluate(labels, predicted, split=split)
-    matrix = confusion(labels, predicted)
-    recall = result["per_class"]["recall"]
-    return {"model": str(model_path), "data": dataset.source, "split": split, "n": result["n"],
-            "left_out": left_out,
-            "tta": tta_mode(tta), "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
-            "per_class_recall": {emotion: float(value) for emotion, value in recall.items()},
-            "confusion": matrix.to_numpy().tolist(), "per_class": result["per_class"]}
-
-
-__all__ = ["RECIPES", "ArtifactPaths", "Recipe", "ResumeState", "TrainRecord", "artifact_paths",
-           "evaluate_saved", "get_recipe", "library_versions", "machine_info", "model_name", "train_recipe",
-           "validation_split"]
+__all__ = ["RECIPES", "ArtifactPaths", "Recipe", "ResumeState", "TrainRecord", "artifact_paths", "get_recipe",
+           "train_recipe"]

@@ -2,7 +2,8 @@
 
 :func:`fercourse.training.recipes.train_recipe` fills a :class:`TrainRecord`; anyone can read one back
 with :meth:`TrainRecord.load` to see how a saved model was made (recipe, data, split sizes,
-budget, epochs, wall time, validation accuracy, library versions, machine and its load).
+budget, epochs, wall time, validation accuracy, library versions, machine and its load from
+:func:`fercourse.provenance.provenance`).
 :func:`artifact_paths` names the files (:class:`ArtifactPaths`); :class:`ResumeState` is the
 progress saved beside the last checkpoint, so a later session can go on where this one stopped.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from fercourse.config import Budget
 from fercourse.errors import InputError
 from fercourse.files import atomic_write_text
 
@@ -45,7 +46,7 @@ class TrainRecord:
     resumed_from_epoch: int
     train_seconds: float
     wall_seconds: float
-    tta: bool | str
+    tta: str | None
     precision: str
     width: int
     batch_size: int
@@ -71,7 +72,9 @@ class TrainRecord:
         missing = [name for name in cls.__dataclass_fields__ if name not in values]
         if missing:
             raise InputError(f"{path}: training record lacks {', '.join(missing)}")
-        return cls(**{name: values[name] for name in cls.__dataclass_fields__})
+        record = cls(**{name: values[name] for name in cls.__dataclass_fields__})
+        record.tta = tta_from_record(record.tta, path)
+        return record
 
 
 @dataclass(frozen=True)
@@ -124,14 +127,6 @@ class RunSettings:
     n_train: int
 
 
-@dataclass(frozen=True)
-class TrainBudget:
-    """A run's budget, totals over all its sessions: epochs, and minutes of training (None: no time limit)."""
-
-    epochs: int
-    minutes: float | None = None
-
-
 @dataclass
 class ResumeState:
     """A run's progress, saved beside its last checkpoint (``<stem>.last.json``) after every epoch.
@@ -143,7 +138,8 @@ class ResumeState:
     """
 
     settings: RunSettings
-    budget: TrainBudget
+    budget: Budget
+    """Totals over all sessions: ``epochs``, and ``minutes`` of training (None: no time limit)."""
     epochs_done: int = 0
     train_seconds: float = 0.0
     best_val_accuracy: float = -1.0
@@ -158,7 +154,7 @@ class ResumeState:
     def to_dict(self) -> dict:
         """The JSON object written to the state file (the format of every fercourse version so far)."""
         return {**asdict(self.settings), **{name: getattr(self, name) for name in self._PROGRESS},
-                "budget": asdict(self.budget)}
+                "budget": budget_dict(self.budget)}
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the state as indented JSON (through a scratch file); returns the path."""
@@ -188,30 +184,33 @@ class ResumeState:
         if missing:
             raise InputError(f"{path}: cannot resume: the state file lacks {', '.join(missing)}")
         return cls(settings=RunSettings(**{name: values[name] for name in setting_names}),
-                   budget=TrainBudget(**values["budget"]), **{name: values[name] for name in cls._PROGRESS})
+                   budget=Budget(**values["budget"]), **{name: values[name] for name in cls._PROGRESS})
 
 
 def _write_json(path: Path, values: dict) -> Path:
     return atomic_write_text(path, json.dumps(values, indent=2) + "\n")  # never half a file after a crash
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of Python and the libraries that decide a trained model."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from fercourse import __version__
-
-    versions = {"fercourse": __version__, "python": platform.python_version()}
-    for package in ("tensorflow", "keras", "numpy", "scikit-learn"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
+def budget_dict(budget: Budget) -> dict:
+    """A session budget as records and state files store it: ``{"epochs": ..., "minutes": ...}``."""
+    return {"epochs": budget.epochs, "minutes": budget.minutes}
 
 
-def machine_info() -> dict:
-    """The machine and its load (1-minute load average), so timings are read in context."""
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
-            "load_average_1min": None if load is None else round(load, 2)}
+def tta_from_record(value, path: str | os.PathLike = "record") -> str | None:
+    """A stored test-time augmentation as :func:`fercourse.models.predict_proba` takes it.
+
+    Records written before TTA had names stored ``True`` (the mirror image, now ``"flip"``) or
+    ``False`` (none, now None).
+
+    Examples
+    --------
+    >>> [tta_from_record(value) for value in (False, True, None, "flip", "shift")]
+    [None, 'flip', None, 'flip', 'shift']
+    """
+    if value is True:
+        return "flip"
+    if value is False or value is None:
+        return None
+    if value in ("flip", "shift"):
+        return value
+    raise InputError(f"{path}: tta is {value!r}: expected null, 'flip' or 'shift' (or true/false)")

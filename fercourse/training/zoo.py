@@ -2,8 +2,9 @@
 
 Keras models select their epoch on a validation split carved from train (early stopping on
 validation loss, best weights restored); the test split is touched once, for the final score.
-Budgets: ``quick`` caps epochs and seconds per model so the whole zoo runs in a few minutes on
-a 2-core CPU; the full budget is what the real-FER2013 table in ``docs/results.md`` used.
+Budgets (:class:`fercourse.config.Budget`): ``quick`` caps epochs and minutes per model so the whole
+zoo runs in a few minutes on a 2-core CPU; the full budget is what the real-FER2013 table in
+``docs/results.md`` used.
 """
 
 from __future__ import annotations
@@ -15,18 +16,9 @@ from typing import Callable
 
 import numpy as np
 
-from fercourse.config import QUICK
+from fercourse.config import QUICK, VALIDATION_SHARE, Budget
 from fercourse.errors import InputError
 from fercourse.models.baselines import BASELINES
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Training budget of one Keras model: epoch cap, batch size and a soft time limit (seconds)."""
-
-    epochs: int
-    batch_size: int = 64
-    time_limit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -37,8 +29,9 @@ class ZooEntry:
     ----------
     model : str
         The :func:`fercourse.models.build_model` name (and :func:`fercourse.models.model_input` layout).
-    quick, full : Budget
-        The ``--quick`` budget and the full one.
+    quick, full : fercourse.config.Budget
+        The ``--quick`` budget and the full one: epoch cap, batch size and a soft time limit
+        (``minutes``, checked after every epoch).
     variant : str, optional
         The CNN variant.
     augment : bool
@@ -54,7 +47,7 @@ class ZooEntry:
     augment: bool = False
     width: int | None = None
 
-    def budget(self, quick: bool) -> Budget:
+    def budget_for(self, quick: bool) -> Budget:
         """The ``--quick`` budget or the full one."""
         return self.quick if quick else self.full
 
@@ -64,13 +57,19 @@ class ZooEntry:
 # Quick budgets are set in epochs (so the ranking does not depend on how busy the machine is);
 # their time limits are only a safety net, about three times an unloaded run.
 _KERAS_ZOO = {
-    "mlp": ZooEntry("mlp", quick=Budget(25, 128, 120), full=Budget(60, 128, 90)),
-    "lstm": ZooEntry("lstm", quick=Budget(15, 128, 150), full=Budget(30, 128, 150)),
-    "gru_attention": ZooEntry("gru_attention", quick=Budget(15, 128, 150), full=Budget(30, 128, 150)),
-    "cnn_simple": ZooEntry("cnn", variant="simple", quick=Budget(8, 64, 240), full=Budget(40, 64, 200)),
-    "cnn_bn": ZooEntry("cnn", variant="bn", quick=Budget(8, 64, 240), full=Budget(40, 64, 200)),
+    "mlp": ZooEntry("mlp", quick=Budget(25, minutes=2, batch_size=128),
+                    full=Budget(60, minutes=1.5, batch_size=128)),
+    "lstm": ZooEntry("lstm", quick=Budget(15, minutes=2.5, batch_size=128),
+                     full=Budget(30, minutes=2.5, batch_size=128)),
+    "gru_attention": ZooEntry("gru_attention", quick=Budget(15, minutes=2.5, batch_size=128),
+                              full=Budget(30, minutes=2.5, batch_size=128)),
+    "cnn_simple": ZooEntry("cnn", variant="simple", quick=Budget(8, minutes=4, batch_size=64),
+                           full=Budget(40, minutes=200 / 60, batch_size=64)),
+    "cnn_bn": ZooEntry("cnn", variant="bn", quick=Budget(8, minutes=4, batch_size=64),
+                       full=Budget(40, minutes=200 / 60, batch_size=64)),
     "cnn_reference": ZooEntry("cnn", variant="reference", augment=True, width=16,
-                              quick=Budget(10, 64, 300), full=Budget(60, 64, 420)),
+                              quick=Budget(10, minutes=5, batch_size=64),
+                              full=Budget(60, minutes=7, batch_size=64)),
 }
 # --quick shrinks the slow baselines (fewer trees and clusters, smaller subsamples).
 _QUICK_BASELINE_OPTIONS = {
@@ -80,8 +79,6 @@ _QUICK_BASELINE_OPTIONS = {
     "svm_pca": {"max_samples": 3000},
 }
 ZOO = BASELINES + tuple(_KERAS_ZOO)
-QUICK_MAX_TRAIN = QUICK.zoo_max_train  # --quick's stratified training subsample (fercourse.config)
-QUICK_EXCLUDED = QUICK.zoo_excluded  # left out by --quick unless asked for by name (fercourse.config)
 
 
 def _one_thread():
@@ -99,31 +96,32 @@ def _one_thread():
 def _fit_baseline(name: str, train, seed: int, quick: bool) -> tuple[object, dict]:
     import warnings
 
-    from fercourse.data import as_flat
     from fercourse.models.baselines import build_baseline
+    from fercourse.models.predict import model_input
 
     options = _QUICK_BASELINE_OPTIONS.get(name, {}) if quick else {}
     model = build_baseline(name, random_state=seed, **options)
     with warnings.catch_warnings(), _one_thread():
         warnings.simplefilter("ignore")  # convergence warnings at the small default budgets
-        model.fit(as_flat(train.images), train.labels)
+        model.fit(model_input(name, train.images), train.labels)
     return model, {"n_fit": int(getattr(model, "n_fit_", len(train)))}
 
 
 def _fit_keras(name: str, train, seed: int, quick: bool, verbose: int) -> tuple[object, dict]:
     from fercourse import set_seed
     from fercourse.data import train_val_split
-    from fercourse.models.fit import training_callbacks
-    from fercourse.models.keras_models import build_model, model_input
+    from fercourse.models.keras_models import build_model
+    from fercourse.models.predict import model_input
+    from fercourse.training.fit import training_callbacks
 
     entry = _KERAS_ZOO[name]
-    budget = entry.budget(quick)
+    budget = entry.budget_for(quick)
     set_seed(seed)
-    fit_split, val_split = train_val_split(train, val_fraction=0.1, seed=seed)
+    fit_split, val_split = train_val_split(train, val_fraction=VALIDATION_SHARE, seed=seed)
     model = build_model(entry.model, variant=entry.variant, augment=entry.augment, seed=seed,
                         width=entry.width)
     callbacks = training_callbacks(patience=4 if quick else 8, reduce_lr_patience=2 if quick else 3,
-                                   time_limit=budget.time_limit)
+                                   time_limit=budget.seconds)
     history = model.fit(model_input(entry.model, fit_split.images), fit_split.labels,
                         validation_data=(model_input(entry.model, val_split.images), val_split.labels),
                         epochs=budget.epochs, batch_size=budget.batch_size, callbacks=callbacks,
@@ -137,6 +135,7 @@ def _fit_keras(name: str, train, seed: int, quick: bool, verbose: int) -> tuple[
 def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *, quick: bool = False,
                    seed: int = 0, progress: Callable[[str], None] | None = print,
                    verbose: int = 0) -> list[dict]:
+    # Over 60 lines: a 30-line docstring (the result keys); the body is one loop over models.
     """Train each model on ``dataset.train`` and score it on ``dataset.test``.
 
     Parameters
@@ -144,10 +143,11 @@ def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *
     dataset : fercourse.data.Dataset
         Needs labelled ``train`` and ``test`` splits.
     models : sequence of str, optional
-        Names from :data:`ZOO`; default all of them (``quick`` leaves out :data:`QUICK_EXCLUDED`).
+        Names from :data:`ZOO`; default all of them (``quick`` leaves out
+        ``fercourse.config.QUICK.zoo_excluded``).
     quick : bool
-        Small epoch budgets, slow baselines shrunk, and at most :data:`QUICK_MAX_TRAIN` training
-        images (a stratified subsample).
+        Small epoch budgets, slow baselines shrunk, and at most ``fercourse.config.QUICK.zoo_max_train``
+        training images (a stratified subsample).
     seed : int
         Seeds the validation split, the baselines and Keras.
     progress : callable, optional
@@ -168,7 +168,7 @@ def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *
     from fercourse.models.predict import predict_proba
 
     if models is None:
-        models = [name for name in ZOO if not (quick and name in QUICK_EXCLUDED)]
+        models = [name for name in ZOO if not (quick and name in QUICK.zoo_excluded)]
     unknown = [name for name in models if name not in ZOO]
     if unknown:
         raise InputError(f"unknown model(s) {', '.join(unknown)}: expected names from {', '.join(ZOO)}")
@@ -177,9 +177,9 @@ def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *
         raise InputError(f"{dataset.source}: compare needs labelled train and test splits "
                          "(an unlabelled test split cannot be scored)")
     say = progress or (lambda line: None)
-    if quick and len(train) > QUICK_MAX_TRAIN:
-        train = train.subset(stratified_subsample(train, QUICK_MAX_TRAIN, seed))
-        say(f"--quick: training on a stratified subsample of {QUICK_MAX_TRAIN} of {len(dataset.train)} "
+    if quick and len(train) > QUICK.zoo_max_train:
+        train = train.subset(stratified_subsample(train, QUICK.zoo_max_train, seed))
+        say(f"--quick: training on a stratified subsample of {QUICK.zoo_max_train} of {len(dataset.train)} "
             "images")
     results = []
     for position, name in enumerate(models, 1):
@@ -187,13 +187,11 @@ def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *
         start = time.perf_counter()
         if name in _KERAS_ZOO:
             model, extra = _fit_keras(name, train, seed, quick, verbose)
-            keras_name = _KERAS_ZOO[name].model
         else:
             model, extra = _fit_baseline(name, train, seed, quick)
-            keras_name = name
         fit_seconds = time.perf_counter() - start
         with contextlib.nullcontext() if name in _KERAS_ZOO else _one_thread():
-            y_pred = predict_proba(model, test.images, keras_name).argmax(axis=1)
+            y_pred = predict_proba(model, test.images).argmax(axis=1)
         scores = evaluate(test.labels, y_pred, split="test")
         result = {"model": name, "kind": "keras" if name in _KERAS_ZOO else "sklearn", "split": "test",
                   "accuracy": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),

@@ -20,7 +20,7 @@ from fercourse.models.pretrained import (
     pretrained_record,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FER2013 = REPO_ROOT.parent / "shared" / "fer2013"
 
 
@@ -115,7 +115,7 @@ def test_export_command_writes_model_and_portable_record(tmp_path, capsys):
     assert status == 0
     record = json.loads((tmp_path / "ship.json").read_text())
     assert record["recipe"] == "reference" and "model_path" not in record
-    assert record["test"]["tta"] == "flip" and record["test_no_tta"]["tta"] is False
+    assert record["test"]["tta"] == "flip" and record["test_no_tta"]["tta"] is None
     assert record["test"]["n"] == 28 and record["test_without_train_duplicates"]["left_out"] == 0
     assert "test: accuracy" in capsys.readouterr().out
 
@@ -133,7 +133,7 @@ def test_on_real_fer2013_test_faces_it_scores_what_its_card_says():
     from fercourse.models.predict import predict_proba
 
     test = load(str(FER2013)).test
-    predicted = predict_proba(pretrained(), test.images, "cnn", tta=False).argmax(axis=1)
+    predicted = predict_proba(pretrained(), test.images).argmax(axis=1)
     accuracy = float((predicted == test.labels).mean())
     assert accuracy == pytest.approx(pretrained_record()["test_no_tta"]["accuracy"], abs=1e-3)
 
@@ -142,7 +142,7 @@ def test_seen_in_train_and_evaluate_without_train_duplicates(tmp_path):
     from fercourse.data import load, seen_in_train
     from fercourse.data.dataset import Dataset, Split
     from fercourse.models import build_model
-    from fercourse.training.recipes import evaluate_saved
+    from fercourse.models.scoring import evaluate_saved
 
     sample = load("sample", n_train=70, n_test=28)
     images = sample.test.images.copy()

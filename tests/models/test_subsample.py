@@ -54,11 +54,14 @@ def test_subsampled_trains_on_the_stratified_rows():
 
 
 def test_lesson_data_quick_subsamples_real_data_by_class(tmp_path, monkeypatch):
+    import dataclasses
+
     import fercourse.data.lessons
     from fercourse.data import lesson_data, load
     from fercourse.data.writers import prepare
 
-    monkeypatch.setitem(fercourse.data.lessons.QUICK_SIZES, "n_train", 200)
+    smaller = dataclasses.replace(fercourse.data.lessons.QUICK, n_train=200)
+    monkeypatch.setattr(fercourse.data.lessons, "QUICK", smaller)
     source = load("sample", n_train=1000, n_test=50)
     release = prepare(source, tmp_path)
     quick, *_ = lesson_data(str(release.train_csv), quick=True, seed=0)

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TAG = "lesson-model"
 
 # (lesson, expression evaluated after its tagged cells, build_model arguments of the packaged network)

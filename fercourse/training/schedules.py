@@ -1,14 +1,13 @@
 """Learning-rate schedules: one-cycle, exponential decay and step decay, each written once.
 
-Each public function returns a Keras ``LearningRateSchedule`` to pass as an optimizer's
-``learning_rate`` (or ``build_model(learning_rate=...)``). The one-cycle formula lives in
-:func:`~fercourse.models.one_cycle_curve.one_cycle_curve`; the Keras schedule
-(:class:`fercourse.models.layers.OneCycleSchedule`) calls it on step tensors and
-:func:`one_cycle_rate` on plain numbers, which is what the recipe training loop
+Each public function but :func:`one_cycle_rate` returns a Keras ``LearningRateSchedule`` to pass as
+an optimizer's ``learning_rate`` (or ``build_model(learning_rate=...)``). The one-cycle formula is
+written once, beside the Keras schedule that saved models name
+(:func:`fercourse.models.layers.one_cycle_curve`, :class:`~fercourse.models.layers.OneCycleSchedule`);
+:func:`one_cycle_rate` evaluates it on plain numbers, which is what the recipe training loop
 (:func:`fercourse.training.recipes.train_recipe`) sets before every batch.
 
-This module imports Keras only inside the functions that build a Keras schedule, so
-``import fercourse.models`` stays light.
+Importing this module imports Keras (through :mod:`fercourse.models.layers`).
 
 Examples
 --------
@@ -21,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from fercourse.errors import InputError
-from fercourse.models.one_cycle_curve import (
+from fercourse.models.layers import (
     DIV_FACTOR,
     FINAL_DIV_FACTOR,
     PCT_START,
+    OneCycleSchedule,
     check_one_cycle_settings,
     one_cycle_curve,
 )
@@ -91,8 +91,6 @@ def one_cycle(max_learning_rate: float, total_steps: int, *, pct_start: float = 
     >>> [round(float(schedule(step)), 8) for step in (0, 30, 100)]
     [0.0004, 0.01, 4e-08]
     """
-    from fercourse.models.layers import OneCycleSchedule
-
     return OneCycleSchedule(max_learning_rate, total_steps, pct_start=pct_start, div_factor=div_factor,
                             final_div_factor=final_div_factor)
 

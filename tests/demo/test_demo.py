@@ -295,7 +295,7 @@ def test_other_bad_inputs(tmp_path):
 # --- the emotion detector ---------------------------------------------------------------------------
 
 def test_detect_returns_boxes_emotions_and_seven_probabilities(detector, cnn, astronaut):
-    from fercourse.models import model_input
+    from fercourse.models import model_input, predict_proba
 
     [face] = detector.detect(astronaut)
     assert isinstance(face, Detection) and iou(face.box, ASTRONAUT_FACE_BY_HAND) > 0.7
@@ -303,10 +303,12 @@ def test_detect_returns_boxes_emotions_and_seven_probabilities(detector, cnn, as
     assert sum(face.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
     assert face.emotion == max(face.probabilities, key=face.probabilities.get)
     assert face.confidence == face.probabilities[face.emotion]
-    # Preprocessing is the training pipeline: gray, crop with margin, 48x48, /255, model_input shape.
+    # Preprocessing is the training pipeline: gray, crop with margin, 48x48, /255, model_input shape;
+    # the probabilities are the one prediction path's (what the lessons and fercourse evaluate get).
     crop = crop_face(to_gray(astronaut), face.box, margin=detector.margin)
     expected = cnn.predict(model_input("cnn", crop[None]), verbose=0)[0]
     assert np.allclose([face.probabilities[e] for e in EMOTIONS], expected, atol=1e-5)
+    assert [face.probabilities[e] for e in EMOTIONS] == predict_proba(cnn, crop[None])[0].tolist()
     assert face.to_dict()["box"] == list(face.box)
 
 
@@ -485,7 +487,7 @@ def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     from pathlib import Path
 
     papermill = pytest.importorskip("papermill")
-    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
     source = notebooks / "07_demo.ipynb"
     stored = json.loads(source.read_text())
     assert all(not cell.get("outputs") for cell in stored["cells"] if cell["cell_type"] == "code")

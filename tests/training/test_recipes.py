@@ -8,15 +8,16 @@ import json
 import numpy as np
 import pytest
 
+from fercourse.config import Budget
+from fercourse.models.scoring import evaluate_saved
 from fercourse.training.recipes import (
     RECIPES,
     TrainRecord,
     artifact_paths,
-    evaluate_saved,
     get_recipe,
     train_recipe,
 )
-from fercourse.training.record import ResumeState, RunSettings, TrainBudget
+from fercourse.training.record import ResumeState, RunSettings
 
 RECORD_FIELDS = {"recipe", "quick", "data", "seed", "split_sizes", "validation", "budget", "epochs_run",
                  "best_epoch", "best_val_accuracy", "final_val_accuracy", "stopped_by", "partial_last_epoch",
@@ -40,7 +41,7 @@ def tiny():
 def test_the_two_recipes_are_what_their_descriptions_say():
     seed, reference = RECIPES["seed_cnn"], RECIPES["reference"]
     assert (seed.variant, seed.schedule, seed.tta, seed.label_smoothing, seed.weight_decay) == (
-        "bn", "plateau", False, 0.0, None)
+        "bn", "plateau", None, 0.0, None)
     assert seed.augment["flip"] and seed.patience == 10 and seed.learning_rate == 1e-3
     assert (reference.variant, reference.schedule, reference.tta, reference.label_smoothing) == (
         "reference", "one_cycle", "shift", 0.1)
@@ -178,7 +179,7 @@ def test_resume_state_reads_a_state_file_written_before_the_dataclasses(tmp_path
     settings = RunSettings(recipe="reference", quick=True, seed=0, data="sample", n_train=180)
     state = ResumeState.load(path, expected=settings)
     assert (state.settings, state.budget, state.epochs_done, state.best_epoch) == (
-        settings, TrainBudget(epochs=2, minutes=None), 2, 1)
+        settings, Budget(epochs=2, minutes=None), 2, 1)
     assert state.to_dict() == old  # saved again, byte for byte the same object
     with pytest.raises(ValueError, match=r"old\.last\.json: cannot resume: it was trained with n_train=180, "
                                          r"this run asks for n_train=200"):
@@ -202,3 +203,14 @@ def test_evaluate_saved_reports_every_metric_and_refuses_bad_input(tiny, tmp_pat
         evaluate_saved(tmp_path / "nothing.keras", tiny)
     with pytest.raises(ValueError, match="sample has no 'holdout' split: expected test, val or train"):
         evaluate_saved(record.model_path, tiny, split="holdout")
+
+
+def test_a_record_written_before_tta_had_names_reads_as_the_new_names(tiny, tmp_path):
+    record = train_recipe("seed_cnn", tiny, tmp_path / "m.keras", epochs=1, quick=True)
+    path = artifact_paths(record.model_path).record
+    for stored, read in ((True, "flip"), (False, None), ("shift", "shift")):
+        path.write_text(json.dumps({**json.loads(path.read_text()), "tta": stored}))
+        assert TrainRecord.load(path).tta == read
+    path.write_text(json.dumps({**json.loads(path.read_text()), "tta": "mirror"}))
+    with pytest.raises(ValueError, match=r"m\.json: tta is 'mirror': expected null, 'flip' or 'shift'"):
+        TrainRecord.load(path)

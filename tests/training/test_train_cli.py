@@ -42,7 +42,7 @@ def test_quick_recipe_beats_the_dummy_baseline_on_the_sample(trained, recipe, ca
     dummy_accuracy = float(np.mean(dummy.predict(np.zeros((len(data.test), 1))) == data.test.labels))
     result = _evaluate_json(capsys, trained[recipe])
     assert {"split", "tta", "n", "accuracy", "macro_f1", "per_class_recall", "confusion"} <= set(result)
-    assert (result["split"], result["n"], result["tta"]) == ("test", 400, False)
+    assert (result["split"], result["n"], result["tta"]) == ("test", 400, None)
     assert result["accuracy"] > dummy_accuracy + 0.05, (recipe, result["accuracy"], dummy_accuracy)
     assert result["macro_f1"] > 0.1  # the dummy's macro-F1 is below 0.07: one class predicted
     tta = _evaluate_json(capsys, trained[recipe], "--tta")
@@ -127,7 +127,7 @@ def test_bench_recipes_prints_both_test_accuracies_and_the_difference(tmp_path, 
     result = json.loads((tmp_path / "bench.json").read_text())
     seed, reference = result["rows"]
     assert (seed["recipe"], reference["recipe"], seed["tta"], reference["tta"]) == ("seed_cnn", "reference",
-                                                                                  False, "shift")
+                                                                                  None, "shift")
     assert result["difference"] == pytest.approx(reference["test_accuracy"] - seed["test_accuracy"], abs=1e-4)
     assert f"difference (reference - seed_cnn) in test accuracy: {result['difference']:+.4f}" in out
     assert [line.split()[0] for line in out.splitlines()[3:5]] == ["seed_cnn", "reference"]

@@ -1,6 +1,6 @@
 """Training helpers: callbacks, fit-or-load and a small hyperparameter search.
 
-Learning-rate schedules are in :mod:`fercourse.models.schedules`.
+Learning-rate schedules are in :mod:`fercourse.training.schedules`.
 
 Class weights for imbalanced FER2013 come from :func:`fercourse.data.class_weights`; pass them
 to ``fit`` as ``class_weight=``. Seed everything with :func:`fercourse.set_seed` first.
@@ -82,7 +82,7 @@ def fit_or_load(path: str | os.PathLike, build_fn: Callable, x, y, **fit_kwargs)
         Called with no arguments to build a compiled model, e.g.
         ``lambda: build_model("cnn", variant="bn")``.
     x, y : array-like
-        Training inputs (already shaped by :func:`model_input`) and integer labels.
+        Training inputs (already shaped by :func:`fercourse.models.model_input`) and integer labels.
     **fit_kwargs
         Passed to ``model.fit`` (``epochs``, ``batch_size``, ``validation_data``, ``callbacks``,
         ``class_weight``, ``verbose`` ...).
