@@ -43,7 +43,7 @@ __all__ = ["HEADLINES", "RESULTS_NAME", "glued_value", "harvest_glue", "lesson_h
 ABOUT = ("Generated: real-FER2013 figures written by the commands that measured them "
          "(fercourse evaluate --record, fercourse book build --data). Do not edit by hand; "
          "the book's Results page and the lessons read it.")
-KINDS = ("model", "lesson")
+KINDS = ("model", "lesson", "experiment")
 
 
 def results_path(course: str | os.PathLike | None = None) -> Path:

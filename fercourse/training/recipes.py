@@ -312,7 +312,7 @@ def _record(recipe: Recipe, dataset, train, val, state: ResumeState, paths: Arti
         history=history, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None = None,
+def train_recipe(name: str | Recipe, dataset, out: str | os.PathLike, epochs: int | None = None,
                  minutes: float | None = None, seed: int = 0, quick: bool = False, resume: bool = False,
                  verbose: int = 0) -> TrainRecord:
     # Over 60 lines: a 40-line docstring (budget and resume rules); the body is named steps.
@@ -321,7 +321,7 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
     Parameters
     ----------
     name : str
-        A key of :data:`RECIPES`.
+        A key of :data:`RECIPES`, or a :class:`Recipe` of one's own (a recorded experiment's arm).
     dataset : Dataset or str
         A :class:`fercourse.data.Dataset`, or a source for :func:`fercourse.data.load`.
     out : path-like
@@ -354,7 +354,7 @@ def train_recipe(name: str, dataset, out: str | os.PathLike, epochs: int | None 
     from fercourse import set_seed
     from fercourse.data import load
 
-    recipe = get_recipe(name)
+    recipe = name if isinstance(name, Recipe) else get_recipe(name)
     _check_budget(epochs, minutes)
     wall_start = time.perf_counter()
     paths = artifact_paths(out)
