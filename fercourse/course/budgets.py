@@ -47,7 +47,7 @@ REAL_DATA_BUDGETS: dict[str, LessonBudget] = {
     "05_cnn": LessonBudget(13, {"num_epochs": 8, "tuner_trials": 2, "tuner_epochs": 1}),
     "06_augmentation": LessonBudget(10, {"num_epochs": 3}),
     "07_demo": LessonBudget(1),
-    "08_trust": LessonBudget(17, {"num_epochs": 5, "forest_trees": 60, "robustness_faces": 600}),  # estimate
+    "08_trust": LessonBudget(19, {"num_epochs": 5, "forest_trees": 60, "robustness_faces": 600}),  # estimate
 }
 
 
