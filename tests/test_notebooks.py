@@ -52,7 +52,7 @@ def test_one_parameters_cell_right_after_the_imports(path):
     assert {"data", "quick", "seed"} <= set(values)
     assert values["data"] == "sample" and values["quick"] is False and values["seed"] == 0
     # Only a lesson that trains a network takes an epoch budget (quick mode injects it where declared).
-    trains_a_network = path.stem in ("03_mlp", "04_recurrent", "05_cnn", "06_augmentation")
+    trains_a_network = path.stem in ("03_mlp", "04_recurrent", "05_cnn", "06_augmentation", "08_trust")
     assert ("num_epochs" in values) == trains_a_network, path.stem
     assert not trains_a_network or (isinstance(values["num_epochs"], int) and values["num_epochs"] >= 1)
 

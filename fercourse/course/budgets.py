@@ -40,12 +40,14 @@ REAL_DATA_BUDGETS: dict[str, Budget] = {
     "05_cnn": Budget(epochs=8, minutes=13),
     "06_augmentation": Budget(epochs=3, minutes=10),
     "07_demo": Budget(minutes=1),
+    "08_trust": Budget(epochs=5, minutes=19),  # an estimate, scaled from a quick real-data run
 }
 
 #: Lesson parameters besides ``num_epochs`` that the real-data build sets.
 LESSON_OPTIONS: dict[str, dict[str, object]] = {
     "03_mlp": {"ablation_seeds": 2, "ablation_epochs": 5},
     "05_cnn": {"tuner_trials": 2, "tuner_epochs": 1},
+    "08_trust": {"forest_trees": 60, "robustness_faces": 600},
 }
 
 

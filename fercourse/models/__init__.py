@@ -8,8 +8,8 @@ The package re-exports its public API from three modules, one job each:
   :func:`predict_proba` (the one prediction path, with test-time augmentation).
 
 :mod:`~fercourse.models.layers` holds the custom Keras classes, :mod:`~fercourse.models.pretrained`
-the model that ships with fercourse. Training (callbacks, fit-or-load, schedules, recipes, the model
-zoo) is :mod:`fercourse.training`.
+the model that ships with fercourse (:func:`pretrained` loads it). Training (callbacks, fit-or-load,
+schedules, recipes, the model zoo) is :mod:`fercourse.training`.
 
 Importing it loads neither scikit-learn nor TensorFlow; each function imports what it needs
 when called.
@@ -24,9 +24,10 @@ Examples
 from fercourse.models.baselines import BASELINES, build_baseline, cross_validate
 from fercourse.models.keras_models import CNN_VARIANTS, KERAS_MODELS, build_model, make_augmentation
 from fercourse.models.predict import model_input, predict_proba
+from fercourse.models.pretrained import pretrained
 
 __all__ = ["BASELINES", "CNN_VARIANTS", "KERAS_MODELS", "Subsampled", "build_baseline", "build_model",
-           "cross_validate", "make_augmentation", "model_input", "predict_proba"]
+           "cross_validate", "make_augmentation", "model_input", "predict_proba", "pretrained"]
 
 
 # The released assignments (autograder/source/a2-a4, written by fercourse.grading.template) import
