@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "submission",
     "grade",
     "compare",
+    "student",
 ]
 
 
