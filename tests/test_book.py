@@ -32,7 +32,8 @@ def test_toc_lists_lessons_and_course_pages():
     chapters = [entry for part in toc["parts"] for entry in part["chapters"]]
     assert {"glob": "lessons/[0-9][0-9]_*"} in chapters
     files = {entry["file"] for entry in chapters if "file" in entry}
-    assert files == {"assignments", "results", "ethics", "model_card", "instructor_guide", "references"}
+    assert files == {"setup", "assignments", "results", "ethics", "model_card", "instructor_guide",
+                     "references"}
     for name in files | {"intro"}:
         assert (REPO_ROOT / "book" / f"{name}.md").is_file()
 
