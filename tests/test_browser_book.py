@@ -123,6 +123,7 @@ def test_solutions_stay_folded_until_clicked(book_url, built_book, chromium, tes
                 first.locator("summary").first.scroll_into_view_if_needed()
                 page.screenshot(path=str(test_artifacts / "book_solution_folded.png"))
                 first.locator("summary").first.click()
+                page.wait_for_timeout(600)  # the theme fades the content in
                 assert first.locator(".cell_input").first.is_visible()
                 assert first.locator(".cell_output").first.is_visible()
                 page.screenshot(path=str(test_artifacts / "book_solution_opened.png"))

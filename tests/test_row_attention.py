@@ -12,7 +12,8 @@ import nbformat
 import numpy as np
 
 from fercourse.models.lesson_paths import lesson_model_path
-from fercourse.models.row_attention import attention_weights, occlusion_check, row_attention_model
+from fercourse.models.occlusion import attention_weights, occlusion_check
+from fercourse.models.row_attention import row_attention_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
