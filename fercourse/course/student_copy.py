@@ -149,6 +149,14 @@ def markdown_for_jupyter(markdown: str, *, glue: dict[str, str] | None = None,
     return _admonitions(text)
 
 
+def _with_note(text: str, note: str) -> str:
+    """``note`` under the cell's prose, above a heading that ends the cell (``## Exercises``)."""
+    lines = text.rstrip("\n").split("\n")
+    if len(lines) > 1 and lines[-1].startswith("#"):
+        return "\n".join(lines[:-1]).rstrip("\n") + f"\n\n{note}\n\n{lines[-1]}"
+    return f"{text}\n\n{note}"
+
+
 def _source(cell) -> str:
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
@@ -195,15 +203,14 @@ def student_notebook(notebook, *, glue: dict[str, str] | None = None,
         if cell.cell_type == "markdown":
             source = _source(cell)
             names = _GLUE_ROLE.findall(source)
-            quoted = bool(names) and bool(glue)
             text = markdown_for_jupyter(source, glue=glue, citations=citations)
-            if names and not quoted:
-                text += ("\n\n<sub>Names in code font are values your run computes in the code cells "
-                         "above (each is passed to <code>glue</code> there).</sub>")
-            if quoted:
-                where = glue_source or "the course's run of this lesson"
-                text += (f"\n\n<sub>Numbers in bold: {where.strip().strip('*').rstrip('.')}. Your run "
-                         "computes its own in the code cells above.</sub>")
+            if names and glue:
+                where = (glue_source or "the course's run of this lesson").strip().strip("*").rstrip(".")
+                text = _with_note(text, f"<sub>Numbers in bold: {where}. Your run computes its own in the "
+                                        "code cells above.</sub>")
+            elif names:
+                text = _with_note(text, "<sub>Names in code font are values your run computes in the code "
+                                        "cells above (each is passed to <code>glue</code> there).</sub>")
             cell.source = text
             stripped = source.strip()
             if stripped.startswith("Solution") and "(click to show)" in stripped and "\n" not in stripped:
