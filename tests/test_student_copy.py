@@ -106,8 +106,11 @@ def test_written_solution_becomes_a_closed_details_block():
 def test_citations_read_from_the_books_bib():
     citations = read_citations(REPO_ROOT / "book" / "references.bib")
     assert citations["goodfellow2013challenges"] == "Goodfellow et al. (2013)"
-    assert markdown_for_jupyter("{cite:t}`goodfellow2013challenges`", citations=citations) == \
-        "(Goodfellow et al. (2013))"
+    assert citations["euaiact2024"] == "European Parliament and Council of the European Union (2024)"
+    assert markdown_for_jupyter("{cite:t}`goodfellow2013challenges` found", citations=citations) == \
+        "Goodfellow et al. (2013) found"
+    assert markdown_for_jupyter("noisy {cite:p}`goodfellow2013challenges`", citations=citations) == \
+        "noisy (Goodfellow et al., 2013)"
 
 
 def test_cli_exports_every_lesson(tmp_path):

@@ -19,7 +19,7 @@ Examples
 --------
 >>> markdown_for_jupyter("Human accuracy is 65 % {cite}`goodfellow2013challenges`.",
 ...                      citations={"goodfellow2013challenges": "Goodfellow et al. (2013)"})
-'Human accuracy is 65 % (Goodfellow et al. (2013)).'
+'Human accuracy is 65 % (Goodfellow et al., 2013).'
 >>> print(markdown_for_jupyter(":::{admonition} Exercise 1.1\\nCount the faces.\\n:::"))
 **Exercise 1.1**
 <BLANKLINE>
@@ -43,7 +43,7 @@ __all__ = ["SOLUTION_TAG", "glue_values", "markdown_for_jupyter", "read_citation
 SOLUTION_TAG = "solution"
 _GLUE_PREFIX = "application/papermill.record/"
 _GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)(?::([^`]*))?`")
-_CITE_ROLE = re.compile(r"\{cite(?::[pt])?\}`([^`]+)`")
+_CITE_ROLE = re.compile(r"\{cite(:[pt])?\}`([^`]+)`")
 _BOOK_LINK = re.compile(r"\[([^\]]+)\]\((?:\.\./)?([a-z_]+)\.md(?:#[^)]*)?\)")
 _FENCE_OPEN = re.compile(r"^(:{3,}|`{3,})\{([a-z-]+)\}\s*(.*)$")
 
@@ -83,20 +83,28 @@ def read_citations(bib_path: str | os.PathLike) -> dict[str, str]:
         key, body = match.group(1), match.group(2)
         author = re.search(r"author\s*=\s*\{(.*?)\},?\s*\n\s*\w+\s*=", body + "\nend = ", re.DOTALL)
         year = re.search(r"year\s*=\s*\{?(\d{4})", body)
-        names = [name.strip() for name in re.split(r"\s+and\s+", author.group(1))] if author else []
-        first = names[0].split(",")[0].strip("{} ") if names else key
-        if names and "," not in names[0]:
-            first = names[0].strip("{}").split()[-1] if names[0].strip("{}").split() else key
-        if names and names[0].startswith("{"):  # {European Parliament ...}: an institution, kept whole
-            first = names[0].strip("{}")
+        field = author.group(1).strip() if author else ""
+        if field.startswith("{"):  # {European Parliament and Council ...}: one institution, kept whole
+            names = [field.strip("{}")]
+            first = names[0]
+        else:
+            names = [name.strip() for name in re.split(r"\s+and\s+", field)] if field else []
+            first = names[0].split(",")[0].strip("{} ") if names else key
+            if names and "," not in names[0]:
+                first = names[0].strip("{}").split()[-1] if names[0].strip("{}").split() else key
         others = f" and {names[1].split(',')[0]}" if len(names) == 2 else ""
         who = first + (" et al." if len(names) > 2 else others)
         citations[key] = f"{who} ({year.group(1)})" if year else who
     return citations
 
 
-def _cite(keys: str, citations: dict[str, str]) -> str:
-    return "; ".join(citations.get(key.strip(), key.strip()) for key in keys.split(","))
+def _cite(match: re.Match, citations: dict[str, str]) -> str:
+    """``{cite:t}`` as "Goodfellow et al. (2013)", ``{cite}``/``{cite:p}`` as "(Goodfellow et al., 2013)"."""
+    kind, keys = match.groups()
+    texts = [citations.get(key.strip(), key.strip()) for key in keys.split(",")]
+    if kind == ":t":
+        return "; ".join(texts)
+    return "(" + "; ".join(re.sub(r" \((\d{4})\)$", r", \1", text) for text in texts) + ")"
 
 
 def _admonitions(markdown: str) -> str:
@@ -144,7 +152,7 @@ def markdown_for_jupyter(markdown: str, *, glue: dict[str, str] | None = None,
         return f"`{name}`"
 
     text = _GLUE_ROLE.sub(glued, markdown)
-    text = _CITE_ROLE.sub(lambda match: f"({_cite(match.group(1), citations)})", text)
+    text = _CITE_ROLE.sub(lambda match: _cite(match, citations), text)
     text = _BOOK_LINK.sub(lambda match: f"{match.group(1)} (in the course book)", text)
     return _admonitions(text)
 
