@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
+import re
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,10 +22,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+LESSON_NAMES = ("01_eda", "02_baselines", "03_mlp", "04_recurrent", "05_cnn", "06_augmentation", "07_demo")
 #: Every page of the book: each lesson and each course page (a new page is added here).
-PAGES = ("index.html", "intro.html", *(f"lessons/{name}.html" for name in ("01_eda", "02_baselines", "03_mlp",
-                                                               "04_recurrent", "05_cnn", "06_augmentation",
-                                                               "07_demo", "08_trust")),
+PAGES = ("index.html", "intro.html", "setup.html",
+         *(f"lessons/{name}.html" for name in ("01_eda", "02_baselines", "03_mlp", "04_recurrent", "05_cnn",
+                                               "06_augmentation", "07_demo", "08_trust")),
          "assignments.html", "ethics.html", "results.html", "model_card.html", "instructor_guide.html",
          "references.html")
 
@@ -93,3 +97,54 @@ def test_book_pages_render_with_images_and_no_console_errors(book_url, built_boo
         finally:
             browser.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_solutions_stay_folded_until_clicked(book_url, built_book, chromium, test_artifacts):
+    """Every solution's code and output (and every written solution) is hidden until its toggle is clicked."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        checked = 0
+        for name in LESSON_NAMES:
+            page.goto(f"{book_url}/lessons/{name}.html", wait_until="load")
+            solutions = page.locator("div.cell.tag_solution")
+            assert solutions.count() > 0, f"{name}: no solution cell on the page"
+            for index in range(solutions.count()):
+                cell = solutions.nth(index)
+                for part in (".cell_input", ".cell_output"):
+                    for element in cell.locator(part).all():
+                        assert not element.is_visible(), f"{name}: solution {index + 1}'s {part} shows"
+                checked += 1
+            written = page.locator("details.dropdown")
+            for index in range(written.count()):
+                assert written.nth(index).get_attribute("open") is None, f"{name}: a written solution is open"
+            if name == "04_recurrent":  # a click shows the code and its output
+                first = solutions.first
+                first.locator("summary").first.scroll_into_view_if_needed()
+                page.screenshot(path=str(test_artifacts / "book_solution_folded.png"))
+                first.locator("summary").first.click()
+                page.wait_for_timeout(600)  # the theme fades the content in
+                assert first.locator(".cell_input").first.is_visible()
+                assert first.locator(".cell_output").first.is_visible()
+                page.screenshot(path=str(test_artifacts / "book_solution_opened.png"))
+        assert checked == 18
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+def test_each_lesson_page_offers_its_student_copy(book_url, built_book):
+    for name in ("01_eda", "04_recurrent", "07_demo"):
+        page = (built_book.parent / "lessons" / f"{name}.html").read_text()
+        link = re.search(r'<p class="student-download"><a class="reference download" href="([^"]+)"', page)
+        assert link, f"{name}: no download link"
+        with urllib.request.urlopen(f"{book_url}/lessons/{link.group(1)}") as response:
+            notebook = json.loads(response.read())
+        cells = notebook["cells"]
+        prose = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
+        assert "{glue:text}" not in prose and ":::{admonition}" not in prose and "{cite" not in prose
+        assert all(cell.get("outputs", []) == [] for cell in notebook["cells"] if cell["cell_type"] == "code")
+        assert not any("solution" in cell["metadata"].get("tags", []) for cell in notebook["cells"]
+                       if cell["cell_type"] == "code")
+        if name == "04_recurrent":  # values of the run that built the book, marked as such
+            assert "Numbers in bold: the course's run of this lesson" in prose

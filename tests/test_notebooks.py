@@ -257,7 +257,7 @@ def test_cli_list_shows_parameters():
                                text=True, timeout=60)
     assert completed.returncode == 0
     assert "05_cnn: data='sample', quick=False" in completed.stdout
-    assert "model_path='../artifacts/cnn.keras'" in completed.stdout
+    assert "model_path=None" in completed.stdout  # None: a file named after the data and the variant
 
 
 # ---- every lesson, executed once (shared fixture in conftest.py) --------------------------------

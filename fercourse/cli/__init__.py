@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "grade",
     "compare",
     "experiment",
+    "student",
 ]
 
 
