@@ -61,6 +61,15 @@ def _results_tables(source: Path | None, kind: str) -> str:
     return render_markdown(load_results(source), kind)
 
 
+def _models_fragment(source: Path | None, folder: Path) -> str:
+    """The Results page's table of every model, its figure and the experiments (``model_table``)."""
+    from fercourse.course.model_table import models_fragment
+    from fercourse.course.results import load_results
+
+    entries = load_results(source)["entries"] if source is not None and source.is_file() else {}
+    return models_fragment(entries, folder)
+
+
 def _sources(book_dir: Path, course: str | os.PathLike | None) -> CourseFolders | None:
     """The checkout whose docs the fragments quote: ``course``, else the book's own checkout, else none."""
     if course is not None:
@@ -94,6 +103,7 @@ def write_fragments(book_dir: str | os.PathLike | None = None, *,
     lessons.mkdir(parents=True, exist_ok=True)
     pieces = {
         "_results.md": _results_tables(folders.results_file if folders else None, "model"),
+        "_results_models.md": _models_fragment(folders.results_file if folders else None, lessons),
         "_results_lessons.md": _results_tables(folders.results_file if folders else None, "lesson"),
         "_model_card.md": _fragment(root / "MODEL_CARD.md" if root else None, root,
                                     "The model card (`MODEL_CARD.md`) is not in this checkout."),

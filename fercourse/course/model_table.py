@@ -1,0 +1,198 @@
+"""The Results page's comparison of every model: one table, the experiments' summaries, a frontier figure.
+
+Everything here is generated from ``results/fer2013.json`` at each book build:
+
+- :func:`model_rows`: one row per model measured on FER2013's PublicTest (the zoo's models, every arm of
+  the recorded experiments as mean +- standard deviation over its seeds, the shipped model), with test
+  accuracy, macro-F1, disgust recall, the accuracy without the test faces also in Training,
+  parameters and training minutes;
+- :func:`experiment_summary`: per experiment, each arm's validation and test accuracy and its
+  train-validation gap over the recorded seeds;
+- :func:`plot_frontier`: test accuracy against training minutes (what to train with ten minutes or
+  an hour of a laptop's CPU);
+- :data:`ANCHORS`: published figures to read ours against, each with its split and source.
+
+Examples
+--------
+>>> mean_std([0.5, 0.6])
+(0.55, 0.0707)
+>>> _accuracy_cell([0.61, 0.63, 0.62])
+'0.620 +- 0.010 (3 seeds)'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ANCHORS", "experiment_summary", "mean_std", "model_rows", "models_fragment", "plot_frontier",
+           "render_anchors", "render_models"]
+
+#: Published FER2013 figures, with the split each was measured on and its reference (book/references.bib).
+ANCHORS = (
+    ("Human accuracy (estimate)", "65 +- 5 %", "a sample of the images, labelled again by people",
+     "goodfellow2013challenges"),
+    ("2013 challenge winner (CNN with an SVM loss)", "71.2 %", "PrivateTest", "tang2013deep"),
+    ("A strong single network (VGG-style, tuned)", "about 73 %", "the paper's test split",
+     "khaireddin2021facial"),
+    ("An ensemble of eight CNNs", "75.2 %", "PrivateTest", "pramerdorfer2016facial"),
+)
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value), rounded to 4 places."""
+    array = np.asarray(values, dtype=float)
+    spread = float(array.std(ddof=1)) if len(array) > 1 else 0.0
+    return round(float(array.mean()), 4), round(spread, 4)
+
+
+def _accuracy_cell(values: list[float]) -> str:
+    mean, spread = mean_std(values)
+    if len(values) == 1:
+        return f"{mean:.3f} (1 seed)"
+    return f"{mean:.3f} +- {spread:.3f} ({len(values)} seeds)"
+
+
+def _arms(entries: dict) -> dict[tuple[str, str], list[dict]]:
+    """Recorded experiment pieces grouped by (experiment, arm), in the order they were recorded."""
+    arms: dict[tuple[str, str], list[dict]] = {}
+    for entry in entries.values():
+        if entry["kind"] == "experiment":
+            arms.setdefault((entry["experiment"], entry["arm"]), []).append(entry)
+    return arms
+
+
+def _values(pieces: list[dict], name: str) -> list[float]:
+    return [piece["values"][name] for piece in pieces if piece["values"].get(name) is not None]
+
+
+def model_rows(entries: dict) -> list[dict]:
+    """One row per model measured on PublicTest (see the module docstring), best test accuracy first."""
+    rows = []
+    for (experiment, arm), pieces in _arms(entries).items():
+        test = _values(pieces, "test_accuracy")
+        if not test:
+            continue
+        title = pieces[0]["title"] if experiment != "zoo" else arm
+        minutes = _values(pieces, "train_minutes")
+        parameters = _values(pieces, "parameters")
+        rows.append({"model": title, "source": f"experiment {experiment}", "test_accuracy": mean_std(test)[0],
+                     "accuracy": _accuracy_cell(test),
+                     "macro_f1": mean_std(_values(pieces, "test_macro_f1"))[0],
+                     "disgust_recall": mean_std(_values(pieces, "test_disgust_recall"))[0],
+                     "unseen": mean_std(_values(pieces, "test_accuracy_unseen"))[0],
+                     "parameters": int(parameters[0]) if parameters else None,
+                     "minutes": mean_std(minutes)[0] if minutes else None})
+    models = {key: entry for key, entry in entries.items()
+              if entry["kind"] == "model" and entry.get("split", "test") == "test"}
+    for key, entry in models.items():
+        metrics = entry["metrics"]
+        if not metrics.get("left_out"):
+            # the same model and TTA scored without the faces also in Training: "KEY-dedup" by convention
+            unseen = models.get(f"{key}-dedup", {}).get("metrics", {}).get("accuracy")
+            rows.append({"model": entry["title"], "source": key, "test_accuracy": metrics["accuracy"],
+                         "accuracy": f"{metrics['accuracy']:.3f}", "macro_f1": metrics.get("macro_f1"),
+                         "disgust_recall": metrics.get("per_class_recall", {}).get("disgust"),
+                         "unseen": unseen, "parameters": entry.get("parameters"),
+                         "minutes": entry.get("train_minutes")})
+    return sorted(rows, key=lambda row: -row["test_accuracy"])
+
+
+def _number(value, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.{digits}f}"
+
+
+def experiment_summary(entries: dict) -> str:
+    """Markdown: per experiment, each arm's validation and test accuracy and gap over its seeds."""
+    by_experiment: dict[str, list] = {}
+    for (experiment, arm), pieces in _arms(entries).items():
+        by_experiment.setdefault(experiment, []).append((arm, pieces))
+    parts = []
+    for experiment, arms in by_experiment.items():
+        if experiment == "zoo":
+            continue
+        first = arms[0][1][0]
+        command = first["command"].split(" --arms")[0]
+        parts += [f"### {first['title'].split(':')[0]}", "",
+                  f"Budget: {first['budget']['epochs']} epochs per run; measured {first['measured']} on "
+                  f"`{first['data']}` (`{command} ...`).", "",
+                  "| arm | validation accuracy | test accuracy | train - validation gap |",
+                  "|---|---|---|---|"]
+        for _, pieces in arms:
+            gap = _values(pieces, "gap")
+            title = pieces[0]["title"].split(": ", 1)[-1]
+            parts.append(f"| {title} | {_accuracy_cell(_values(pieces, 'val_accuracy'))} "
+                         f"| {_accuracy_cell(_values(pieces, 'test_accuracy'))} "
+                         f"| {_number(mean_std(gap)[0]) if gap else '-'} |")
+        parts.append("")
+    return "\n".join(parts)
+
+
+def render_models(entries: dict) -> str:
+    """Markdown: the all-model table, then the experiments' summaries ("" when nothing is recorded)."""
+    rows = model_rows(entries)
+    if not rows:
+        return ""
+    parts = ["| model | test accuracy | macro-F1 | disgust recall | accuracy without faces also in Training "
+             "| parameters | training minutes |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        parts.append(f"| {row['model']} | {row['accuracy']} | {_number(row['macro_f1'])} "
+                     f"| {_number(row['disgust_recall'], 2)} | {_number(row['unseen'])} "
+                     f"| {_number(row['parameters'])} | {_number(row['minutes'], 1)} |")
+    return "\n".join(parts) + "\n\n" + experiment_summary(entries)
+
+
+def plot_frontier(entries: dict, path: str | os.PathLike) -> Path | None:
+    """Test accuracy against training minutes, one point per model with both; None when there are none."""
+    points = [row for row in model_rows(entries) if row["minutes"]]
+    if not points:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for row in points:
+        ax.scatter(row["minutes"], row["test_accuracy"], color="#3182bd")
+        ax.annotate(row["model"].split(": ")[-1][:28], (row["minutes"], row["test_accuracy"]), fontsize=7,
+                    xytext=(4, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("training minutes on a 2-core CPU (log scale)")
+    ax.set_ylabel("PublicTest accuracy")
+    ax.set_title("What a CPU budget buys on FER2013")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def render_anchors() -> str:
+    """Markdown: the published figures of :data:`ANCHORS`, each with its split and citation."""
+    parts = ["| published result | accuracy | split | source |", "|---|---|---|---|"]
+    parts += [f"| {name} | {accuracy} | {split} | {{cite}}`{key}` |"
+              for name, accuracy, split, key in ANCHORS]
+    return "\n".join(parts) + "\n"
+
+
+def models_fragment(entries: dict, folder: str | os.PathLike) -> str:
+    """The Results page's "every model" section: the table, the frontier figure (drawn into ``folder``),
+    the experiments' summaries and the published anchors."""
+    table = render_models(entries)
+    if not table:
+        table = ("```{note}\nNo model comparison is recorded yet: `fercourse experiment run zoo --data "
+                 "../shared/fer2013 --record` (and the other experiments) write it.\n```\n")
+    figure = plot_frontier(entries, Path(folder) / "_frontier.png")
+    shown = ("\n![PublicTest accuracy against training minutes, one point per model](_frontier.png)\n"
+             if figure else "")
+    return (table + shown + "\n**Published results to read these against.** Most are measured on "
+            "PrivateTest, FER2013's third split, which this course keeps unused; the table above scores "
+            "PublicTest, other faces of the same source, so compare them as neighbours, not as a ranking:"
+            "\n\n" + render_anchors())
