@@ -1,0 +1,54 @@
+"""The Results page's all-model table, experiment summaries and frontier figure, from a results file."""
+
+from __future__ import annotations
+
+import pytest
+
+from fercourse.course.model_table import experiment_summary, model_rows, models_fragment, plot_frontier
+
+
+def _piece(arm: str, seed: int, test: float, val: float, gap: float, minutes: float, experiment="ladder"):
+    return {"kind": "experiment", "experiment": experiment, "arm": arm, "seed": seed,
+            "measured": "2026-12-07", "title": f"The trick ladder: + {arm}", "data": "fer2013",
+            "budget": {"epochs": 30, "minutes": None},
+            "command": f"fercourse experiment run {experiment} --arms {arm} --seeds {seed} --record",
+            "values": {"test_accuracy": test, "val_accuracy": val, "gap": gap, "train_minutes": minutes,
+                       "test_macro_f1": test - 0.05, "test_disgust_recall": 0.3,
+                       "test_accuracy_unseen": test - 0.01, "parameters": 1000}}
+
+
+ENTRIES = {
+    "experiment/ladder/crops/seed0": _piece("crops", 0, 0.60, 0.61, 0.20, 40.0),
+    "experiment/ladder/crops/seed1": _piece("crops", 1, 0.62, 0.63, 0.18, 42.0),
+    "experiment/zoo/mlp/seed0": _piece("mlp", 0, 0.45, 0.44, 0.10, 3.0, experiment="zoo"),
+    "model/shipped": {"kind": "model", "title": "Shipped model, no TTA", "measured": "2026-12-03",
+                      "split": "test", "metrics": {"accuracy": 0.646, "macro_f1": 0.603,
+                                                   "per_class_recall": {"disgust": 0.375}}},
+    "model/shipped-dedup": {"kind": "model", "title": "Shipped model, no TTA, without duplicates",
+                            "measured": "2026-12-03", "split": "test",
+                            "metrics": {"accuracy": 0.632, "left_out": 280}},
+}
+
+
+def test_one_row_per_model_best_first_with_the_seeds_spread():
+    rows = model_rows(ENTRIES)
+    assert [row["model"] for row in rows] == ["Shipped model, no TTA", "The trick ladder: + crops", "mlp"]
+    shipped, crops, mlp = rows
+    assert shipped["unseen"] == 0.632 and shipped["disgust_recall"] == 0.375  # its -dedup twin
+    assert crops["test_accuracy"] == pytest.approx(0.61) and crops["accuracy"] == "0.610 +- 0.014 (2 seeds)"
+    assert crops["minutes"] == 41.0 and mlp["accuracy"] == "0.450 (1 seed)"
+
+
+def test_experiment_summary_and_fragment(tmp_path):
+    summary = experiment_summary(ENTRIES)
+    assert "| + crops | 0.620 +- 0.014 (2 seeds) | 0.610 +- 0.014 (2 seeds) | 0.190 |" in summary
+    assert "mlp" not in summary  # the zoo is the table itself, not an experiment summary
+    fragment = models_fragment(ENTRIES, tmp_path)
+    assert (tmp_path / "_frontier.png").stat().st_size > 5000 and "](_frontier.png)" in fragment
+    assert "{cite}`tang2013deep`" in fragment and "PrivateTest" in fragment
+
+
+def test_nothing_recorded_says_how_to_measure_and_draws_nothing(tmp_path):
+    assert plot_frontier({}, tmp_path / "f.png") is None
+    fragment = models_fragment({}, tmp_path)
+    assert "fercourse experiment run zoo" in fragment and not (tmp_path / "_frontier.png").exists()
