@@ -135,7 +135,7 @@ def test_fragments_of_a_lone_book_copy_say_what_is_missing(tmp_path):
 
 def test_cli_course_option_builds_that_checkouts_book(tmp_path):
     course = _course_with_results(tmp_path / "course")
-    completed = subprocess.run([sys.executable, "-m", "fercourse", "book", "build", "--no-run", "--course",
+    completed = subprocess.run([sys.executable, "-m", "fercourse", "book", "build", "--no-run", "--checkout",
                                 str(course)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert completed.returncode == 1
     assert f"{course.resolve() / 'book' / 'lessons'}: no executed lessons" in completed.stderr

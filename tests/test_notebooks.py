@@ -228,15 +228,15 @@ def test_cli_course_option_and_working_directory(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     command = [sys.executable, "-m", "fercourse", "notebooks"]
-    listed = subprocess.run([*command, "list", "--course", str(course)], capture_output=True, text=True,
+    listed = subprocess.run([*command, "list", "--checkout", str(course)], capture_output=True, text=True,
                             timeout=60, cwd=elsewhere)
     assert listed.returncode == 0
     assert listed.stdout == "01_fine: data='sample', quick=False, num_epochs=1, seed=0\n"
     inside = subprocess.run([*command, "list"], capture_output=True, text=True, timeout=60,
                             cwd=course / "book")
     assert inside.stdout == listed.stdout
-    unknown = subprocess.run([*command, "run", "--course", str(course), "--only", "99"], capture_output=True,
-                             text=True, timeout=60, cwd=elsewhere)
+    unknown = subprocess.run([*command, "run", "--checkout", str(course), "--only", "99"],
+                             capture_output=True, text=True, timeout=60, cwd=elsewhere)
     assert unknown.returncode == 1
     assert "error: --only 99: no such lesson; expected one of 01_fine\n" in unknown.stderr
     outside = subprocess.run([*command, "list"], capture_output=True, text=True, timeout=60, cwd=elsewhere)

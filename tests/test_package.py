@@ -12,11 +12,25 @@ def test_import_does_not_load_heavy_libraries():
     assert result.stdout.strip() == "[]"
 
 
-def test_cli_help_does_not_load_tensorflow():
-    code = ("import sys; from fercourse.cli import build_parser; build_parser(); "
-            "print('tensorflow' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+def _modules_after_help(*argv: str) -> list[str]:
+    """The heavy libraries and fercourse modules loaded by ``fercourse ARGV --help``."""
+    code = ("import sys; from fercourse.cli import main\n"
+            "try:\n    main([*sys.argv[1:], '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'nbgrader', "
+            "'sklearn', 'cv2', 'papermill') or m.startswith('fercourse.')), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
+    return eval(result.stderr.strip().splitlines()[-1])
+
+
+def test_help_loads_only_the_chosen_commands_module_and_no_heavy_library():
+    assert _modules_after_help() == ["fercourse.cli", "fercourse.config", "fercourse.errors",
+                                     "fercourse.labels"]
+    train = _modules_after_help("train")
+    assert "fercourse.cli.train" in train and "fercourse.cli.grade" not in train
+    assert not [name for name in train if name.split(".")[0] in ("tensorflow", "keras", "sklearn", "cv2")]
+    grade = _modules_after_help("grade")
+    assert "fercourse.cli.grade" in grade
+    assert not [name for name in grade if name.startswith(("nbgrader", "tensorflow"))]
 
 
 def test_console_script_is_installed():

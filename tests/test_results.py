@@ -190,7 +190,7 @@ def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsy
     (course / "book" / "_config.yml").write_text("title: x\n")
     faces = tmp_path / "faces"
     (faces / "train" / "happy").mkdir(parents=True)
-    arguments = ["notebooks", "run", "--course", str(course), "--data", str(faces), "--record",
+    arguments = ["notebooks", "run", "--checkout", str(course), "--data", str(faces), "--record",
                  "-p", "num_epochs", "4"]
 
     assert main(arguments) == 0
@@ -221,10 +221,10 @@ def test_running_lessons_on_real_data_writes_no_results_file_unless_asked(tmp_pa
     (course / "book" / "_config.yml").write_text("title: x\n")
     faces = tmp_path / "faces"
     (faces / "train" / "happy").mkdir(parents=True)
-    assert main(["notebooks", "run", "--course", str(course), "--data", str(faces)]) == 0
+    assert main(["notebooks", "run", "--checkout", str(course), "--data", str(faces)]) == 0
     assert (course / "book" / "lessons" / "01_tiny.ipynb").is_file()
     assert not (course / "results").exists()
-    assert main(["notebooks", "run", "--course", str(course), "--data", "sample", "--record"]) == 1
+    assert main(["notebooks", "run", "--checkout", str(course), "--data", "sample", "--record"]) == 1
     assert "--record: only a run on real data" in capsys.readouterr().err
 
 
@@ -249,7 +249,7 @@ def test_book_build_on_a_real_fer2013_slice(fer2013_root, tmp_path, capsys):
     course = tmp_path / "course"
     shutil.copytree(REPO_ROOT / "notebooks", course / "notebooks")
     shutil.copytree(REPO_ROOT / "book", course / "book", ignore=shutil.ignore_patterns("_build", "lessons"))
-    arguments = ["book", "build", "--course", str(course), "--data", str(faces), "--record",
+    arguments = ["book", "build", "--checkout", str(course), "--data", str(faces), "--record",
                  "--only", "01", "02"]
 
     assert main(arguments) == 0, capsys.readouterr().err
@@ -302,7 +302,7 @@ def test_a_changed_lesson_trains_anew_instead_of_loading_the_earlier_runs_model(
     (course / "book" / "_config.yml").write_text("title: x\n")
     faces = tmp_path / "faces"
     (faces / "train" / "happy").mkdir(parents=True)
-    arguments = ["notebooks", "run", "--course", str(course), "--data", str(faces), "--record",
+    arguments = ["notebooks", "run", "--checkout", str(course), "--data", str(faces), "--record",
                  "-p", "num_epochs"]
 
     def recorded():

@@ -115,7 +115,7 @@ def test_citations_read_from_the_books_bib():
 
 def test_cli_exports_every_lesson(tmp_path):
     completed = subprocess.run([sys.executable, "-c", "import sys; from fercourse.cli import main; "
-                                "sys.exit(main(sys.argv[1:]))", "student", "export", "--course",
+                                "sys.exit(main(sys.argv[1:]))", "student", "export", "--checkout",
                                 str(REPO_ROOT), "--lessons", str(REPO_ROOT / "notebooks"), "--out",
                                 str(tmp_path)], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr

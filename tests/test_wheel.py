@@ -116,7 +116,7 @@ def test_installed_wheel_runs_a_lesson_and_builds_the_book(tmp_path):
     assert list((site_packages / "fercourse" / "plotting" / "__pycache__").glob("*.pyc"))
 
     # From elsewhere, with --course: lesson 01 again, then the book.
-    built = _run([fercourse, "book", "build", "--quick", "--only", "01", "--course", course], env=env,
+    built = _run([fercourse, "book", "build", "--quick", "--only", "01", "--checkout", course], env=env,
                  timeout=900, cwd=tmp_path)
     index = course / "book" / "_build" / "html" / "index.html"
     assert built.stdout.strip().endswith(f"book built: {index}")

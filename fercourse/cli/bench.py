@@ -6,13 +6,13 @@ import argparse
 import json
 
 from fercourse.cli import add_command_group
-from fercourse.cli.train import add_sample_size_options
+from fercourse.cli.options import add_checkout_option, add_data_option, add_sample_size_options, load_data
+from fercourse.errors import InputError
 
 
 def register(subparsers) -> None:
     # Over 60 lines: one argparse declaration per benchmark option, read top to bottom.
     commands = add_command_group(subparsers, "bench",
-                                 help="benchmarks (ratios against a baseline in the same run)",
                                  description="Benchmarks that print figures and ratios against a "
                                              "baseline measured in the same process.")
     load = commands.add_parser("load", help="Kaggle CSV loading: seed parse vs fercourse, cold and cached",
@@ -51,13 +51,10 @@ def register(subparsers) -> None:
                     "submission and their ratio.")
     grade.add_argument("--submissions", type=int, default=3, help="submissions per flow (default 3)")
     grade.add_argument("--epochs", type=int, default=3, help="epochs of the submitted model (default 3)")
-    grade.add_argument("--n-train", type=int, default=1400, help="sample training images (default 1400)")
-    grade.add_argument("--n-test", type=int, default=280, help="sample test images (default 280)")
+    add_sample_size_options(grade, n_train=1400, n_test=280)
     grade.add_argument("--retrain-epochs", type=int, default=None,
                        help="epochs the retraining flow trains (default: the notebook's num_epochs, 15)")
-    grade.add_argument("--course", default=None, metavar="DIR",
-                       help="the course checkout whose autograder/ is copied (default: the checkout holding "
-                            "the current directory)")
+    add_checkout_option(grade)
     grade.add_argument("--json", action="store_true", help="also print the figures as JSON")
     grade.set_defaults(handler=run_grade)
     parallel = commands.add_parser(
@@ -71,11 +68,8 @@ def register(subparsers) -> None:
     parallel.add_argument("--workers", type=int, default=2, help="local workers (default 2)")
     parallel.add_argument("--scheduler", default=None, metavar="ADDRESS",
                           help="grade the parallel copy on this Dask scheduler instead")
-    parallel.add_argument("--n-train", type=int, default=1400, help="sample training images (default 1400)")
-    parallel.add_argument("--n-test", type=int, default=280, help="sample test images (default 280)")
-    parallel.add_argument("--course", default=None, metavar="DIR",
-                          help="the course checkout whose autograder/ is copied (default: the checkout "
-                               "holding the current directory)")
+    add_sample_size_options(parallel, n_train=1400, n_test=280)
+    add_checkout_option(parallel)
     parallel.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parallel.set_defaults(handler=run_autograde)
     lookup = commands.add_parser(
@@ -100,9 +94,7 @@ def register(subparsers) -> None:
     lookup.add_argument("--json", action="store_true", help="print the figures as JSON")
     add_sample_size_options(lookup)
     lookup.set_defaults(handler=run_lookup, tensorflow=True)
-    from fercourse.cli.bench_recipes import register_subcommand as register_recipes
-
-    register_recipes(commands)
+    _add_recipes(commands)
 
 
 def run_load(args: argparse.Namespace) -> int:
@@ -130,7 +122,7 @@ def run_grade(args: argparse.Namespace) -> int:
 
     result = bench_autograde(submissions=args.submissions, epochs=args.epochs, n_train=args.n_train,
                              n_test=args.n_test, retrain_epochs=args.retrain_epochs,
-                             template=course_folders(args.course).autograder)
+                             template=course_folders(args.checkout).autograder)
     if args.json:
         print(json.dumps(result, indent=2))
     return 0
@@ -142,7 +134,7 @@ def run_autograde(args: argparse.Namespace) -> int:
 
     result = bench_parallel_autograde(submissions=args.submissions, workers=args.workers,
                                       scheduler=args.scheduler, n_train=args.n_train, n_test=args.n_test,
-                                      template=course_folders(args.course).autograder)
+                                      template=course_folders(args.checkout).autograder)
     if args.json:
         print(json.dumps(result, indent=2))
     return 0 if result["same_totals"] and not result["parallel_failed"] else 1
@@ -150,8 +142,47 @@ def run_autograde(args: argparse.Namespace) -> int:
 
 def run_lookup(args: argparse.Namespace) -> int:
     from fercourse.bench.lookup import bench_lookup, format_lookup
-    from fercourse.cli.train import load_data
 
     result = bench_lookup(load_data(args), model_path=args.model, salt=args.salt, undo_faces=args.undo_faces)
     print(json.dumps(result, indent=2) if args.json else format_lookup(result))
+    return 0
+
+
+def _add_recipes(commands) -> None:
+    """``fercourse bench recipes``."""
+    parser = commands.add_parser(
+        "recipes", help="train seed_cnn and reference under the same budget; print both test accuracies",
+        description="Train the seed courses' CNN recipe (seed_cnn) and ours (reference) one after the other, "
+                    "under the same budget, on the same data and validation split, then score each once on "
+                    "the test split and print both accuracies and the difference. Reports validation "
+                    "accuracy, macro-F1, disgust recall, whether TTA was used and the machine's load.",
+        epilog="Example (real FER2013, 20 minutes each): fercourse bench recipes --data ../shared/fer2013 "
+               "--minutes 20 --out /tmp/recipe-bench")
+    add_data_option(parser)
+    parser.add_argument("--minutes", type=float, default=None, metavar="M", help="training minutes per "
+                                                                                 "recipe")
+    parser.add_argument("--epochs", type=int, default=None, metavar="N", help="epoch budget per recipe")
+    parser.add_argument("--seed", type=int, default=0, help="random seed, the same for both (default: 0)")
+    parser.add_argument("--quick", action="store_true", help="the recipes' quick settings (a smoke run)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for the two models and their training records (keep it out of git)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue each recipe from its checkpoint in DIR (an interrupted bench, or a "
+                             "recipe trained there first with 'fercourse train'); one that used its budget "
+                             "is only scored")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
+    add_sample_size_options(parser)
+    parser.set_defaults(handler=run_recipes, tensorflow=True)
+
+
+def run_recipes(args: argparse.Namespace) -> int:
+    from fercourse.bench.recipes import bench_recipes, format_bench
+
+    if args.minutes is None and args.epochs is None:
+        raise InputError("give a budget: --minutes M, --epochs N or both (the same for both recipes)")
+    result = bench_recipes(load_data(args), out=args.out, minutes=args.minutes, epochs=args.epochs,
+                           seed=args.seed, quick=args.quick, resume=args.resume,
+                           verbose=0 if args.quiet else 2)
+    print(json.dumps(result, indent=2) if args.json else format_bench(result))
     return 0

@@ -8,7 +8,7 @@ from fercourse.cli import add_command_group
 
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "book", help="run the lessons and build the course book",
+    commands = add_command_group(subparsers, "book",
                                  description="Build the course book (HTML) from the executed lessons.")
 
     build = commands.add_parser(
@@ -34,7 +34,7 @@ def run_build(args) -> int:
     from fercourse.course import book
     from fercourse.course.checkout import course_folders
 
-    folders = course_folders(args.course)
+    folders = course_folders(args.checkout)
     if not args.no_run:
         status = execute(args, folders.executed)
         if status:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fercourse.cli import add_command
+from fercourse.cli.options import add_data_option, add_sample_size_options
+
 _COLUMNS = ("model", "accuracy", "macro_f1", "disgust_recall", "fit_seconds")
 
 
@@ -12,17 +15,14 @@ def register(subparsers) -> None:
     from fercourse.config import QUICK
     from fercourse.training.zoo import ZOO
 
-    parser = subparsers.add_parser(
-        "compare", help="train every model (baselines, MLP, LSTM, GRU, CNNs) and compare them on test",
+    parser = add_command(subparsers, "compare",
         description="Train each model on the train split and score it once on the test split. Keras "
                     "models pick their epoch on a validation split carved from train (10%), never on "
                     "test. Prints model, test accuracy, macro-F1, disgust recall and fit seconds; "
                     "progress goes to stderr.",
         epilog=f"Models: {', '.join(ZOO)}. --quick leaves out {', '.join(QUICK.zoo_excluded)} unless named "
                "with --models. Example: fercourse compare --data sample --quick --json")
-    parser.add_argument("--data", default="sample", metavar="SOURCE",
-                        help="'sample' (the built-in synthetic set), a FER2013 CSV, a folder of course CSVs "
-                             "or an image-folder root such as ../shared/fer2013 (default: sample)")
+    add_data_option(parser)
     parser.add_argument("--quick", action="store_true",
                         help="small budgets: at most 5,000 training images, a few epochs per Keras model")
     parser.add_argument("--models", nargs="+", metavar="MODEL", choices=ZOO,
@@ -34,10 +34,7 @@ def register(subparsers) -> None:
                         help="also write results.csv, results.json and figures (confusion matrices and "
                              "per-class scores of the best model, accuracy of every model) to DIR")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--n-train", type=int, default=None, metavar="N",
-                        help="training images of the built-in sample (default 10,000; ignored for files)")
-    parser.add_argument("--n-test", type=int, default=None, metavar="N",
-                        help="test images of the built-in sample (default 2,000; ignored for files)")
+    add_sample_size_options(parser)
     parser.set_defaults(handler=run, tensorflow=True)
 
 

@@ -6,16 +6,13 @@ import argparse
 import json
 
 from fercourse.cli import add_command_group
+from fercourse.cli.options import SOURCE_HELP, add_sample_size_options
 from fercourse.data.writers import FORMATS
 from fercourse.errors import InputError
 
-SOURCE_HELP = ("'sample' (the built-in synthetic faces), a Kaggle fer2013.csv, a course train CSV "
-               "(id,emotion,pixels; its *test* twin is found by name), a folder with train.csv/test.csv, "
-               "or an image-folder root with train/<emotion>/ and test/<emotion>/")
-
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "data", help="inspect, convert, prepare and generate datasets",
+    commands = add_command_group(subparsers, "data",
                                  description="Inspect, convert, prepare and generate FER datasets.")
 
     info = commands.add_parser("info", help="counts per class and split, image shape, duplicates",
@@ -61,8 +58,7 @@ def register(subparsers) -> None:
                                  description="Generate the synthetic sample and write it to OUT.")
     sample.add_argument("out", help="output folder")
     sample.add_argument("--format", default="course-csv", choices=FORMATS, help="output format")
-    sample.add_argument("--n-train", type=int, default=None, help="training images (default 10000)")
-    sample.add_argument("--n-test", type=int, default=None, help="test images (default 2000)")
+    add_sample_size_options(sample)
     sample.add_argument("--seed", type=int, default=0, help="random seed (same seed, same bytes)")
     sample.set_defaults(handler=run_sample)
 

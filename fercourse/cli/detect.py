@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fercourse.cli import add_command
+
 EPILOG = """\
 examples:
   fercourse detect photo.jpg                     (the FER2013 model that ships with fercourse)
@@ -22,8 +24,7 @@ Exit status: 0 when every image was read (faces or not), 1 when any failed.
 def register(subparsers) -> None:
     from fercourse.demo.faces import DETECTORS, DetectionSettings
 
-    parser = subparsers.add_parser(
-        "detect", help="find faces in photos and classify each face's emotion",
+    parser = add_command(subparsers, "detect",
         description="Find every face in each photo (MTCNN or OpenCV's Haar cascade), classify its emotion "
                     "with a trained Keras model (by default the FER2013 model that ships with fercourse; "
                     "see MODEL_CARD.md), and print boxes, emotions and probabilities. Unreadable files "

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from fercourse.cli.train import SOURCE_HELP, add_sample_size_options, load_data
+from fercourse.cli import add_command
+from fercourse.cli.options import add_data_option, add_sample_size_options, load_data
 from fercourse.errors import InputError
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "evaluate", help="score a saved model: accuracy, macro-F1, per-class recall, confusion matrix",
+    parser = add_command(subparsers, "evaluate",
         description="Load MODEL (a .keras file, e.g. from 'fercourse train') and score it on one split of "
                     "SOURCE. Score the test split once, at the end: choose models and epochs on 'val' "
                     "(the 10% of train that 'fercourse train' held out).",
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     parser.add_argument("model", metavar="MODEL",
                         help="a saved Keras model (.keras), or 'pretrained' for the FER2013 model that ships "
                              "with fercourse")
-    parser.add_argument("--data", default="sample", metavar="SOURCE", help=SOURCE_HELP + " (default: sample)")
+    add_data_option(parser)
     parser.add_argument("--split", default="test", choices=("test", "val", "train"),
                         help="test (default), val (the validation images 'fercourse train' held out) or "
                              "train (the rest of train)")

@@ -10,7 +10,7 @@ from fercourse.errors import InputError
 
 def register(subparsers) -> None:
     commands = add_command_group(
-        subparsers, "experiment", help="run the recorded experiments behind the lessons' comparisons",
+        subparsers, "experiment",
         description="The long comparisons the lessons quote (augmentation once the plain model overfits, "
                     "the trick ladder, every model on test), one command each. Each (arm, seed) piece is "
                     "trained (resumably), scored on validation, train and test, and recorded in "

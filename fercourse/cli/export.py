@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from fercourse.cli.train import SOURCE_HELP, add_sample_size_options, load_data
+from fercourse.cli import add_command
+from fercourse.cli.options import SOURCE_HELP, add_sample_size_options, load_data
 
 #: Fields of a training record (fercourse.training.record.TrainRecord) the exported record keeps;
 #: the others are paths on the training machine.
@@ -15,8 +16,7 @@ KEPT_FIELDS = ("recipe", "quick", "data", "seed", "split_sizes", "validation", "
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "export", help="save a trained model for inference (float32, no optimizer) with its scores",
+    parser = add_command(subparsers, "export",
         description="Save MODEL (a .keras file from 'fercourse train') for inference only: float32 "
                     "weights, no optimizer state (a third of the checkpoint's size). Beside OUT goes "
                     "OUT's stem + .json: the training record without machine paths and, with --data, "

@@ -9,7 +9,7 @@ from fercourse.config import ANSWER_KEY_ENV
 
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "grade", help="autograder tools: course data setup, leaderboard",
+    commands = add_command_group(subparsers, "grade",
                                  description="Tools for the nbgrader course in autograder/ (see "
                                              "autograder/README.md, the instructor guide).")
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from fercourse.cli import add_command_group
+from fercourse.cli.options import add_checkout_option
 from fercourse.config import QUICK, is_sample
 from fercourse.errors import InputError
 
@@ -14,13 +15,10 @@ DATA_HELP = ("data injected into every lesson: 'sample' (built-in synthetic face
              "course train.csv (default: each lesson's own default, the sample)")
 
 QUICK_SETTINGS = ", ".join(f"{name}={value!r}" for name, value in QUICK.lesson_parameters().items())
-COURSE_HELP = ("the course checkout (holding notebooks/ and book/_config.yml) whose folders are the defaults "
-               "(default: the checkout holding the current directory)")
-
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options ``notebooks run`` and ``book build`` share."""
-    parser.add_argument("--course", default=None, metavar="DIR", help=COURSE_HELP)
+    add_checkout_option(parser)
     parser.add_argument("--quick", action="store_true",
                         help=f"short CI run: injects {QUICK_SETTINGS} and uses small data "
                              "(all lessons in minutes)")
@@ -46,7 +44,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "notebooks", help="run the lessons headless with papermill",
+    commands = add_command_group(subparsers, "notebooks",
                                  description="Run the numbered lessons (notebooks/NN_*.ipynb).")
 
     run = commands.add_parser(
@@ -68,7 +66,7 @@ def register(subparsers) -> None:
 
     listing = commands.add_parser("list", help="list the lessons and their parameters",
                                   description="List the lessons and the parameters each declares.")
-    listing.add_argument("--course", default=None, metavar="DIR", help=COURSE_HELP)
+    add_checkout_option(listing)
     listing.add_argument("--notebooks", default=None, metavar="DIR",
                          help="lessons folder (default notebooks/ in the course)")
     listing.set_defaults(handler=list_notebooks)
@@ -99,10 +97,11 @@ def execute(args, out) -> int:
     if args.record and not real:
         raise InputError("--record: only a run on real data without --quick is recorded (the sample's and "
                          "quick mode's figures show the method, not FER2013 results)")
-    record = results_path(args.course) if args.record else None
-    # Folders not given are the course checkout's (--course, or the current directory's).
+    record = results_path(args.checkout) if args.record else None
+    # Folders not given are the course checkout's (--checkout, or the current directory's).
     results = notebooks.run_lessons(
-        course=args.course, notebook_dir=getattr(args, "notebooks", None), out=out, artifacts=args.artifacts,
+        course=args.checkout, notebook_dir=getattr(args, "notebooks", None), out=out,
+        artifacts=args.artifacts,
         quick=args.quick, data=args.data, only=args.only,
         parameters=parse_parameters(args.parameter), budgets=real and not args.lesson_budgets,
         cache=real and not args.no_cache, record=record,
@@ -124,14 +123,14 @@ def execute(args, out) -> int:
 def run_notebooks(args) -> int:
     from fercourse.course.checkout import course_folders
 
-    return execute(args, args.out or course_folders(args.course).executed)
+    return execute(args, args.out or course_folders(args.checkout).executed)
 
 
 def list_notebooks(args) -> int:
     from fercourse.course import runner as notebooks
     from fercourse.course.checkout import course_folders
 
-    for lesson in notebooks.discover_lessons(args.notebooks or course_folders(args.course).notebooks):
+    for lesson in notebooks.discover_lessons(args.notebooks or course_folders(args.checkout).notebooks):
         values = notebooks.lesson_parameters(lesson)
         print(f"{lesson.stem}: " + ", ".join(f"{name}={value!r}" for name, value in values.items()))
     return 0

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fercourse.cli import add_command_group
+from fercourse.cli.options import add_checkout_option
 
 
 def register(subparsers) -> None:
     commands = add_command_group(
-        subparsers, "student", help="write the student copies of the lessons",
+        subparsers, "student",
         description="The lessons as a student opens them in JupyterLab or Notebook 7: plain Markdown "
                     "(no MyST roles or fences), solutions folded away and never run by Run All.")
     export = commands.add_parser(
@@ -19,8 +20,7 @@ def register(subparsers) -> None:
                     "values of that run, marked as such; from the committed lessons (notebooks/) it names "
                     "each value instead.",
         epilog="Example: fercourse student export && jupyter lab student/")
-    export.add_argument("--course", default=None, metavar="DIR",
-                        help="the course checkout (default: the one holding the current directory)")
+    add_checkout_option(export)
     export.add_argument("--lessons", default=None, metavar="DIR",
                         help="lessons to copy (default: book/lessons/ when it holds executed lessons, "
                              "else notebooks/)")
@@ -35,7 +35,7 @@ def export_copies(args) -> int:
     from fercourse.course.runner import LESSON_PATTERN
     from fercourse.course.student_copy import write_student_copies
 
-    folders = course_folders(args.course)
+    folders = course_folders(args.checkout)
     lessons = Path(args.lessons) if args.lessons else None
     if lessons is None:
         executed = folders.executed

@@ -15,8 +15,7 @@ CONTRACT = ("A submission is a UTF-8 CSV with the header 'id,emotion' and one ro
 
 
 def register(subparsers) -> None:
-    commands = add_command_group(subparsers, "submission", help="validate or score a submission CSV "
-                                                                "(id,emotion)",
+    commands = add_command_group(subparsers, "submission",
                                  description="Check a submission CSV against the course contract, or "
                                              "score it against an answer key. " + CONTRACT)
 

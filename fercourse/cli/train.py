@@ -5,34 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
-SOURCE_HELP = ("'sample' (the built-in synthetic faces), a Kaggle fer2013.csv, a course train CSV, a folder "
-               "with train.csv/test.csv, or an image-folder root such as ../shared/fer2013")
-
-
-def add_sample_size_options(parser: argparse.ArgumentParser) -> None:
-    """``--n-train`` / ``--n-test``: the size of the built-in sample (ignored for files)."""
-    parser.add_argument("--n-train", type=int, default=None, metavar="N",
-                        help="training images of the built-in sample (default 10,000; ignored for files)")
-    parser.add_argument("--n-test", type=int, default=None, metavar="N",
-                        help="test images of the built-in sample (default 2,000; ignored for files)")
-
-
-def load_data(args: argparse.Namespace):
-    """Load ``args.data`` (with the sample sizes when it is the built-in sample)."""
-    from fercourse.config import is_sample
-    from fercourse.data import load
-
-    if is_sample(args.data):
-        return load(args.data, n_train=args.n_train, n_test=args.n_test)
-    return load(args.data)
+from fercourse.cli import add_command
+from fercourse.cli.options import add_data_option, add_sample_size_options, load_data
 
 
 def register(subparsers) -> None:
     from fercourse.training.recipes import RECIPES
 
     recipes = "; ".join(f"{name}: {recipe.description}" for name, recipe in RECIPES.items())
-    parser = subparsers.add_parser(
-        "train", help="train a named recipe (seed_cnn, reference) with checkpoints, a budget and resume",
+    parser = add_command(subparsers, "train",
         description="Train a recipe on SOURCE's train split. 10% of train (stratified, fixed seed) is held "
                     "out for validation; the best epoch by validation accuracy is saved to OUT. The test "
                     "split is never used: score it once, at the end, with 'fercourse evaluate'. Beside OUT "
@@ -41,7 +22,7 @@ def register(subparsers) -> None:
         epilog=f"Recipes: {recipes}. Example: fercourse train --data ../shared/fer2013 --recipe reference "
                "--out artifacts/reference.keras --minutes 60; then fercourse evaluate "
                "artifacts/reference.keras --data ../shared/fer2013 --tta shift")
-    parser.add_argument("--data", default="sample", metavar="SOURCE", help=SOURCE_HELP + " (default: sample)")
+    add_data_option(parser)
     parser.add_argument("--recipe", required=True, choices=list(RECIPES), help="the recipe to train")
     parser.add_argument("--out", required=True, metavar="MODEL.keras", help="where to save the best model")
     parser.add_argument("--epochs", type=int, default=None, metavar="N",
