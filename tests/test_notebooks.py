@@ -100,7 +100,7 @@ def test_injected_parameters_only_those_declared(tmp_path):
     lessons = REPO_ROOT / "notebooks"  # where the lesson runs: paths are relative to it, no machine path
     assert values == {"data": os.path.relpath((Path.cwd() / "../x/fer").resolve(), lessons), "quick": True,
                       "num_epochs": 8, "cnn_variant": "simple",
-                      "model_path": os.path.relpath(tmp_path.resolve() / "cnn.keras", lessons),
+                      "model_path": os.path.relpath(tmp_path.resolve() / "cnn-simple.keras", lessons),
                       "batch_size": 8}
     assert not Path(values["model_path"]).is_absolute()
     eda = notebooks.injected_parameters(REPO_ROOT / "notebooks" / "01_eda.ipynb", data="sample",
@@ -296,7 +296,7 @@ def test_every_lesson_ran_once_in_order_with_its_kernel_log(executed_lessons):
 @pytest.mark.slow
 def test_cnn_lesson_saves_a_loadable_model(executed_lessons):
     assert executed_lessons.results["05_cnn"].ok, executed_lessons.results["05_cnn"].error
-    path = executed_lessons.artifacts / "cnn.keras"
+    path = executed_lessons.artifacts / "cnn-simple.keras"  # quick mode's variant names the file
     assert path.is_file() and path.stat().st_size > 10_000
     import keras
 

@@ -11,7 +11,7 @@ EPILOG = """\
 examples:
   fercourse detect photo.jpg                     (the FER2013 model that ships with fercourse)
   fercourse detect *.jpg --json > faces.json
-  fercourse detect class.png --model artifacts/cnn.keras --out annotated/ --detector haar --profile
+  fercourse detect class.png --model artifacts/fer2013-bn.keras --out annotated/ --detector haar --profile
 
 --json prints one list with an object per image, in the order given:
   {"image": PATH, "faces": [{"box": [x, y, w, h], "emotion": NAME, "confidence": P,
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, BMP, GIF, TIFF, "
                                                                    "WebP)")
     parser.add_argument("--model", default="pretrained", metavar="PATH",
-                        help="a saved seven-class Keras model, e.g. artifacts/cnn.keras from lesson 05 "
+                        help="a saved seven-class Keras model, e.g. artifacts/fer2013-bn.keras (lesson 05) "
                              "(default: 'pretrained', the FER2013 model that ships with fercourse)")
     parser.add_argument("--json", action="store_true", help="print one JSON list (format below)")
     parser.add_argument("--out", metavar="DIR", help="write each photo with boxes and labels to "

@@ -9,9 +9,9 @@ checkout (:func:`~fercourse.course.checkout.find_course_root`: the current direc
 
 Quick mode injects :meth:`fercourse.config.QuickMode.lesson_parameters` (``quick = True``, a
 small ``num_epochs``); the lessons shrink their data and budgets themselves when ``quick`` is
-true. Saved models and submissions go to an artefacts folder named after the data and the mode
-(``artifacts/sample-quick/cnn.keras``), so a model trained on the sample in quick mode is never
-loaded by a full run on FER2013.
+true. Saved models and submissions go to an artefacts folder named after the data and the mode, in
+a file named after the network (``artifacts/sample-quick/cnn-simple.keras``), so a model trained on
+the sample in quick mode, or another variant, is never loaded by a full run on FER2013.
 
 Examples
 --------
@@ -137,8 +137,9 @@ def injected_parameters(notebook: str | os.PathLike, *, data: str | None = None,
     """The parameters the runner injects into one lesson: only names the lesson declares.
 
     The one place a lesson's parameters are merged, later sources winning: ``data``, quick mode's
-    settings, the artefact paths, the lesson's real-data budget (``budgets``,
-    :func:`fercourse.course.budgets.real_data_budget`), then ``extra`` (``-p NAME VALUE``). Names the
+    settings, the lesson's real-data budget (``budgets``,
+    :func:`fercourse.course.budgets.real_data_budget`), then ``extra`` (``-p NAME VALUE``); the artefact
+    paths unless ``extra`` names them (a saved CNN's file names its ``cnn_variant``). Names the
     lesson does not declare keep their default. Paths (``data`` when it is one, the artefact files)
     are made relative to the lesson's folder, where the lesson runs: they work from there and show
     no path of the machine that built the book.
@@ -150,14 +151,18 @@ def injected_parameters(notebook: str | os.PathLike, *, data: str | None = None,
         values["data"] = data if is_builtin_source(data) else _relative(Path(data).expanduser(), here)
     if quick:
         values.update(QUICK.lesson_parameters())
-    if artifacts is not None:
-        folder = Path(artifacts).resolve()
-        values.update({name: _relative(folder / file, here) for name, file in ARTIFACT_PARAMETERS.items()})
     if budgets:
         from fercourse.course.budgets import real_data_budget
 
         values.update(real_data_budget(Path(notebook).stem))
     values.update(extra or {})
+    if artifacts is not None:  # the folder names the data and mode; the file, the network it holds
+        folder = Path(artifacts).resolve()
+        variant = values.get("cnn_variant", declared.get("cnn_variant"))
+        files = {name: file.replace(".keras", f"-{variant}.keras") if variant else file
+                 for name, file in ARTIFACT_PARAMETERS.items()}
+        values = {**{name: _relative(folder / file, here) for name, file in files.items()},
+                  **values}  # a path given with -p wins
     return {name: value for name, value in values.items() if name in declared}
 
 
