@@ -14,7 +14,7 @@ import pytest
 
 from fercourse.course import runner
 
-LESSON = Path(__file__).resolve().parents[1] / "notebooks" / "08_trust.ipynb"
+LESSON = Path(__file__).resolve().parents[2] / "notebooks" / "08_trust.ipynb"
 OUTLINE = ("## Setup", "## Parameters", "## Data", "## Model", "## Evaluate", "## Summary", "## Exercises")
 
 
@@ -59,7 +59,7 @@ def test_lesson_measures_each_mistake_with_the_package_helpers(cells):
                    "sqrt{2 \\ln k}", "What each mistake is worth"):
         assert needle in text, needle
     prose = [cell.source for cell in cells if cell.cell_type == "markdown"]
-    solutions = [cell for cell in cells if "hide-input" in cell.metadata.get("tags", [])]
+    solutions = [cell for cell in cells if "solution" in cell.metadata.get("tags", [])]
     exercises = [source for source in prose if ":::{admonition} Exercise 8." in source]
     dropdowns = [source for source in prose if ":class: dropdown" in source]
     assert len(exercises) == 4 and len(dropdowns) == 4 and len(solutions) == 3

@@ -23,7 +23,7 @@ from fercourse.course.lesson_cache import (
 from fercourse.course.runner import discover_lessons, lesson_parameters
 from fercourse.errors import InputError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _model_entry(accuracy=0.6458, left_out=0):

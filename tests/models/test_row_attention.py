@@ -15,7 +15,7 @@ from fercourse.models.lesson_paths import lesson_model_path
 from fercourse.models.occlusion import attention_weights, occlusion_check
 from fercourse.models.row_attention import row_attention_model
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _layers(model) -> list[tuple[str, int]]:

@@ -15,7 +15,7 @@ import pytest
 from fercourse.course import runner as notebooks
 from fercourse.data import lesson_data
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS = [path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
            if notebooks.LESSON_PATTERN.match(path.name)]
 OWN_LESSONS = [path for path in LESSONS if path.stem[:2] in {"01", "02", "03", "04", "05", "06"}]

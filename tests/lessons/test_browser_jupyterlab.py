@@ -28,7 +28,7 @@ import pytest
 from fercourse.course import runner
 from fercourse.course.student_copy import SOLUTION_TAG, write_student_copies
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS = [path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
            if runner.LESSON_PATTERN.match(path.name)]
 #: The notebook on show (JupyterLab keeps other open documents in hidden panels).

@@ -14,7 +14,7 @@ import yaml
 
 from fercourse.course import book
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_config_never_executes_and_cites_from_the_bib():
@@ -113,14 +113,15 @@ def _course_with_results(root: Path) -> Path:
 def test_fragments_quote_the_books_own_checkout(tmp_path):
     course = _course_with_results(tmp_path / "course")
     written = book.write_fragments(course / "book")
-    assert [path.name for path in written] == ["_results.md", "_results_lessons.md", "_model_card.md",
-                                               "_autograder.md"]
-    results, lessons, card, guide = (path.read_text() for path in written)
+    assert [path.name for path in written] == ["_results.md", "_results_models.md", "_results_lessons.md",
+                                               "_model_card.md", "_autograder.md"]
+    results, models, lessons, card, guide = (path.read_text() for path in written)
+    assert "| Shipped model | 0.646 |" in models and "{cite}`tang2013deep`" in models
     assert "| Shipped model | test | 3589 | shift | 0.646 |" in results
     assert lessons.startswith("The lessons have not been run on real FER2013 in this checkout yet")
     assert card.startswith("```{note}\nThe model card (`MODEL_CARD.md`) is not in this checkout.")
     (course / "MODEL_CARD.md").write_text("# Model card\n\n## Scores\n")
-    card = book.write_fragments(course / "book")[2].read_text()
+    card = book.write_fragments(course / "book")[3].read_text()
     assert card == "*From `MODEL_CARD.md` in the repository.*\n\n## Model card\n\n### Scores\n"
     assert guide.startswith("```{note}\nThe autograder's own guide (`autograder/README.md`) is not in this")
 

@@ -20,7 +20,7 @@ from fercourse.course.student_copy import (
     write_student_copies,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS = [path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
            if runner.LESSON_PATTERN.match(path.name)]
 #: What JupyterLab would print raw: MyST roles and directive fences.
