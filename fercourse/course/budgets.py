@@ -4,7 +4,7 @@ The lessons' own defaults are the budgets a student would give them on a GPU or 
 (the CNN's 40 epochs alone take about two hours on a 2-core CPU). The publishing build instead
 runs every lesson on real FER2013 with the shorter budgets below, chosen so that the whole build
 fits in 90 minutes on a 2-core CPU, and each executed lesson says which budget produced it (its
-build note, :func:`fercourse.course.runner.describe_build`). Parameters given with ``-p`` win.
+build note, :func:`fercourse.course.build_note.describe_build`). Parameters given with ``-p`` win.
 
 ``minutes`` is the wall time each lesson took in the first full real-data build (2026-12-03,
 2-core CPU, rounded up to whole minutes; the runner prints it beside the measured time of every

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from fercourse.config import QUICK, SAMPLE_SOURCE, is_builtin_source, is_sample
+from fercourse.config import QUICK, SAMPLE_SOURCE, is_builtin_source
+from fercourse.course.build_note import mark_injected_cell
 from fercourse.course.checkout import course_folders
 from fercourse.errors import InputError
 
@@ -171,9 +172,6 @@ def _relative(path: Path, start: Path) -> str:
     return Path(os.path.relpath(path.resolve(), start)).as_posix()
 
 
-BUILD_NOTE_TAG = "build-note"
-
-
 def _remove_stale_artifacts(lesson: Path, values: dict[str, object], log: Callable[[str], None]) -> None:
     """Delete the files a lesson saves (``model_path``...) before a cached build runs it again.
 
@@ -192,52 +190,6 @@ def _remove_stale_artifacts(lesson: Path, values: dict[str, object], log: Callab
 def _artifact_paths(lesson: Path, values: dict[str, object]) -> dict[str, Path]:
     """The files a lesson saves (:data:`ARTIFACT_PARAMETERS` it was given), by parameter name."""
     return {name: lesson.parent / str(values[name]) for name in ARTIFACT_PARAMETERS if name in values}
-
-
-def describe_build(values: dict[str, object]) -> str:
-    """One markdown line saying what data and budget produced a lesson's outputs.
-
-    Examples
-    --------
-    >>> describe_build({"data": "sample", "quick": True, "num_epochs": 8})
-    '*This page was run on the built-in synthetic sample, in quick mode (`num_epochs = 8`): its \
-figures show the method, not FER2013 results.*'
-    >>> describe_build({"data": "../../shared/fer2013", "num_epochs": 30})
-    '*This page was run on `fer2013` with `num_epochs = 30`.*'
-    >>> describe_build({})
-    "*This page was run with the lesson's own parameters.*"
-    """
-    data = values.get("data")
-    if data is None:
-        where = "with the lesson's own parameters"
-    elif is_sample(data):
-        where = "on the built-in synthetic sample"
-    else:
-        where = f"on `{Path(str(data)).name}`"
-    budget = ", ".join(f"`{name} = {value!r}`" for name, value in values.items()
-                       if name not in ("data", "quick", *ARTIFACT_PARAMETERS))
-    if values.get("quick"):
-        where += f", in quick mode ({budget})" if budget else ", in quick mode"
-    elif budget:
-        where += f" with {budget}"
-    caveat = ": its figures show the method, not FER2013 results" if is_sample(data) else ""
-    return f"*This page was run {where}{caveat}.*"
-
-
-def mark_injected_cell(executed: str | os.PathLike, values: dict[str, object]) -> None:
-    """Hide papermill's injected-parameters cell in an executed lesson and say, under the title,
-    what the run used (:func:`describe_build`). The book shows the note, never the cell."""
-    import nbformat
-
-    notebook = nbformat.read(executed, as_version=4)
-    for cell in notebook.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
-    notebook.cells = [cell for cell in notebook.cells if BUILD_NOTE_TAG not in cell.metadata.get("tags", [])]
-    note = nbformat.v4.new_markdown_cell(describe_build(values), metadata={"tags": [BUILD_NOTE_TAG]})
-    notebook.cells.insert(1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0, note)
-    nbformat.write(notebook, executed)
 
 
 @dataclass
@@ -329,6 +281,7 @@ def run_lessons(*, course: str | os.PathLike | None = None, notebook_dir: str | 
                 cache: bool = False, record: str | os.PathLike | None = None,
                 kernel_name: str = "python3", stop_on_error: bool = True,
                 log: Callable[[str], None] | None = print) -> list[LessonResult]:
+    # Over 60 lines: a 50-line docstring (every folder default); the body is the three named steps.
     """Execute the lessons with papermill and write the executed copies to ``out``.
 
     Three named steps per lesson: :func:`plan_lessons` (parameters, cache key), then

@@ -96,6 +96,7 @@ def _segment_distance(u, v, ax, ay, bx, by):
 
 
 def _draw(n: int, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    # Over 60 lines: one face drawn feature by feature, top to bottom, each a few lines.
     """Render ``n`` faces for the given labels; returns float32 (n, 48, 48) in [0, 1]."""
     def col(values) -> np.ndarray:
         """One value per face, shaped to broadcast over (n, 48, 48)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from fercourse.course import build_note
 from fercourse.course import runner as notebooks
 from fercourse.data import lesson_data
 
@@ -117,7 +118,7 @@ def test_executed_lesson_hides_injected_cell_and_says_what_ran(tmp_path):
              nbformat.v4.new_code_cell("print(num_epochs)")]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), lesson)
     for _ in range(2):  # a rerun replaces the note instead of adding a second one
-        notebooks.mark_injected_cell(lesson, {"data": "sample", "quick": True, "num_epochs": 8,
+        build_note.mark_injected_cell(lesson, {"data": "sample", "quick": True, "num_epochs": 8,
                                               "model_path": "../artifacts/sample-quick/cnn.keras"})
     written = nbformat.read(lesson, as_version=4).cells
     assert [cell.metadata.get("tags", []) for cell in written] == [

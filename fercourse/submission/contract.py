@@ -1,37 +1,12 @@
-"""The submission CSV: write it, validate it, score it against an answer key.
+"""The submission contract: write a submission CSV, and check one, listing every problem.
 
-The contract
-------------
-A submission is a UTF-8 (or plain ASCII) text file with
-
-- exactly one header line, ``id,emotion``;
-- one row per test id (every id of ``test.csv``, each once, in any order);
-- ``emotion`` an integer 0-6 in the canonical order of :data:`fercourse.labels.EMOTIONS`
-  (0 angry, 1 disgust, 2 fear, 3 happy, 4 sad, 5 surprise, 6 neutral).
-
-Decisions (the same parser validates and scores, so "valid" always means "scorable"):
-
-- **Class names are rejected** (``happy`` instead of ``3``): one unambiguous format, and no
-  chance of mixing the alphabetical folder order with the canonical order. The message
-  names the integer to write. :func:`write_submission` accepts names and writes integers.
-- **Spaces around values, CRLF line endings and blank lines are tolerated** (stripped or
-  skipped), because they cannot change the meaning of a row.
-- **A byte-order mark (BOM) is a problem**: ``to_csv(..., encoding="utf-8-sig")`` and Excel's
-  "CSV UTF-8" add one, and many tools then read the first column as ``\\ufeffid``.
-- ``3.0``, ``nan``, an empty label or any other non-integer is a problem, as is a label
-  outside 0-6, a duplicate, missing or unknown id, a wrong or missing header (including the
-  extra index column ``to_csv`` writes without ``index=False``), extra columns, another
-  delimiter (``;``, tab, ``|``), an empty file, text that is not UTF-8, and a file over
-  :data:`MAX_BYTES` (not read at all).
-
-Every problem is reported, one message per kind with the first few line numbers, so the
-list stays short even for a file with thousands of bad rows.
+The contract itself (what a valid ``id,emotion`` file is, and why) is the package docstring of
+:mod:`fercourse.submission`; :mod:`fercourse.submission.score` scores a checked file against a key.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -40,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fercourse.errors import DataError, InputError, SubmissionError
-from fercourse.labels import ALIASES, EMOTIONS, NUM_CLASSES, to_index
+from fercourse.errors import DataError, InputError
+from fercourse.labels import ALIASES, NUM_CLASSES, to_index
 
 HEADER = ("id", "emotion")
 MAX_BYTES = 16 * 1024 * 1024
@@ -156,6 +131,7 @@ def _header_problem(row: list[str], name: str) -> tuple[str | None, tuple[int, i
 
 def check_submission_bytes(data: bytes, expected_ids: Iterable[str] | None = None,
                            name: str = "submission.csv") -> Checked:
+    # Over 60 lines: every rule of the contract checked in order, each problem collected, not raised.
     """Check the bytes of a submission against the contract and, if given, the test ids.
 
     Parameters
@@ -270,63 +246,6 @@ def read_ids(path: str | Path) -> list[str]:
     return ids
 
 
-@dataclass(frozen=True)
-class AnswerKey:
-    """The instructor's answer key: ids, canonical labels and the SHA-256 of the file's bytes."""
-
-    ids: tuple[str, ...]
-    labels: np.ndarray
-    sha256: str
-
-    @classmethod
-    def from_bytes(cls, data: bytes, name: str = "answer_key.csv") -> AnswerKey:
-        """Parse ``id,emotion`` bytes; raises DataError naming the problem."""
-        checked = check_submission_bytes(data, None, name)
-        if checked.problems:
-            raise DataError(name, "not a valid answer key: " + " | ".join(checked.problems))
-        ids = tuple(checked.predictions)
-        labels = np.fromiter(checked.predictions.values(), dtype=np.int64, count=len(ids))
-        return cls(ids, labels, hashlib.sha256(data).hexdigest())
-
-    @classmethod
-    def read(cls, path: str | Path) -> AnswerKey:
-        """Read and parse an answer key file (``id,emotion``)."""
-        return cls.from_bytes(read_bounded(path, max_bytes=64 * 1024 * 1024), str(path))
-
-
-def score_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    """The grader's score of predicted labels, as :func:`fercourse.evaluate.evaluate` measures it.
-
-    Returns
-    -------
-    dict
-        ``n``, ``accuracy``, ``macro_f1`` (over the classes present in either array),
-        ``per_class_recall`` (emotion -> recall, None for a class absent from ``y_true``) and
-        ``per_class_support`` (emotion -> count in ``y_true``): plain types, ready for JSON.
-
-    Examples
-    --------
-    >>> result = score_predictions(np.array([0, 0, 3, 3]), np.array([0, 3, 3, 3]))
-    >>> result["accuracy"], round(result["macro_f1"], 4), result["per_class_recall"]["angry"]
-    (0.75, 0.7333, 0.5)
-    """
-    from fercourse.evaluate import evaluate
-
-    result = evaluate(y_true, y_pred, split="test")
-    recall, support = result["per_class"]["recall"], result["per_class"]["support"]
-    return {"n": result["n"], "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
-            "per_class_recall": {name: float(recall[name]) if support[name] else None for name in EMOTIONS},
-            "per_class_support": {name: int(support[name]) for name in EMOTIONS}}
-
-
-def score_checked(checked: Checked, key: AnswerKey) -> dict:
-    """Score an already-checked, valid submission against a key (raises SubmissionError if invalid)."""
-    if checked.problems:
-        raise SubmissionError(checked.problems)
-    y_pred = np.fromiter((checked.predictions[i] for i in key.ids), dtype=np.int64, count=len(key.ids))
-    return score_predictions(key.labels, y_pred)
-
-
 def write_submission(path: str | Path, ids: Sequence[str], labels: Sequence[int | str]) -> Path:
     """Write ``submission.csv`` (``id,emotion``; labels as integers 0-6).
 
@@ -397,42 +316,5 @@ def validate_submission(path: str | Path, test_csv: str | Path | None = None, *,
     return check_submission_bytes(data, expected, str(path)).problems
 
 
-def score_submission(path: str | Path, key_csv: str | Path, *, max_bytes: int = MAX_BYTES) -> dict:
-    """Score a submission file against an answer key file.
-
-    Returns
-    -------
-    dict
-        ``n``, ``accuracy``, ``macro_f1``, ``per_class_recall`` (name -> recall, None for a class
-        absent from the key), ``per_class_support`` and ``submission_sha256``.
-
-    Raises
-    ------
-    SubmissionError
-        The submission breaks the contract; ``.problems`` lists every problem.
-    """
-    key = AnswerKey.read(key_csv)
-    path = Path(path)
-    try:
-        data = read_bounded(path, max_bytes)
-    except (FileNotFoundError, DataError) as error:
-        raise SubmissionError([str(error)]) from None
-    result = score_checked(check_submission_bytes(data, key.ids, str(path)), key)
-    result["submission_sha256"] = hashlib.sha256(data).hexdigest()
-    return result
-
-
-def format_score(result: dict) -> str:
-    """The human-readable report ``fercourse submission score`` prints."""
-    lines = [f"rows:      {result['n']}", f"accuracy:  {result['accuracy']:.4f}",
-             f"macro-F1:  {result['macro_f1']:.4f}", "recall per class:"]
-    for name in EMOTIONS:
-        recall = result["per_class_recall"][name]
-        shown = "  n/a " if recall is None else f"{recall:.4f}"
-        lines.append(f"  {name:<9} {shown}  ({result['per_class_support'][name]} in the key)")
-    return "\n".join(lines)
-
-
-__all__ = ["HEADER", "MAX_BYTES", "AnswerKey", "Checked", "SubmissionError", "check_submission_bytes",
-           "format_score", "read_bounded", "read_ids", "score_checked", "score_predictions",
-           "score_submission", "validate_submission", "write_submission"]
+__all__ = ["HEADER", "MAX_BYTES", "Checked", "check_submission_bytes", "read_bounded", "read_ids",
+           "validate_submission", "write_submission"]
