@@ -181,15 +181,21 @@ def test_real_data_budgets_cover_every_lesson_within_90_minutes():
         assert set(real_data_budget(lesson.stem)) <= set(lesson_parameters(lesson)), lesson.stem
 
 
-@pytest.mark.slow
-def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsys):
-    """The publishing build's path on a toy lesson: budgets injected, second run cached, values recorded."""
+def _toy_course(tmp_path: Path) -> tuple[Path, Path]:
+    """A course checkout holding the tiny lesson, and a one-class image folder to run it on."""
     course = tmp_path / "course"
     _tiny_lesson(course / "notebooks")
     (course / "book").mkdir()
     (course / "book" / "_config.yml").write_text("title: x\n")
     faces = tmp_path / "faces"
     (faces / "train" / "happy").mkdir(parents=True)
+    return course, faces
+
+
+@pytest.mark.slow
+def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsys):
+    """The publishing build's path on a toy lesson: budgets injected, second run cached, values recorded."""
+    course, faces = _toy_course(tmp_path)
     arguments = ["notebooks", "run", "--checkout", str(course), "--data", str(faces), "--record",
                  "-p", "num_epochs", "4"]
 
@@ -215,12 +221,7 @@ def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsy
 
 @pytest.mark.slow
 def test_running_lessons_on_real_data_writes_no_results_file_unless_asked(tmp_path, capsys):
-    course = tmp_path / "course"
-    _tiny_lesson(course / "notebooks")
-    (course / "book").mkdir()
-    (course / "book" / "_config.yml").write_text("title: x\n")
-    faces = tmp_path / "faces"
-    (faces / "train" / "happy").mkdir(parents=True)
+    course, faces = _toy_course(tmp_path)
     assert main(["notebooks", "run", "--checkout", str(course), "--data", str(faces)]) == 0
     assert (course / "book" / "lessons" / "01_tiny.ipynb").is_file()
     assert not (course / "results").exists()
