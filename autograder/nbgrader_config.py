@@ -25,7 +25,8 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from fercourse.grading import (
+from fercourse.grading.instructor_files import read_assignments
+from fercourse.grading.plugins import (
     ApplyScores,
     CheckInstructorFiles,
     FeedbackHtmlOnly,
@@ -44,11 +45,11 @@ c.CourseDirectory.db_url = f"sqlite:///{here / 'gradebook.db'}"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".cache"]
 c.CourseDirectory.max_file_size = 400_000  # kB, for the exchange: a FER2013 train.csv is 237 MB
 
-# Files the student submits that must never be replaced by an instructor's copy in source/.
-c.Autograde.exclude_overwriting = {"a1_baselines": ["submission.csv"],
-                                   "a2_cnn": ["submission.csv", "cnn.keras"],
-                                   "a3_mlp": ["submission.csv", "model.keras"],
-                                   "a4_competition": ["submission.csv", "model.keras"]}
+# Per assignment, in assignments.json (data that `fercourse grade new` adds to): the files the student
+# submits, which must never be replaced by an instructor's copy in source/, and for a Keras assignment
+# the model file that must predict the submitted CSV (SnapshotSubmission.model_files, below).
+assignments = read_assignments(here / "assignments.json")
+c.Autograde.exclude_overwriting = {name: entry["submitted_files"] for name, entry in assignments.items()}
 
 # Students come from the submitted/ folders; no roster needed for autograde.
 c.Autograde.create_student = True
@@ -79,10 +80,9 @@ c.FercourseGrader.thresholds_file = "thresholds.json"
 # a2's accuracy points need the submitted cnn.keras to predict the submitted CSV (on 99% of the test
 # rows by default, c.SnapshotSubmission.min_model_agreement). The files are read before the kernel
 # starts; the model is loaded in this process (never in the kernel) while the kernel runs, after
-# fercourse.grading.model_check allowed every object its config names.
-c.SnapshotSubmission.model_files = {"a2_cnn": "cnn.keras",
-                                    "a3_mlp": "model.keras",
-                                    "a4_competition": "model.keras"}
+# fercourse.grading.plugins.model_check allowed every object its config names.
+c.SnapshotSubmission.model_files = {name: entry["model_file"] for name, entry in assignments.items()
+                                    if "model_file" in entry}
 pin = here / "answer_key.pin.json"  # written by `fercourse grade setup`; not in git
 if pin.is_file():
     pinned = json.loads(pin.read_text())

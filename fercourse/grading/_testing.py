@@ -1,23 +1,23 @@
-"""Build throw-away copies of the nbgrader course, fake student submissions, and time autograding.
+"""Throw-away copies of the nbgrader course and fake student submissions (private: tests and benchmarks).
 
-Used by ``fercourse bench grade`` (fit-or-load against retraining, same run) and by the
-end-to-end tests. Everything happens in a temporary folder with the real ``nbgrader``
-command line and a real sqlite gradebook. The course copied is ``autograder/`` of the course
-checkout holding the current directory, or the ``template`` folder given.
+The grading end-to-end tests (``tests/grading/``) and the grading benchmarks (``fercourse bench
+grade``, ``fercourse bench autograde``) share these fixtures, which is why they ship in the
+package rather than in ``tests/``. Everything happens in a temporary folder with the real
+``nbgrader`` command line and a real sqlite gradebook. The course copied is ``autograder/`` of
+the course checkout holding the current directory, or the ``template`` folder given.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from fercourse.errors import InputError
+from fercourse.grading.instructor_files import PIN_FILE, course_root_files
 
 _SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
@@ -60,7 +60,7 @@ def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
     baseline falls to the dummy's accuracy at the e2e size; see the instructor guide's threat model).
     """
     from fercourse.course.checkout import course_folders
-    from fercourse.grading import setup_course
+    from fercourse.grading.authoring.setup import setup_course
 
     template = Path(template) if template is not None else course_folders().autograder
     workdir = Path(workdir)
@@ -68,7 +68,8 @@ def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
         raise FileNotFoundError(f"{template}: no nbgrader_config.py: expected the course folder autograder/")
     root = workdir / "course"
     notebooks = sorted(template.glob("source/*/*.ipynb"))
-    for path in [template / "nbgrader_config.py", template / "thresholds.json", *notebooks]:
+    instructor = [path for name, path in course_root_files(template).items() if name != PIN_FILE]
+    for path in [*instructor, *notebooks]:
         target = root / path.relative_to(template)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
@@ -80,7 +81,7 @@ def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
 def nbgrader(course: Course, *args: str, key: bool = False, timeout: float = 900,
              check: bool = True) -> subprocess.CompletedProcess:
     """Run the real ``nbgrader`` command in the course folder (``key=True`` passes the answer key path)."""
-    from fercourse.grading.task import run_nbgrader
+    from fercourse.grading.coordinator.task import run_nbgrader
 
     result = run_nbgrader(course.root, *args, key=course.key if key else None, timeout=timeout)
     if check and result.returncode != 0:
@@ -259,51 +260,3 @@ def set_parameter(notebook_path: str | Path, name: str, value: int) -> None:
         raise InputError(f"{notebook_path}: the parameters cell has no {name!r}")
     cell.source = pattern.sub(f"{name} = {value!r}  ", cell.source)
     nbformat.write(notebook, notebook_path)
-
-
-def bench_autograde(*, submissions: int = 3, epochs: int = 3, n_train: int = 1400, n_test: int = 280,
-                    retrain_epochs: int | None = None, template: str | Path | None = None) -> dict:
-    """Seconds per a2_cnn submission autograded with the saved model (fit-or-load) and without (retraining).
-
-    Both flows grade ``submissions`` students with one ``nbgrader autograde`` call each, in the
-    same process tree and course, so the ratio compares like with like. ``epochs`` trains the
-    submitted model; the retraining flow trains what the notebook's ``num_epochs`` says, or
-    ``retrain_epochs`` when given (written into the temporary copy's parameters cell).
-    ``template`` is the nbgrader course to copy (see :func:`make_course`).
-    """
-    import nbformat
-
-    with tempfile.TemporaryDirectory() as scratch:
-        course = make_course(scratch, n_train=n_train, n_test=n_test, template=template)
-        source = course.root / "source" / "a2_cnn" / "a2_cnn.ipynb"
-        if retrain_epochs is not None:
-            set_parameter(source, "num_epochs", retrain_epochs)
-        parameters = next(c for c in nbformat.read(source, as_version=4).cells
-                          if "parameters" in c.metadata.get("tags", []))
-        notebook_epochs = int(re.search(r"^num_epochs = (\d+)", parameters.source, re.MULTILINE).group(1))
-        nbgrader(course, "generate_assignment", "a2_cnn")
-        model_file = Path(scratch) / "cnn.keras"
-        csv_bytes = train_reference_cnn(course, model_file, epochs=epochs)
-        seconds = {}
-        for flow, with_model in (("fit_or_load", True), ("retraining", False)):
-            for index in range(submissions):
-                files = {"submission.csv": csv_bytes}
-                if with_model:
-                    files["cnn.keras"] = model_file
-                submit(course, f"{flow}_{index}", "a2_cnn", files=files)
-            start = time.perf_counter()  # one nbgrader process per batch, as an instructor runs it
-            nbgrader(course, "autograde", "a2_cnn", "--student", f"{flow}_*", key=True, timeout=3600)
-            seconds[flow] = (time.perf_counter() - start) / submissions
-    result = {"submissions_per_flow": submissions, "n_train": n_train, "n_test": n_test,
-              "retraining_epochs": notebook_epochs,
-              "seconds_per_submission_fit_or_load": round(seconds["fit_or_load"], 2),
-              "seconds_per_submission_retraining": round(seconds["retraining"], 2),
-              "retraining_over_fit_or_load": round(seconds["retraining"] / seconds["fit_or_load"], 2),
-              "cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 1)}
-    print(f"a2_cnn autograde, {submissions} submissions per flow, sample {n_train}/{n_test}, retraining "
-          f"{notebook_epochs} epochs: "
-          f"fit-or-load {result['seconds_per_submission_fit_or_load']:.1f} s/submission, retraining "
-          f"{result['seconds_per_submission_retraining']:.1f} s/submission "
-          f"({result['retraining_over_fit_or_load']:.1f}x slower); {result['cpu_count']} CPUs, load average "
-          f"{result['load_average_1min']}")
-    return result

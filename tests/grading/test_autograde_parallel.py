@@ -1,6 +1,6 @@
 """``fercourse grade autograde``: parallel and Dask autograde give the serial nbgrader gradebook.
 
-Slow tests: 30 generated a1 submissions of seven kinds (fercourse.bench.grade.submit_a1_class) on
+Slow tests: 30 generated a1 submissions of seven kinds (fercourse.grading._testing.submit_a1_class) on
 the e2e sample (1,400/280), graded once by plain ``nbgrader autograde`` (the reference), then all
 30 through a Dask ``LocalCluster`` while the test kills the Dask worker grading one student, and
 the first 4 with ``--workers 2`` while the test kills one student's nbgrader process (the 30 with
@@ -36,7 +36,7 @@ def test_scheduler_without_dask_says_to_install_the_extra(monkeypatch, capsys):
 
 
 def test_summary_reports_failures_by_student_and_the_rate():
-    from fercourse.grading.parallel import AutogradeSummary, StudentOutcome
+    from fercourse.grading.coordinator.parallel import AutogradeSummary, StudentOutcome
 
     summary = AutogradeSummary(A1, "2 local workers", 30.0, {
         "ada": StudentOutcome("graded", 1, 6.0), "bob": StudentOutcome("graded", 2, 4.0),
@@ -83,7 +83,7 @@ class Killer(threading.Thread):
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     """30 submissions, and a copy of the course graded by plain serial ``nbgrader autograde``."""
-    from fercourse.bench.grade import make_course, nbgrader, submit_a1_class
+    from fercourse.grading._testing import make_course, nbgrader, submit_a1_class
 
     course = make_course(tmp_path_factory.mktemp("class"), n_train=1400, n_test=280)
     nbgrader(course, "generate_assignment", A1)
@@ -96,7 +96,7 @@ def graded_class(tmp_path_factory):
 
 
 def copy_course(course, name: str):
-    from fercourse.bench.grade import Course
+    from fercourse.grading._testing import Course
 
     root = course.root.parent / name
     shutil.copytree(course.root, root)
@@ -123,9 +123,9 @@ def test_parallel_and_dask_grade_exactly_as_serial_nbgrader_and_lose_nothing_to_
         graded_class, monkeypatch, capsys):
     from distributed import LocalCluster
 
-    from fercourse.bench.grade import gradebook_totals, nbgrader
     from fercourse.cli import main
-    from fercourse.grading.parallel import autograde
+    from fercourse.grading._testing import gradebook_totals, nbgrader
+    from fercourse.grading.coordinator.parallel import autograde
 
     course, serial, expected = graded_class
     serial_rows = gradebook_rows(serial.root)
@@ -182,8 +182,8 @@ def test_parallel_and_dask_grade_exactly_as_serial_nbgrader_and_lose_nothing_to_
 
 @pytest.mark.slow
 def test_a_task_that_keeps_failing_is_named_and_the_others_are_graded(graded_class, monkeypatch):
-    from fercourse.grading import parallel
-    from fercourse.grading.task import TaskError
+    from fercourse.grading.coordinator import parallel
+    from fercourse.grading.coordinator.task import TaskError
 
     course, _, expected = graded_class
     copy = copy_course(course, "failing")
@@ -211,7 +211,7 @@ def test_a_killed_workers_scratch_copy_of_the_key_is_swept_by_the_next_task(tmp_
     import subprocess
     import textwrap
 
-    from fercourse.grading.task import SCRATCH_PREFIX, sweep_stale_scratch
+    from fercourse.grading.coordinator.task import SCRATCH_PREFIX, sweep_stale_scratch
 
     worker = textwrap.dedent(f"""
         import os, sys, tempfile, time

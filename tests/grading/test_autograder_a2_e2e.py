@@ -62,8 +62,8 @@ def code_on_load_model(path: Path, marker: Path) -> Path:
 
 
 def test_a2_accuracy_points_need_the_model_that_wrote_the_csv(tmp_path):
-    from fercourse.bench.grade import make_course, nbgrader, submit, train_reference_cnn
-    from fercourse.grading import load_thresholds, tiers_cleared
+    from fercourse.grading._testing import make_course, nbgrader, submit, train_reference_cnn
+    from fercourse.grading.plugins.scoring import load_thresholds, tiers_cleared
     from fercourse.submission import AnswerKey
 
     start = time.perf_counter()

@@ -23,7 +23,7 @@ from grading_helpers import cell_text, grades
 
 # Scenarios about the submission file, not the model, use a stub comparison (a fixed table that
 # passes the in-kernel checks) and predict the majority class, so that each costs seconds.
-from fercourse.bench.grade import A1_QUICK_SOLUTIONS as QUICK
+from fercourse.grading._testing import A1_QUICK_SOLUTIONS as QUICK
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +35,11 @@ INSTRUCTOR_FILES = ("nbgrader_config.py", "thresholds.json", "answer_key.pin.jso
 
 # Student code for the scenarios (inserted cells or replaced solution cells).
 PATCH_EVERYTHING = '''
-import builtins, numpy, sklearn.metrics, fercourse.submission, fercourse.grading
+import builtins, numpy, sklearn.metrics, fercourse.submission, fercourse.grading.plugins.scoring
 fercourse.submission.validate_submission = lambda *args, **kwargs: []
 validate_submission = lambda *args, **kwargs: []
-fercourse.grading.tiers_cleared = lambda *args, **kwargs: 3
-fercourse.grading.grade_submission_bytes = lambda *args, **kwargs: None
+fercourse.grading.plugins.scoring.tiers_cleared = lambda *args, **kwargs: 3
+fercourse.grading.plugins.scoring.grade_submission_bytes = lambda *args, **kwargs: None
 sklearn.metrics.accuracy_score = lambda *args, **kwargs: 1.0
 numpy.mean = lambda *args, **kwargs: 1.0
 '''
@@ -140,7 +140,7 @@ def quick(**replace):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    from fercourse.bench.grade import make_course, nbgrader
+    from fercourse.grading._testing import make_course, nbgrader
 
     course = make_course(tmp_path_factory.mktemp("e2e"), n_train=N_TRAIN, n_test=N_TEST)
     nbgrader(course, "generate_assignment", A1)
@@ -160,7 +160,7 @@ def test_release_has_no_solutions_hidden_tests_or_instructor_files(course):
 
 
 def test_autograde_scores_every_scenario_exactly(course, tmp_path, monkeypatch):
-    from fercourse.bench.grade import baseline_submission, nbgrader, submit
+    from fercourse.grading._testing import baseline_submission, nbgrader, submit
 
     # what the reference notebook writes: at this size its validation split picks sgd (checked below)
     reference = baseline_submission(course, A1, "sgd")
@@ -399,21 +399,19 @@ def cell_text_any(course, student: str, assignment: str) -> str:
 
 
 def test_a2_cnn_autogrades_with_the_saved_model_without_training(course, tmp_path):
-    from fercourse.bench.grade import nbgrader, submit, train_reference_cnn
+    from fercourse.grading._testing import nbgrader, submit, train_reference_cnn
 
     nbgrader(course, "generate_assignment", "a2_cnn")
     model_file = tmp_path / "cnn.keras"
     csv_bytes = train_reference_cnn(course, model_file, epochs=1)
     submit(course, "cnn_student", "a2_cnn", files={"submission.csv": csv_bytes, "cnn.keras": model_file})
-    start = time.perf_counter()
     nbgrader(course, "autograde", "a2_cnn", "--student", "cnn_student", key=True)
-    seconds = time.perf_counter() - start
     scores = grades(course, "a2_cnn", "a2_cnn", "cnn_student")
     assert {k: scores[k] for k in ("cnn_architecture", "saved_model_predicts", "submission_format")} == {
         "cnn_architecture": 1.0, "saved_model_predicts": 1.0, "submission_format": 1.0}
     outputs = cell_text_any(course, "cnn_student", "a2_cnn")
     assert "loaded cnn.keras" in outputs and "Epoch" not in outputs  # fit_or_load trained nothing
-    print(f"a2_cnn autograde with the saved model: {seconds:.1f} s (goal <= 15 s)")
-    assert seconds < 60  # generous on a shared CI machine; the benchmark reports the real figure
+    # how long that takes is `fercourse bench grade`'s figure, not a test's: a time bound here would
+    # fail on a busy machine and pass on a fast one whether or not the model was retrained
     assert Path(course.root / "autograded" / "cnn_student" / "a2_cnn" / "cnn.keras").read_bytes() == \
         model_file.read_bytes()

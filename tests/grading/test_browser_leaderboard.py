@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from fercourse.grading.leaderboard import Standings, rank_verdicts, write_leaderboard
+from fercourse.grading.records.leaderboard import Standings, rank_verdicts, write_leaderboard
 
 pytestmark = pytest.mark.slow
 

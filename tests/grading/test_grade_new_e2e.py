@@ -30,17 +30,17 @@ def fercourse_cli(*args: str) -> int:
 def test_new_assignment_is_calibrated_and_autograded_end_to_end(tmp_path, capsys):
     import nbformat
 
-    from fercourse.bench.grade import Course, baseline_submission, nbgrader, submit
     from fercourse.course.checkout import course_folders
-    from fercourse.grading import setup_course
+    from fercourse.grading._testing import Course, baseline_submission, nbgrader, submit
+    from fercourse.grading.authoring.setup import setup_course
 
     root = tmp_path / "course"
     (root / "source").mkdir(parents=True)
-    for name in ("nbgrader_config.py", "thresholds.json"):
+    for name in ("nbgrader_config.py", "assignments.json", "thresholds.json"):
         shutil.copyfile(course_folders().autograder / name, root / name)
 
     assert fercourse_cli("grade", "new", NAME, "--course", str(root), "--title", "Assignment 9") == 0
-    assert "a9_new added to exclude_overwriting" in capsys.readouterr().out
+    assert f"assignments: {root / 'assignments.json'}: a9_new added" in capsys.readouterr().out
     assert fercourse_cli("grade", "new", NAME, "--course", str(root)) == 1  # never overwrites
     assert f"{root / 'source' / NAME} already exists: not overwriting" in capsys.readouterr().err
 
@@ -93,9 +93,9 @@ def test_new_assignment_is_calibrated_and_autograded_end_to_end(tmp_path, capsys
 def test_a3_mlp_reference_autogrades_with_its_saved_model(tmp_path):
     """The Keras template's path, on a committed assignment: a3's reference notebook run once (as
     calibrate runs it), its model.keras and submission.csv submitted, autograded with the model check."""
-    from fercourse.bench.grade import make_course, nbgrader, submit
-    from fercourse.grading import load_thresholds, tiers_cleared
-    from fercourse.grading.calibrate import run_reference
+    from fercourse.grading._testing import make_course, nbgrader, submit
+    from fercourse.grading.authoring.calibrate import run_reference
+    from fercourse.grading.plugins.scoring import load_thresholds, tiers_cleared
     from fercourse.submission import score_submission
 
     a3 = "a3_mlp"

@@ -1,5 +1,5 @@
-"""``fercourse grade new`` and ``grade calibrate`` without running a notebook: the template, the edits of
-the course files (comments and layout kept, wrong shapes refused) and the tiers' arithmetic."""
+"""``fercourse grade new`` and ``grade calibrate`` without running a notebook: the template, the course's
+data files (assignments.json read by the config, wrong shapes refused) and the tiers' arithmetic."""
 
 from __future__ import annotations
 
@@ -10,62 +10,54 @@ import pytest
 
 from fercourse.errors import InputError
 
-CONFIG = '''c = get_config()  # noqa
-# Files the student submits.
-c.Autograde.exclude_overwriting = {"a1": ["submission.csv"],  # the baselines
-                                   "a2": ["submission.csv", "cnn.keras"],
-                                   }
-c.SnapshotSubmission.model_files = {}
-'''
-
 
 @pytest.fixture
 def course(tmp_path):
     from fercourse.course.checkout import course_folders
+    from fercourse.grading.instructor_files import PIN_FILE, course_root_files
 
     root = tmp_path / "course"
     (root / "source").mkdir(parents=True)
-    for name in ("nbgrader_config.py", "thresholds.json"):
-        shutil.copyfile(course_folders().autograder / name, root / name)
+    for name, path in course_root_files(course_folders().autograder).items():
+        if name != PIN_FILE:
+            shutil.copyfile(path, root / name)
     return root
 
 
-def test_config_edit_keeps_comments_and_layout():
-    from fercourse.grading.course_files import add_to_config_dict
+def test_the_config_reads_the_assignments_file(course):
+    """nbgrader's settings come from assignments.json: a new entry there is a new assignment for nbgrader."""
+    from traitlets.config.loader import PyFileConfigLoader
 
-    text = add_to_config_dict(CONFIG, "c.Autograde.exclude_overwriting", "a3",
-                              ["submission.csv", "model.keras"])
-    indent = " " * len("c.Autograde.exclude_overwriting = {")
-    assert text == CONFIG.replace('"cnn.keras"],\n',
-                                  f'"cnn.keras"],\n{indent}"a3": ["submission.csv", "model.keras"],\n')
-    assert "# the baselines" in text and text.count('"a3"') == 1
-    namespace = {"get_config": lambda: type("C", (), {})()}
-    code = text.replace("c = get_config()  # noqa", "from types import SimpleNamespace as N\n"
-                        "c = N(Autograde=N(), SnapshotSubmission=N())")
-    exec(compile(code, "config", "exec"), namespace)  # noqa: S102 - our own test text
-    assert namespace["c"].Autograde.exclude_overwriting["a3"] == ["submission.csv", "model.keras"]
-    filled = add_to_config_dict(CONFIG, "c.SnapshotSubmission.model_files", "a3", "model.keras")
-    assert 'c.SnapshotSubmission.model_files = {"a3": "model.keras"}\n' in filled
+    from fercourse.grading.authoring.course_files import add_assignment
+
+    add_assignment(course / "assignments.json", "a9_keras", ["submission.csv", "model.keras"], "model.keras")
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    assert config.Autograde.exclude_overwriting["a9_keras"] == ["submission.csv", "model.keras"]
+    assert config.Autograde.exclude_overwriting["a1_baselines"] == ["submission.csv"]
+    assert config.SnapshotSubmission.model_files["a9_keras"] == "model.keras"
+    assert "a1_baselines" not in config.SnapshotSubmission.model_files
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("x = 1\n", "expected exactly one `c.Autograde.exclude_overwriting = {...}`, found 0"),
-    ("c.Autograde.exclude_overwriting = {}\nc.Autograde.exclude_overwriting = {}\n", "found 2"),
-    ("c.Autograde.exclude_overwriting = dict(a1=[])\n",
-     "line 1: `c.Autograde.exclude_overwriting` is not a dict"),
-    ('c.Autograde.exclude_overwriting = {"a3": []}\n', "already has an entry 'a3'"),
-    ("c.Autograde.exclude_overwriting = {\n", "line 1: not valid Python"),
+    ('{"a1": {"submitted_files": "submission.csv"}}',
+     "a1.submitted_files is 'submission.csv': expected a list"),
+    ('{"a1": {"submitted_files": ["submission.csv"], "model_file": "m.keras"}}',
+     "a1.model_file is 'm.keras': expected one of its submitted_files"),
+    ('{"a1": {"submitted_files": [], "models": 1}}', "a1 has unknown fields ['models']"),
+    ('{"a1": ', "line 1: not valid JSON"),
 ])
-def test_config_edit_refuses_an_unexpected_shape(text, message):
-    from fercourse.grading.course_files import add_to_config_dict
+def test_a_broken_assignments_file_is_named_with_its_field(tmp_path, text, message):
+    from fercourse.grading.instructor_files import read_assignments
 
-    with pytest.raises(InputError, match="nbgrader_config.py: ") as error:
-        add_to_config_dict(text, "c.Autograde.exclude_overwriting", "a3", [])
+    path = tmp_path / "assignments.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match="assignments.json: ") as error:
+        read_assignments(path)
     assert message in str(error.value)
 
 
 def test_thresholds_file_is_rewritten_in_its_own_layout(course):
-    from fercourse.grading.course_files import format_thresholds, read_thresholds_table
+    from fercourse.grading.authoring.course_files import format_thresholds, read_thresholds_table
 
     text = (course / "thresholds.json").read_text()
     assert format_thresholds(read_thresholds_table(course / "thresholds.json")) == text
@@ -74,8 +66,8 @@ def test_thresholds_file_is_rewritten_in_its_own_layout(course):
 def test_new_writes_the_notebook_and_registers_it_once(course):
     import nbformat
 
-    from fercourse.grading import load_thresholds
-    from fercourse.grading.template import new_assignment
+    from fercourse.grading.authoring.template import new_assignment
+    from fercourse.grading.plugins.scoring import load_thresholds
 
     config_before = (course / "nbgrader_config.py").read_text()
     made = new_assignment("a9_keras", course, kind="keras", title="Assignment 9")
@@ -88,15 +80,17 @@ def test_new_writes_the_notebook_and_registers_it_once(course):
                       "accuracy_tiers": 3, "written_answer": 1}
     assert [c.metadata.get("tags") for c in notebook.cells].count(["parameters"]) == 1
     assert made.submitted_files == ("submission.csv", "model.keras") and made.points == 7
-    config = (course / "nbgrader_config.py").read_text()
-    assert config.startswith(config_before.split("c.Autograde.exclude_overwriting")[0])  # comments kept
-    assert '"a9_keras": ["submission.csv", "model.keras"]' in config and '"a9_keras": "model.keras"' in config
+    assert (course / "nbgrader_config.py").read_text() == config_before  # code is never edited
+    assignments = json.loads((course / "assignments.json").read_text())
+    assert assignments["a9_keras"] == {"submitted_files": ["submission.csv", "model.keras"],
+                                       "model_file": "model.keras"}
+    assert list(assignments)[:4] == ["a1_baselines", "a2_cnn", "a3_mlp", "a4_competition"]  # kept, in order
     placeholder = json.loads((course / "thresholds.json").read_text())["a9_keras"]
     assert placeholder == {"sample": None, "fer2013": None}
     with pytest.raises(InputError, match="no sample tiers yet .*fercourse grade calibrate a9_keras"):
         load_thresholds(course / "thresholds.json", "a9_keras", "sample")
 
-    before = {p: p.read_bytes() for p in (course / "nbgrader_config.py", course / "thresholds.json",
+    before = {p: p.read_bytes() for p in (course / "assignments.json", course / "thresholds.json",
                                           made.notebook)}
     with pytest.raises(InputError, match="a9_keras already exists: not overwriting assignment 'a9_keras'"):
         new_assignment("a9_keras", course)
@@ -110,8 +104,8 @@ def test_new_writes_the_notebook_and_registers_it_once(course):
 
 
 def test_the_keras_template_passes_generate_assignment(course):
-    from fercourse.bench.grade import Course, nbgrader
-    from fercourse.grading.template import new_assignment
+    from fercourse.grading._testing import Course, nbgrader
+    from fercourse.grading.authoring.template import new_assignment
 
     new_assignment("a9_keras", course, kind="keras")
     nbgrader(Course(course, course / "none.csv", ""), "generate_assignment", "a9_keras")
@@ -121,7 +115,7 @@ def test_the_keras_template_passes_generate_assignment(course):
 
 
 def test_tiers_leave_the_margin_and_refuse_without_room():
-    from fercourse.grading.calibrate import default_margin_rows, tiers_between
+    from fercourse.grading.authoring.calibrate import default_margin_rows, tiers_between
 
     tiers = tiers_between(0.249, 0.326, 3589, default_margin_rows(3589))
     assert tiers[0] >= 0.249 + 36 / 3589 and tiers[2] <= 0.326 - 36 / 3589 and tiers[0] < tiers[1] < tiers[2]
@@ -132,25 +126,23 @@ def test_tiers_leave_the_margin_and_refuse_without_room():
 
 
 def test_calibrate_refuses_an_unknown_assignment(course):
-    from fercourse.grading.calibrate import calibrate
+    from fercourse.grading.authoring.calibrate import calibrate
 
     with pytest.raises(FileNotFoundError, match="a9_none.ipynb: no such notebook"):
         calibrate("a9_none", "sample", course)
 
 
 def test_every_committed_assignment_is_registered_and_calibrated():
-    """Each assignment under autograder/source/ has its submitted files in the config and sample tiers
-    in thresholds.json; where the command calibrated them, the tiers are the recorded ones and sit
+    """Each assignment under autograder/source/ has its submitted files in assignments.json and sample
+    tiers in thresholds.json; where the command calibrated them, the tiers are the recorded ones and sit
     between the measured dummy and reference with the recorded margin."""
-    import ast
-
     from fercourse.course.checkout import course_folders
-    from fercourse.grading import load_thresholds
+    from fercourse.grading.instructor_files import read_assignments
+    from fercourse.grading.plugins.scoring import load_thresholds
 
     root = course_folders().autograder
-    config = ast.parse((root / "nbgrader_config.py").read_text())
-    excluded = next(ast.literal_eval(node.value) for node in config.body if isinstance(node, ast.Assign)
-                    and ast.unparse(node.targets[0]) == "c.Autograde.exclude_overwriting")
+    excluded = {name: entry["submitted_files"]
+                for name, entry in read_assignments(root / "assignments.json").items()}
     table = json.loads((root / "thresholds.json").read_text())
     assignments = sorted(p.parent.name for p in root.glob("source/*/*.ipynb"))
     assert len(assignments) >= 4

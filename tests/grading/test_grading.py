@@ -13,33 +13,30 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.utils import determine_grade
 from traitlets.config import Config
 
-from fercourse.grading import (
-    KEY_ENV,
-    ApplyScores,
-    SnapshotSubmission,
+from fercourse.config import ANSWER_KEY_ENV
+from fercourse.grading.authoring.setup import setup_course
+from fercourse.grading.plugins import ApplyScores, SnapshotSubmission
+from fercourse.grading.plugins.scoring import (
+    AfterModelCheck,
     grade_submission_bytes,
+    leaderboard_record,
     load_thresholds,
-    setup_course,
     tiers_cleared,
 )
-from fercourse.grading import preprocessors as grading
+from fercourse.grading.plugins.state import PROCESS_STATE
 from fercourse.submission import AnswerKey
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KEY = b"id,emotion\na,3\nb,6\nc,0\nd,3\ne,4\n"
 TIERS = [0.5, 0.7, 0.9]
 
 
 @pytest.fixture(autouse=True)
 def _fresh_state(monkeypatch):
-    grading._KEY.clear()
-    grading._VERDICTS.clear()
-    grading._RECORDS.clear()
-    monkeypatch.delenv(KEY_ENV, raising=False)
+    PROCESS_STATE.reset()
+    monkeypatch.delenv(ANSWER_KEY_ENV, raising=False)
     yield
-    grading._KEY.clear()
-    grading._VERDICTS.clear()
-    grading._RECORDS.clear()
+    PROCESS_STATE.reset()
 
 
 @pytest.fixture()
@@ -52,7 +49,7 @@ def course(tmp_path, monkeypatch):
     key = tmp_path / "keys" / "answer_key.csv"
     key.parent.mkdir()
     key.write_bytes(KEY)
-    monkeypatch.setenv(KEY_ENV, str(key))
+    monkeypatch.setenv(ANSWER_KEY_ENV, str(key))
     config = Config()
     config.CourseDirectory.root = str(root)
     config.FercourseGrader.answer_key_sha256 = hashlib.sha256(KEY).hexdigest()
@@ -138,7 +135,8 @@ def test_preprocessors_replace_kernel_outputs_with_outside_scores(course):
 
 def with_split(key: Path, config, public=("a", "b")):
     """Put a public/private split next to the test key (public: ``public``, private: the rest) and pin it."""
-    from fercourse.grading.split import PublicPrivateSplit, split_path
+    from fercourse.grading.instructor_files import split_path
+    from fercourse.grading.records.split import PublicPrivateSplit
 
     split = PublicPrivateSplit(frozenset(public), frozenset("abcde") - frozenset(public), 0.4, "secret")
     config.FercourseGrader.split_sha256 = split.write(split_path(key))
@@ -146,8 +144,8 @@ def with_split(key: Path, config, public=("a", "b")):
 
 
 def test_feedback_shows_the_public_accuracy_only_and_the_verdict_keeps_both(course):
-    from fercourse.grading.pseudonyms import pseudonym
-    from fercourse.grading.verdicts import read_verdicts, verdict_path
+    from fercourse.grading.records.pseudonyms import pseudonym
+    from fercourse.grading.records.verdicts import read_verdicts, verdict_path
 
     root, submitted, key, config = course
     split = with_split(key, config)
@@ -178,7 +176,7 @@ def test_feedback_shows_the_public_accuracy_only_and_the_verdict_keeps_both(cour
 
 
 def test_a_course_without_split_counts_every_row_as_public(course):
-    from fercourse.grading.verdicts import read_verdicts
+    from fercourse.grading.records.verdicts import read_verdicts
 
     root, submitted, key, config = course
     (submitted / "submission.csv").write_bytes(b"id,emotion\na,3\nb,6\nc,0\nd,3\ne,0\n")
@@ -189,7 +187,7 @@ def test_a_course_without_split_counts_every_row_as_public(course):
 
 
 def test_split_must_match_its_pin_and_be_pinned(course, monkeypatch):
-    from fercourse.grading.split import split_path
+    from fercourse.grading.instructor_files import split_path
 
     root, submitted, key, config = course
     with_split(key, config)
@@ -197,15 +195,15 @@ def test_split_must_match_its_pin_and_be_pinned(course, monkeypatch):
     split_path(key).write_text(split_path(key).read_text().replace('"a"', '"c"', 1))
     with pytest.raises(ValueError, match="but the course pins .*: it was edited or belongs to another setup"):
         run(config, submitted)
-    grading._KEY.clear()
-    monkeypatch.setenv(KEY_ENV, str(key))  # the first run took it from the environment
+    PROCESS_STATE.reset()
+    monkeypatch.setenv(ANSWER_KEY_ENV, str(key))  # the first run took it from the environment
     config.FercourseGrader.split_sha256 = ""
     with pytest.raises(ValueError, match=r"exists but no split is pinned \(c.FercourseGrader.split_sha256"):
         run(config, submitted)
 
 
 def test_invalid_submission_is_recorded_unranked(course):
-    from fercourse.grading.verdicts import read_verdicts
+    from fercourse.grading.records.verdicts import read_verdicts
 
     root, submitted, key, config = course
     with_split(key, config)
@@ -220,16 +218,16 @@ def test_accuracy_withheld_by_the_model_check_is_recorded_unranked():
     from concurrent.futures import Future
     from logging import getLogger
 
-    from fercourse.grading.model_check import ModelCheck
+    from fercourse.grading.plugins.model_check import ModelCheck
 
     key = AnswerKey.from_bytes(KEY)
     verdicts = grade_submission_bytes(KEY, key, TIERS)
     for explained, status in ((False, "withheld"), (True, "scored")):
         pending = Future()
         pending.set_result(ModelCheck(explained, 0.6, "accuracy points withheld: they agree on 60.0%"))
-        accuracy = grading.AfterModelCheck(verdicts["accuracy"], pending, getLogger())
+        accuracy = AfterModelCheck(verdicts["accuracy"], pending, getLogger())
         checked = {**verdicts, "accuracy": accuracy}
-        record = grading.leaderboard_record({"student": "ann"}, checked)
+        record = leaderboard_record({"student": "ann"}, checked)
         assert record["status"] == status and record["public"]["correct"] == 5, explained
         assert (record["reason"] is None) == explained
 
@@ -281,11 +279,11 @@ def test_key_must_live_outside_the_course_and_be_given(course, monkeypatch):
     root, submitted, key, config = course
     inside = root / "answer_key.csv"
     inside.write_bytes(KEY)
-    monkeypatch.setenv(KEY_ENV, str(inside))
+    monkeypatch.setenv(ANSWER_KEY_ENV, str(inside))
     with pytest.raises(ValueError, match="is inside the course folder"):
         run(config, submitted)
-    grading._KEY.clear()
-    monkeypatch.delenv(KEY_ENV, raising=False)
+    PROCESS_STATE.reset()
+    monkeypatch.delenv(ANSWER_KEY_ENV, raising=False)
     with pytest.raises(ValueError, match="no answer key: run autograde as `FERCOURSE_ANSWER_KEY="):
         run(config, submitted)
 
@@ -300,7 +298,7 @@ def test_unpinned_key_is_refused(course):
 def test_key_edited_while_the_kernel_ran_stops_grading(course, caplog):
     import logging
 
-    from fercourse.grading import CheckInstructorFiles, GradingStopped, GuardInstructorFiles
+    from fercourse.grading.plugins import CheckInstructorFiles, GradingStopped, GuardInstructorFiles
 
     root, submitted, key, config = course
     (submitted / "submission.csv").write_bytes(KEY)
@@ -325,19 +323,19 @@ def test_apply_scores_without_snapshot_is_a_configuration_error(course):
     root, submitted, key, config = course
     resources = {"nbgrader": {"student": "ann", "assignment": "a1", "notebook": "a1"},
                  "metadata": {"path": "."}}
-    with pytest.raises(ValueError, match="add fercourse.grading.SnapshotSubmission"):
+    with pytest.raises(ValueError, match="add fercourse.grading.plugins.SnapshotSubmission"):
         ApplyScores(config=config).preprocess(graded_notebook(), resources)
 
 
 def test_key_path_leaves_no_trace_for_child_processes(tmp_path):
     script = (
         "import os, subprocess, sys\n"
-        "from fercourse.grading import take_key_path\n"
+        "from fercourse.grading.plugins.state import take_key_path\n"
         "print(take_key_path())\n"
         "print('environ' , b'secret_key_name' in open('/proc/self/environ', 'rb').read())\n"
         "print('child', subprocess.run([sys.executable, '-c', 'import os; print(os.environ.get(\"%s\"))'],"
-        " capture_output=True, text=True).stdout.strip())\n" % KEY_ENV)
-    env = {"PATH": "/usr/bin:/bin", KEY_ENV: str(tmp_path / "secret_key_name.csv")}
+        " capture_output=True, text=True).stdout.strip())\n" % ANSWER_KEY_ENV)
+    env = {"PATH": "/usr/bin:/bin", ANSWER_KEY_ENV: str(tmp_path / "secret_key_name.csv")}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                          check=True).stdout
     assert out.splitlines() == [str(tmp_path / "secret_key_name.csv"), "environ False", "child None"]
@@ -371,7 +369,7 @@ def test_setup_course_writes_data_key_and_pin(tmp_path):
 def test_set_parameter_rewrites_only_the_parameters_cell(tmp_path):
     import nbformat
 
-    from fercourse.bench.grade import set_parameter
+    from fercourse.grading._testing import set_parameter
 
     source = REPO / "autograder" / "source" / "a2_cnn" / "a2_cnn.ipynb"
     copy = tmp_path / "a2.ipynb"

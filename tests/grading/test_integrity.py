@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from fercourse.grading.integrity import changes, file_digest, take_snapshot
+from fercourse.grading.plugins.integrity import changes, file_digest, take_snapshot
 
 
 @pytest.fixture

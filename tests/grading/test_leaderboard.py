@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from fercourse.grading.leaderboard import render_csv, render_html, standings, write_leaderboard
-from fercourse.grading.pseudonyms import pseudonym
-from fercourse.grading.split import PublicPrivateSplit, split_path
-from fercourse.grading.verdicts import write_verdict
+from fercourse.grading.instructor_files import split_path
+from fercourse.grading.records.leaderboard import render_csv, render_html, standings, write_leaderboard
+from fercourse.grading.records.pseudonyms import pseudonym
+from fercourse.grading.records.split import PublicPrivateSplit
+from fercourse.grading.records.verdicts import write_verdict
 
 IDS = [f"t{i:04d}" for i in range(2000)]
 DUE = datetime(2026, 12, 1, 12, 0)

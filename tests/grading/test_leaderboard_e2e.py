@@ -14,7 +14,7 @@ import csv
 
 import pytest
 
-from fercourse.bench.grade import A1_QUICK_SOLUTIONS
+from fercourse.grading._testing import A1_QUICK_SOLUTIONS
 
 pytestmark = pytest.mark.slow
 
@@ -33,9 +33,10 @@ def submission(key_rows: dict[str, int], public: set[str], public_right: float,
 
 
 def test_feedback_shows_public_accuracy_and_leaderboards_rank_the_verdicts(tmp_path):
-    from fercourse.bench.grade import make_course, nbgrader, submit
     from fercourse.cli import main
-    from fercourse.grading.split import PublicPrivateSplit, split_path
+    from fercourse.grading._testing import make_course, nbgrader, submit
+    from fercourse.grading.instructor_files import split_path
+    from fercourse.grading.records.split import PublicPrivateSplit
 
     course = make_course(tmp_path, n_train=700, n_test=140)
     nbgrader(course, "generate_assignment", A1)

@@ -1,4 +1,4 @@
-"""fercourse.grading.model_check: a submitted Keras model is loaded safely and must explain the CSV.
+"""fercourse.grading.plugins.model_check: a submitted Keras model is loaded safely and must explain the CSV.
 
 The attacks are model files crafted as a student would: each tries to create a marker file when
 it is loaded. Each is refused before Keras reads it, and the marker never appears.
@@ -19,13 +19,15 @@ from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.utils import determine_grade
 from traitlets.config import Config
 
-from fercourse.grading import preprocessors as grading
-from fercourse.grading.model_check import (
+from fercourse.config import ANSWER_KEY_ENV
+from fercourse.grading.plugins import ApplyScores, SnapshotSubmission
+from fercourse.grading.plugins.model_check import (
     ModelFileError,
     check_model_explains_csv,
     check_submitted_model,
     inspect_keras_file,
 )
+from fercourse.grading.plugins.state import PROCESS_STATE
 
 keras = pytest.importorskip("keras")
 
@@ -330,16 +332,14 @@ def course(tmp_path, monkeypatch, faces, tiny):
     key = tmp_path / "keys" / "answer_key.csv"
     key.parent.mkdir()
     key.write_bytes(key_bytes)
-    grading._KEY.clear()
-    grading._VERDICTS.clear()
-    monkeypatch.setenv(grading.KEY_ENV, str(key))
+    PROCESS_STATE.reset()
+    monkeypatch.setenv(ANSWER_KEY_ENV, str(key))
     config = Config()
     config.CourseDirectory.root = str(root)
     config.FercourseGrader.answer_key_sha256 = hashlib.sha256(key_bytes).hexdigest()
     config.SnapshotSubmission.model_files = {"a2": "cnn.keras"}
     yield submitted, config, key_bytes
-    grading._KEY.clear()
-    grading._VERDICTS.clear()
+    PROCESS_STATE.reset()
 
 
 def autograde(submitted, config):
@@ -351,8 +351,8 @@ def autograde(submitted, config):
         cells.append(cell)
     resources = {"nbgrader": {"student": "ann", "assignment": "a2", "notebook": "a2"},
                  "metadata": {"path": str(submitted)}}
-    nb, resources = grading.SnapshotSubmission(config=config).preprocess(new_notebook(cells=cells), resources)
-    nb, _ = grading.ApplyScores(config=config).preprocess(nb, resources)
+    nb, resources = SnapshotSubmission(config=config).preprocess(new_notebook(cells=cells), resources)
+    nb, _ = ApplyScores(config=config).preprocess(nb, resources)
     text = {cell.metadata["nbgrader"]["grade_id"]: "".join(str(o.get("text", "")) for o in cell.outputs)
             for cell in nb.cells}
     return {cell.metadata["nbgrader"]["grade_id"]: determine_grade(cell)[0] for cell in nb.cells}, text
@@ -394,9 +394,9 @@ def test_assignments_without_a_model_file_are_scored_from_the_csv_alone(course, 
 def test_the_course_config_checks_the_keras_assignments_models():
     from traitlets.config.loader import PyFileConfigLoader
 
-    folder = Path(__file__).resolve().parents[1] / "autograder"
+    folder = Path(__file__).resolve().parents[2] / "autograder"
     config = PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
-    snapshot = grading.SnapshotSubmission(config=config)
+    snapshot = SnapshotSubmission(config=config)
     assert snapshot.model_files == {"a2_cnn": "cnn.keras", "a3_mlp": "model.keras",
                                     "a4_competition": "model.keras"}
     assert (snapshot.min_model_agreement, snapshot.max_model_bytes) == (0.99, 64 * 1024 * 1024)
@@ -406,14 +406,14 @@ def test_the_course_config_checks_the_keras_assignments_models():
 
 def a2_reference_make_cnn():
     """The make_cnn of a2's reference solution, run from the source notebook as a student's would be."""
-    from fercourse.bench.grade import Course, reference_function
+    from fercourse.grading._testing import Course, reference_function
 
-    course = Course(Path(__file__).resolve().parents[1] / "autograder", Path("unused"), "")
+    course = Course(Path(__file__).resolve().parents[2] / "autograder", Path("unused"), "")
     return reference_function(course, "a2_cnn", "make_cnn", "make_cnn")
 
 
 def test_a2_reference_is_written_with_keras_layers_and_passes_every_check(tmp_path):
-    from fercourse.grading.architecture import cnn_problems
+    from fercourse.grading.kernel.architecture import cnn_problems
     from fercourse.models import build_model
 
     make_cnn = a2_reference_make_cnn()
@@ -430,7 +430,7 @@ def test_a2_reference_is_written_with_keras_layers_and_passes_every_check(tmp_pa
 
 
 def test_cnn_problems_name_what_a_non_cnn_lacks():
-    from fercourse.grading.architecture import cnn_problems
+    from fercourse.grading.kernel.architecture import cnn_problems
 
     def compiled(model):
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")

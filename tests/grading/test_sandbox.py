@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fercourse.grading.sandbox import (
+from fercourse.grading.plugins.sandbox import (
     NO_SANDBOX_ENV,
     SANDBOX_HOME,
     FercourseSandbox,
@@ -142,7 +142,7 @@ def test_a_sandboxed_kernel_sees_its_folder_and_nothing_else(tmp_path):
     from nbclient import NotebookClient
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from fercourse.grading.sandbox import SandboxedKernelManager
+    from fercourse.grading.plugins.sandbox import SandboxedKernelManager
 
     try:
         FercourseSandbox().check()
@@ -178,7 +178,7 @@ def test_sandboxed_execute_is_how_the_manager_reaches_nbgrader():
     from nbgrader.preprocessors import Execute
     from traitlets.config import Config
 
-    from fercourse.grading.sandbox import SandboxedExecute, SandboxedKernelManager
+    from fercourse.grading.plugins.sandbox import SandboxedExecute, SandboxedKernelManager
 
     config = Config()
     config.Execute.kernel_manager_class = SandboxedKernelManager

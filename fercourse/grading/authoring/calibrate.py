@@ -31,12 +31,16 @@ from typing import Callable
 import numpy as np
 
 from fercourse.errors import InputError
+from fercourse.grading.instructor_files import THRESHOLDS_FILE
 
 MIN_MARGIN_ROWS = 3
 MARGIN_SHARE = 0.01
 #: Libraries whose versions a calibration records (the reference's accuracy depends on them).
 RECORDED_PACKAGES = ("fercourse", "numpy", "scikit-learn", "keras", "tensorflow", "nbgrader", "papermill")
 _SCRATCH_IGNORE = ("data", "submission.csv", "*.keras", ".ipynb_checkpoints", "__pycache__")
+#: A calibration record's fields, in the order thresholds.json shows them.
+RECORD_FIELDS = ("date", "data", "n_train", "n_test", "test_disguised", "reference_accuracy",
+                 "dummy_accuracy", "dummy_predicts", "margin_rows", "tiers", "reference_seconds", "versions")
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
               n_test: int | None = None, dataset: str | None = None, salt: str = "fercourse",
               disguise_test: bool | None = None, margin_rows: int | None = None, dry_run: bool = False,
               progress: bool = True, log: Callable[[str], None] | None = print) -> Calibration:
+    # Over 60 lines: a 30-line numpydoc docstring; the body (checks, measure, write) is 40.
     """Calibrate ``assignment``'s tiers on ``data``; write them, with what was measured, to thresholds.json.
 
     Parameters
@@ -171,24 +176,16 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
     -------
     Calibration
     """
-    import shutil
-    import tempfile
-
-    from fercourse.data import load
-    from fercourse.data.writers import prepare
-    from fercourse.grading.course_files import read_thresholds_table, write_thresholds_table
-    from fercourse.grading.setup import thresholds_set
-    from fercourse.labels import EMOTIONS
-    from fercourse.submission import AnswerKey, SubmissionError, score_submission
+    from fercourse.grading.authoring.course_files import read_thresholds_table, write_thresholds_table
+    from fercourse.grading.authoring.setup import thresholds_set
 
     log = log or (lambda line: None)
     course = Path(course).resolve()
-    source = course / "source" / assignment
-    notebook = source / f"{assignment}.ipynb"
+    notebook = course / "source" / assignment / f"{assignment}.ipynb"
     if not notebook.is_file():
         raise FileNotFoundError(f"{notebook}: no such notebook: expected an assignment of the course in "
                                 f"{course} (create one with `fercourse grade new`)")
-    thresholds_file = course / "thresholds.json"
+    thresholds_file = course / THRESHOLDS_FILE
     table = read_thresholds_table(thresholds_file)
     if not isinstance(table.get(assignment), dict):
         raise InputError(f"{thresholds_file}: no entry {assignment!r} (an object of tiers per dataset): add "
@@ -197,44 +194,15 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
     if margin_rows is not None and margin_rows < 1:
         raise InputError(f"--margin-rows {margin_rows}: expected a positive number of test rows")
 
-    with tempfile.TemporaryDirectory(prefix="fercourse-calibrate-") as scratch:
-        scratch = Path(scratch)
-        log(f"preparing the data from {data} ...")
-        dataset_loaded = load(data, n_train=n_train, n_test=n_test, progress=progress)
-        release = prepare(dataset_loaded, scratch / "prepared", salt=salt, disguise_test=disguise_test)
-        work = scratch / assignment
-        shutil.copytree(source, work, ignore=shutil.ignore_patterns(*_SCRATCH_IGNORE))
-        (work / "data").mkdir()
-        shutil.copyfile(release.train_csv, work / "data" / "train.csv")
-        shutil.copyfile(release.test_csv, work / "data" / "test.csv")
-        disguised = "disguised" if release.test_disguised else "not disguised"
-        log(f"released {release.n_train} train and {release.n_test} test rows (test faces {disguised}) into "
-            f"a scratch copy of {source.name}/")
-        log(f"running the reference solution of {notebook.name} (kernel output in the scratch folder) ...")
-        seconds = run_reference(work / notebook.name, work, progress=progress)
-        try:
-            reference = score_submission(work / "submission.csv", release.answer_key)
-        except SubmissionError as error:
-            raise InputError(f"the reference solution of {notebook.name} wrote no valid submission.csv: "
-                             + "; ".join(error.problems)) from None
-        key = AnswerKey.read(release.answer_key)
-        train_labels = np.concatenate([split.y for split in (dataset_loaded.train, dataset_loaded.val)
-                                       if split is not None])
-        majority = int(np.bincount(train_labels).argmax())
-        dummy = float(np.mean(np.asarray(key.labels) == majority))
-        n = int(reference["n"])
+    record = measure(notebook, data, n_train=n_train, n_test=n_test, salt=salt, disguise_test=disguise_test,
+                     progress=progress, log=log)
+    n = record["n_test"]
     margin_rows = margin_rows or default_margin_rows(n)
-    log(f"reference: accuracy {reference['accuracy']:.4f} ({round(reference['accuracy'] * n)} of {n} test "
-        f"rows, {seconds:.0f} s); dummy (always {EMOTIONS[majority]}): {dummy:.4f} ({round(dummy * n)} rows)")
-    tiers = tiers_between(dummy, float(reference["accuracy"]), n, margin_rows)
+    tiers = tiers_between(record["dummy_accuracy_exact"], record["reference_accuracy_exact"], n, margin_rows)
+    del record["dummy_accuracy_exact"], record["reference_accuracy_exact"]
+    record.update(margin_rows=margin_rows, tiers=tiers)
+    record = {name: record[name] for name in RECORD_FIELDS}
     previous = table[assignment].get(dataset)
-    record = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
-        "data": str(data), "n_train": release.n_train, "n_test": n, "test_disguised": release.test_disguised,
-        "reference_accuracy": round(float(reference["accuracy"]), 4), "dummy_accuracy": round(dummy, 4),
-        "dummy_predicts": EMOTIONS[majority], "margin_rows": margin_rows, "tiers": tiers,
-        "reference_seconds": round(seconds, 1), "versions": package_versions(),
-    }
     log(f"tiers for {assignment}/{dataset}: {', '.join(map(str, tiers))} (margin {margin_rows} test rows "
         f"= {margin_rows / n:.4f} above the dummy and below the reference)")
     if previous is not None and [float(t) for t in previous] != tiers:
@@ -251,3 +219,68 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
         log("dry run: nothing written")
     return Calibration(assignment, dataset, tiers, None if previous is None else [float(t) for t in previous],
                        record, not dry_run)
+
+
+def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: int | None = None,
+            salt: str = "fercourse", disguise_test: bool | None = None, progress: bool = True,
+            log: Callable[[str], None] = print) -> dict:
+    # Over 60 lines: one scratch folder, used from the release to the scores.
+    """Run the reference ``notebook`` on a release of ``data`` and score it and the majority dummy.
+
+    The release is prepared as ``grade setup`` does, into a scratch copy of the notebook's folder
+    (never inside ``source/``).
+
+    Returns
+    -------
+    dict
+        The calibration record's measured fields (:data:`RECORD_FIELDS` but the tiers and margin),
+        plus ``reference_accuracy_exact`` and ``dummy_accuracy_exact`` (unrounded).
+
+    Raises
+    ------
+    InputError
+        The reference failed or wrote no valid ``submission.csv``.
+    """
+    import shutil
+    import tempfile
+
+    from fercourse.data import load
+    from fercourse.data.writers import prepare
+    from fercourse.evaluate import evaluate
+    from fercourse.labels import EMOTIONS
+    from fercourse.submission import AnswerKey, SubmissionError, score_submission
+
+    source = notebook.parent
+    with tempfile.TemporaryDirectory(prefix="fercourse-calibrate-") as scratch:
+        scratch = Path(scratch)
+        log(f"preparing the data from {data} ...")
+        loaded = load(data, n_train=n_train, n_test=n_test, progress=progress)
+        release = prepare(loaded, scratch / "prepared", salt=salt, disguise_test=disguise_test)
+        work = scratch / source.name
+        shutil.copytree(source, work, ignore=shutil.ignore_patterns(*_SCRATCH_IGNORE))
+        (work / "data").mkdir()
+        shutil.copyfile(release.train_csv, work / "data" / "train.csv")
+        shutil.copyfile(release.test_csv, work / "data" / "test.csv")
+        disguised = "disguised" if release.test_disguised else "not disguised"
+        log(f"released {release.n_train} train and {release.n_test} test rows (test faces {disguised}) into "
+            f"a scratch copy of {source.name}/")
+        log(f"running the reference solution of {notebook.name} (kernel output in the scratch folder) ...")
+        seconds = run_reference(work / notebook.name, work, progress=progress)
+        try:
+            reference = score_submission(work / "submission.csv", release.answer_key)
+        except SubmissionError as error:
+            raise InputError(f"the reference solution of {notebook.name} wrote no valid submission.csv: "
+                             + "; ".join(error.problems)) from None
+        key = AnswerKey.read(release.answer_key)
+    train_labels = np.concatenate([split.y for split in (loaded.train, loaded.val) if split is not None])
+    majority = int(np.bincount(train_labels).argmax())
+    dummy = evaluate(key.labels, np.full(len(key.labels), majority), split="test").accuracy
+    n, accuracy = int(reference["n"]), float(reference["accuracy"])
+    log(f"reference: accuracy {accuracy:.4f} ({round(accuracy * n)} of {n} test rows, {seconds:.0f} s); "
+        f"dummy (always {EMOTIONS[majority]}): {dummy:.4f} ({round(dummy * n)} rows)")
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), "data": str(data),
+            "n_train": release.n_train, "n_test": n, "test_disguised": release.test_disguised,
+            "reference_accuracy": round(accuracy, 4), "dummy_accuracy": round(dummy, 4),
+            "dummy_predicts": EMOTIONS[majority], "reference_seconds": round(seconds, 1),
+            "versions": package_versions(), "reference_accuracy_exact": accuracy,
+            "dummy_accuracy_exact": dummy}

@@ -1,94 +1,67 @@
-"""Edit the course's instructor files in place, keeping their comments and layout.
+"""Write the course's instructor data files: ``assignments.json`` and ``thresholds.json``.
 
-``grade new`` adds an assignment to two dictionaries in ``nbgrader_config.py``
-(``c.Autograde.exclude_overwriting`` and, for a Keras assignment, ``c.SnapshotSubmission.model_files``)
-and an entry to ``thresholds.json``; ``grade calibrate`` writes tiers and what they were measured
-from into ``thresholds.json``. The config is edited as text at the position Python's parser
-reports, so every comment and line break stays; the thresholds file is rewritten in its own
-layout (one assignment per block, tier lists on one line, numbers as written).
+``grade new`` adds an assignment to ``assignments.json`` (the files its students submit, and the
+Keras model file; ``nbgrader_config.py`` reads the file, so no code is edited) and a placeholder
+to ``thresholds.json``; ``grade calibrate`` writes tiers and what they were measured from into
+``thresholds.json``. Both files are rewritten in their own layout (thresholds: one assignment per
+block, tier lists on one line, numbers as written), atomically.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 from decimal import Decimal
 from pathlib import Path
 
 from fercourse.errors import InputError
 from fercourse.files import atomic_write_text
+from fercourse.grading.instructor_files import read_assignments
 
 
-def add_to_config_dict(text: str, target: str, key: str, value: object, *, where: str = "nbgrader_config.py"
-                       ) -> str:
-    """``text`` with ``key: value`` appended to the dict literal assigned to ``target``.
+def add_assignment(path: str | Path, name: str, submitted_files: tuple[str, ...] | list[str],
+                   model_file: str | None = None) -> None:
+    """Add ``name`` to the course's ``assignments.json`` (which ``nbgrader_config.py`` reads).
 
     Parameters
     ----------
-    text : str
-        The config file's source.
-    target : str
-        The assigned name, e.g. ``"c.Autograde.exclude_overwriting"``; it must be assigned exactly
-        once, to a ``{...}`` literal with string keys.
-    key, value
-        The new entry; ``value`` is written with ``repr`` (lists and strings of a config).
+    path : path-like
+        The course's ``assignments.json``.
+    name : str
+        The new assignment.
+    submitted_files : sequence of str
+        The files its students submit next to the notebook (never replaced by the instructor's
+        copy in ``source/``).
+    model_file : str, optional
+        The Keras model file whose predictions must be the submitted CSV.
 
     Raises
     ------
     InputError
-        ``target`` is missing, assigned more than once, not a dict literal, or already holds ``key``.
+        ``path`` is not a valid assignments file, or already has ``name``.
+    """
+    path = Path(path)
+    table = read_assignments(path)
+    if name in table:
+        raise InputError(f"{path}: already has an entry {name!r}")
+    entry: dict = {"submitted_files": list(submitted_files)}
+    if model_file is not None:
+        entry["model_file"] = model_file
+    table[name] = entry
+    atomic_write_text(path, format_assignments(table))
+
+
+def format_assignments(table: dict) -> str:
+    """The assignments file's text: one assignment a line, in the order given.
 
     Examples
     --------
-    >>> print(add_to_config_dict('x = {"a": [1],  # why\\n     "b": [2]}\\n', "x", "c", [3]))
-    x = {"a": [1],  # why
-         "b": [2],
-         "c": [3]}
-    <BLANKLINE>
+    >>> print(format_assignments({"a1": {"submitted_files": ["submission.csv"]}}), end="")
+    {
+      "a1": {"submitted_files": ["submission.csv"]}
+    }
     """
-    try:
-        module = ast.parse(text)
-    except SyntaxError as error:
-        raise InputError(f"{where}: line {error.lineno}: not valid Python ({error.msg}); not editing "
-                         "it") from None
-    found = [node for node in module.body if isinstance(node, ast.Assign) and len(node.targets) == 1
-             and ast.unparse(node.targets[0]) == target]
-    if len(found) != 1:
-        raise InputError(f"{where}: expected exactly one `{target} = {{...}}`, found {len(found)}: add it by "
-                         "hand (see autograder/nbgrader_config.py) and run the command again")
-    literal = found[0].value
-    if not isinstance(literal, ast.Dict) or not all(isinstance(k, ast.Constant) and isinstance(k.value, str)
-                                                    for k in literal.keys):
-        raise InputError(f"{where}: line {found[0].lineno}: `{target}` is not a dict literal with string "
-                         f"keys ({{\"assignment\": ...}}); add {key!r} to it by hand")
-    if key in [k.value for k in literal.keys]:
-        raise InputError(f"{where}: line {found[0].lineno}: `{target}` already has an entry {key!r}")
-    lines = text.splitlines(keepends=True)
-
-    def offset(lineno: int, col: int) -> int:  # ast columns count UTF-8 bytes
-        return sum(len(line) for line in lines[:lineno - 1]) + len(lines[lineno - 1].encode()[:col].decode())
-
-    entry = f"{key!r}: {value!r}".replace("'", '"')
-    if not literal.keys:  # `{}`: fill it
-        start = offset(literal.lineno, literal.col_offset)
-        end = offset(literal.end_lineno, literal.end_col_offset)
-        new = text[:start] + "{" + entry + "}" + text[end:]
-    else:
-        first, last = literal.keys[0], literal.values[-1]
-        indent = " " * len(lines[first.lineno - 1].encode()[:first.col_offset].decode())
-        # right after the last value: a trailing comma, if any, now follows the new entry
-        at = offset(last.end_lineno, last.end_col_offset)
-        new = text[:at] + ",\n" + indent + entry + text[at:]
-    ast.parse(new)  # never write a config that no longer parses
-    return new
-
-
-def edit_config(path: str | Path, target: str, key: str, value: object) -> None:
-    """Append ``key: value`` to the dict literal ``target`` in the config file ``path`` (see
-    :func:`add_to_config_dict`)."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    atomic_write_text(path, add_to_config_dict(text, target, key, value, where=str(path)))
+    lines = [f"  {json.dumps(name)}: {json.dumps(entry)}" for name, entry in table.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def read_thresholds_table(path: str | Path) -> dict:

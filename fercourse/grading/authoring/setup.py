@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fercourse.errors import InputError
-from fercourse.grading.split import DEFAULT_PUBLIC_FRACTION, PublicPrivateSplit, split_path
-
-PIN_FILE = "answer_key.pin.json"
+from fercourse.grading.instructor_files import PIN_FILE, split_path
+from fercourse.grading.records.split import DEFAULT_PUBLIC_FRACTION, PublicPrivateSplit
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,7 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
                  n_train: int | None = None, n_test: int | None = None,
                  salt: str = "fercourse", disguise_test: bool | None = None,
                  public_fraction: float = DEFAULT_PUBLIC_FRACTION) -> CourseData:
+    # Over 60 lines: the docstring; the body is one sequence of writes.
     """Prepare the course data for every assignment and pin the answer key.
 
     Runs :func:`fercourse.data.writers.prepare` on ``source``, copies ``train.csv`` and ``test.csv``
@@ -58,7 +58,7 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     FER2013 does not find their labels (see :func:`~fercourse.data.writers.prepare`).
 
     The test ids are split into a public part (``public_fraction`` of them) and a private part,
-    seeded by ``salt`` (:mod:`fercourse.grading.split`), written next to the key
+    seeded by ``salt`` (:mod:`fercourse.grading.records.split`), written next to the key
     (``<key>.split.json``, mode 0600) and pinned too (``split_sha256`` in the pin).
     """
     import shutil

@@ -1,6 +1,6 @@
 """One autograde task: nbgrader's own ``autograde`` for one student, in a scratch course of its own.
 
-This is the part of :mod:`fercourse.grading.parallel` that runs on a worker (a local process
+This is the part of :mod:`fercourse.grading.coordinator.parallel` that runs on a worker (a local process
 slot or a Dask worker). The coordinator sends
 
 - :class:`InstructorFiles`, once per run (per Dask worker): the course config, thresholds, key

@@ -1,10 +1,11 @@
 """Check after each student that their kernel changed none of the instructor's files.
 
-Defence in depth behind the sandbox (:mod:`fercourse.grading.sandbox`), and the only defence
+Defence in depth behind the sandbox (:mod:`fercourse.grading.plugins.sandbox`), and the only defence
 when it is turned off: :class:`GuardInstructorFiles` (last of
 ``c.Autograde.sanitize_preprocessors``) records, before the student's kernel starts,
 
-- the SHA-256 of ``nbgrader_config.py``, ``thresholds.json``, ``answer_key.pin.json``, the
+- the SHA-256 of the instructor files (:mod:`fercourse.grading.instructor_files`:
+  ``nbgrader_config.py``, ``assignments.json``, ``thresholds.json``, ``answer_key.pin.json``), the
   answer key and the public/private split next to it,
 - a digest of every row of the gradebook,
 - a cheap signature (path, size, mtime; no content hashes: a class's autograded folders hold
@@ -26,13 +27,12 @@ from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 
-from fercourse.files import sha256_file
-from fercourse.grading.preprocessors import _KEY, FercourseGrader, _where
-from fercourse.grading.setup import PIN_FILE
-from fercourse.grading.split import split_path
+from fercourse.grading.digests import file_digest, stat_signature
+from fercourse.grading.instructor_files import course_root_files, key_files
+from fercourse.grading.plugins.preprocessors import FercourseGrader
+from fercourse.grading.plugins.state import notebook_of, state_for
 
 SIGNED_FOLDERS = ("source", "release", "submitted", "autograded", "feedback")
-_SNAPSHOTS: dict[tuple[str, str, str], Snapshot] = {}
 
 
 class GradingStopped(SystemExit):
@@ -49,16 +49,6 @@ class Snapshot:
     digests: dict[str, str]
     gradebook: str
     files: dict[str, tuple[int, int]] = field(repr=False)
-
-
-def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file, or ``missing``/``unreadable (...)`` when it cannot be read."""
-    try:
-        return sha256_file(path)
-    except FileNotFoundError:
-        return "missing"
-    except OSError as error:
-        return f"unreadable ({error})"
 
 
 def gradebook_digest(db_url: str) -> str:
@@ -89,11 +79,9 @@ def folder_signatures(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
                 continue
             for name in [*files, *(d for d in dirs if (here / d).is_symlink())]:
                 path = here / name
-                try:
-                    stat = path.lstat()
-                except OSError:
-                    continue
-                signatures[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+                signature = stat_signature(path)
+                if signature is not None:
+                    signatures[path.relative_to(root).as_posix()] = signature
             signatures[here.relative_to(root).as_posix() + "/"] = (len(files) + len(dirs), 0)
     return signatures
 
@@ -133,28 +121,26 @@ def stop_grading(preprocessor, resources, message: str) -> None:
 
 
 class _Guard(FercourseGrader):
-    def watched_files(self) -> dict[str, Path]:
-        root = self.course_root()
-        files = {"nbgrader_config.py": root / "nbgrader_config.py",
-                 self.thresholds_file: root / self.thresholds_file, PIN_FILE: root / PIN_FILE}
-        if "path" in _KEY:
-            files[f"the answer key {_KEY['path']}"] = Path(_KEY["path"])
-            split = split_path(_KEY["path"])
-            if split.exists():
-                files[f"the public/private split {split}"] = split
+    def watched_files(self, resources) -> dict[str, Path]:
+        """The instructor files (:mod:`fercourse.grading.instructor_files`) of this course and key."""
+        files = course_root_files(self.course_root(), self.thresholds_file)
+        key_path = state_for(resources).key_path
+        if key_path is not None:
+            files.update({name: path for name, path in key_files(key_path).items()
+                          if path == key_path or path.exists()})
         return files
 
     def snapshot(self, resources) -> Snapshot:
         info = resources["nbgrader"]
         return take_snapshot(CourseDirectory(config=self.config), info["student"], info["assignment"],
-                             self.watched_files())
+                             self.watched_files(resources))
 
 
 class GuardInstructorFiles(_Guard):
     """Before the student's kernel starts: record the instructor files (last sanitize preprocessor)."""
 
     def preprocess(self, nb, resources):
-        _SNAPSHOTS[_where(resources)] = self.snapshot(resources)
+        state_for(resources).snapshots[notebook_of(resources)] = self.snapshot(resources)
         return nb, resources
 
 
@@ -163,10 +149,11 @@ class CheckInstructorFiles(_Guard):
 
     def preprocess(self, nb, resources):
         student = resources["nbgrader"]["student"]
-        before = _SNAPSHOTS.pop(_where(resources), None)
+        before = state_for(resources).snapshots.pop(notebook_of(resources), None)
         if before is None:
-            stop_grading(self, resources, "fercourse: CheckInstructorFiles found no snapshot: add fercourse."
-                         "grading.GuardInstructorFiles at the end of c.Autograde.sanitize_preprocessors")
+            stop_grading(self, resources, "fercourse: CheckInstructorFiles found no snapshot: add "
+                         "fercourse.grading.plugins.GuardInstructorFiles at the end of "
+                         "c.Autograde.sanitize_preprocessors")
         found = changes(before, self.snapshot(resources))
         if found:
             shown = "; ".join(found[:10]) + (f"; and {len(found) - 10} more" if len(found) > 10 else "")

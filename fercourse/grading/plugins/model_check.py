@@ -38,13 +38,15 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from fercourse.errors import InputError
+from fercourse.grading.digests import stat_signature
+from fercourse.grading.plugins.state import PROCESS_STATE, GradingState
 
 KERAS_MEMBERS = frozenset({"config.json", "metadata.json", "model.weights.h5"})
 """The members of a ``.keras`` zip that Keras writes for a model without assets."""
@@ -247,28 +249,26 @@ def predict_labels(model, images: np.ndarray, name: str = "cnn.keras", layout: s
     return scores.argmax(axis=1)
 
 
-def read_test_set(path: str | Path) -> tuple[list[str], np.ndarray]:
+def read_test_set(path: str | Path, state: GradingState | None = None) -> tuple[list[str], np.ndarray]:
     """The released test set's ids and uint8 faces ``(n, 48, 48)``, read once per file version.
 
     Read with :func:`fercourse.data.readers.read_csv` (no cache written), as the notebook's
-    ``load(data_dir).test`` reads the student's copy of the same file.
+    ``load(data_dir).test`` reads the student's copy of the same file. The last one read is kept
+    in ``state`` (default: this process's :class:`~fercourse.grading.plugins.state.GradingState`).
     """
     from fercourse.data.readers import read_csv
+
+    state = state or PROCESS_STATE
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no released test set (expected source/<assignment>/data/test.csv, "
                                 "written by `fercourse grade setup`)")
-    stat = path.stat()
-    signature = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if _TEST_SETS.get("signature") != signature:
+    signature = (str(path.resolve()), stat_signature(path.resolve()))
+    if state.test_set is None or state.test_set[0] != signature:
         raw = read_csv(path)
-        _TEST_SETS.clear()
-        _TEST_SETS.update(signature=signature, ids=[str(i) for i in raw.ids], images=raw.images)
-    return _TEST_SETS["ids"], _TEST_SETS["images"]
-
-
-_TEST_SETS: dict[str, object] = {}  # the last test set read, in the nbgrader process
+        state.test_set = (signature, [str(i) for i in raw.ids], raw.images)
+    return state.test_set[1], state.test_set[2]
 
 
 def agreement(predicted: Mapping[str, int], submitted: Mapping[str, int]) -> float:
@@ -327,7 +327,7 @@ def check_model_explains_csv(model_data: bytes | None, ids, images: np.ndarray, 
 
 def start_model_check(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,
                       csv_name: str = "submission.csv", min_agreement: float = MIN_AGREEMENT,
-                      max_bytes: int = MAX_MODEL_BYTES) -> Future:
+                      max_bytes: int = MAX_MODEL_BYTES, state: GradingState | None = None) -> Future:
     """Read the files now, then load the model and predict in a background thread.
 
     Everything a student's code could later change (the submitted model, the instructor's test
@@ -343,6 +343,8 @@ def start_model_check(model_path: str | Path, test_csv: str | Path, csv_data: by
         The instructor's copy of the released test set.
     csv_data : bytes
         The submitted CSV, already found valid.
+    state : GradingState, optional
+        Holds the test set read and the background thread (default: this process's).
 
     Returns
     -------
@@ -354,7 +356,8 @@ def start_model_check(model_path: str | Path, test_csv: str | Path, csv_data: by
 
     model_path = Path(model_path)
     name = model_path.name
-    ids, images = read_test_set(test_csv)
+    state = state or PROCESS_STATE
+    ids, images = read_test_set(test_csv, state)
     submitted = check_submission_bytes(csv_data, ids, csv_name).predictions
     done: Future = Future()
     if model_path.is_symlink():
@@ -371,14 +374,9 @@ def start_model_check(model_path: str | Path, test_csv: str | Path, csv_data: by
     else:
         with model_path.open("rb") as handle:
             model_data = handle.read(max_bytes + 1)
-    if "executor" not in _WORKER:  # one thread: checks run one at a time, in the order started
-        _WORKER["executor"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fercourse-model-check")
-    return _WORKER["executor"].submit(check_model_explains_csv, model_data, ids, images, submitted,
+    return state.model_check_executor().submit(check_model_explains_csv, model_data, ids, images, submitted,
                                       name=name, csv_name=csv_name, min_agreement=min_agreement,
                                       max_bytes=max_bytes)
-
-
-_WORKER: dict[str, ThreadPoolExecutor] = {}
 
 
 def check_submitted_model(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,

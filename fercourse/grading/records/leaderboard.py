@@ -1,14 +1,14 @@
 """The class leaderboard, Kaggle style: ``fercourse grade leaderboard NAME [--final] --out page.html``.
 
 Ranks the class from the verdicts the grader recorded outside the student kernels
-(:mod:`fercourse.grading.verdicts`): by accuracy on the **public** test rows while the assignment
-runs, on the **private** rows with ``final=True`` (:mod:`fercourse.grading.split`). Equal accuracy
+(:mod:`fercourse.grading.records.verdicts`): by accuracy on the **public** test rows while the assignment
+runs, on the **private** rows with ``final=True`` (:mod:`fercourse.grading.records.split`). Equal accuracy
 (the same number of correct rows: every submission is scored on the same rows) shares a rank, the
 next rank skipping as many places (1, 2, 2, 4). Late submissions are ranked and marked, with how late
 they were, from nbgrader's gradebook (the submission's timestamp against the due date, extensions
 included). Submissions without a valid ``submission.csv``, or whose accuracy points were withheld,
 are listed below the ranking, unranked. With ``pseudonyms=True`` students appear under their
-stable pseudonym (:mod:`fercourse.grading.pseudonyms`) and their ids appear nowhere on the page or
+stable pseudonym (:mod:`fercourse.grading.records.pseudonyms`) and their ids appear nowhere on the page or
 in the CSV.
 
 The page is one static HTML file (inline style, no script, no external resources: it opens offline
@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from fercourse.errors import InputError
-from fercourse.grading.pseudonyms import unique_pseudonyms
-from fercourse.grading.verdicts import read_verdicts
+from fercourse.grading.records.pseudonyms import unique_pseudonyms
+from fercourse.grading.records.verdicts import read_verdicts
 
 NOT_RANKED = {"invalid": "not ranked: no valid submission.csv",
               "withheld": "not ranked: accuracy points withheld (see the feedback)"}

@@ -29,7 +29,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -37,27 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fercourse.errors import DataError, InputError
+from fercourse.grading.digests import bytes_digest, salted_digest
 
 DEFAULT_PUBLIC_FRACTION = 0.5
 """Kaggle's FER2013 challenge scored its public and private leaderboards on two halves of the test rows."""
-SPLIT_SUFFIX = ".split.json"
 FORMAT = "fercourse public/private split 1"
-
-
-def split_path(answer_key: str | Path) -> Path:
-    """Where the split of an answer key lives: next to it, ``<key name>.split.json``.
-
-    Examples
-    --------
-    >>> split_path("/private/answer_key.csv").as_posix()
-    '/private/answer_key.split.json'
-    """
-    answer_key = Path(answer_key)
-    return answer_key.with_name(answer_key.stem + SPLIT_SUFFIX)
-
-
-def _rank(salt: str, test_id: str) -> str:
-    return hashlib.sha256(f"{salt}|public-private|{test_id}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -65,7 +48,7 @@ class PublicPrivateSplit:
     """The public and private test ids, the public fraction asked for, and the pseudonym secret.
 
     ``pseudonym_secret`` (a one-way hash of the salt, so it reveals neither the salt nor the
-    disguise) keys the students' leaderboard pseudonyms (:mod:`fercourse.grading.pseudonyms`).
+    disguise) keys the students' leaderboard pseudonyms (:mod:`fercourse.grading.records.pseudonyms`).
     """
 
     public: frozenset[str]
@@ -83,9 +66,9 @@ class PublicPrivateSplit:
         ids = list(dict.fromkeys(str(i) for i in ids))
         if len(ids) < 2:
             raise InputError(f"{len(ids)} test id(s): expected at least 2 to split into public and private")
-        ordered = sorted(ids, key=lambda test_id: _rank(salt, test_id))
+        ordered = sorted(ids, key=lambda test_id: salted_digest(salt, "public-private", test_id))
         n_public = min(max(round(len(ids) * public_fraction), 1), len(ids) - 1)
-        secret = hashlib.sha256(f"{salt}|pseudonyms".encode()).hexdigest()
+        secret = salted_digest(salt, "pseudonyms")
         return cls(frozenset(ordered[:n_public]), frozenset(ordered[n_public:]), public_fraction, secret)
 
     def to_json(self) -> str:
@@ -104,7 +87,7 @@ class PublicPrivateSplit:
             path.chmod(0o600)
         path.write_bytes(data)
         os.chmod(path, 0o600)
-        return hashlib.sha256(data).hexdigest()
+        return bytes_digest(data)
 
     @classmethod
     def read(cls, path: str | Path, sha256: str | None = None) -> PublicPrivateSplit:
@@ -114,8 +97,8 @@ class PublicPrivateSplit:
             raise FileNotFoundError(f"{path}: no public/private split file (expected the file `fercourse "
                                     "grade setup` writes next to the answer key)")
         data = path.read_bytes()
-        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-            raise InputError(f"the split {path} has SHA-256 {hashlib.sha256(data).hexdigest()}, but the "
+        if sha256 is not None and bytes_digest(data) != sha256:
+            raise InputError(f"the split {path} has SHA-256 {bytes_digest(data)}, but the "
                              f"course pins {sha256}: it was edited or belongs to another setup; not grading")
         try:
             table = json.loads(data)
@@ -139,4 +122,4 @@ class PublicPrivateSplit:
                              "re-run `fercourse grade setup` so that key and split come from one setup")
 
 
-__all__ = ["DEFAULT_PUBLIC_FRACTION", "SPLIT_SUFFIX", "PublicPrivateSplit", "split_path"]
+__all__ = ["DEFAULT_PUBLIC_FRACTION", "PublicPrivateSplit"]

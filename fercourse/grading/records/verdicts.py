@@ -1,8 +1,8 @@
 """What the grader measured for each submission, kept for the class leaderboard.
 
-:class:`~fercourse.grading.preprocessors.SnapshotSubmission` scores ``submission.csv`` outside the
+:class:`~fercourse.grading.plugins.preprocessors.SnapshotSubmission` scores ``submission.csv`` outside the
 student's kernel on the public part, the private part and all of the test rows
-(:func:`part_scores`); :class:`~fercourse.grading.preprocessors.ApplyScores`, once the student's
+(:func:`part_scores`); :class:`~fercourse.grading.plugins.preprocessors.ApplyScores`, once the student's
 kernel has ended, writes one JSON record per graded notebook into the student's autograded folder:
 
 ``autograded/<student>/<assignment>/.fercourse-verdict-<notebook>.json``
@@ -11,7 +11,8 @@ The kernel never sees it: any file of that name is deleted before the kernel sta
 one, or one left by an earlier run) and again after it ends, before the real one is written.
 Parallel grading that copies each student's autograded folder back keeps it with the notebook;
 ``nbgrader generate_feedback`` copies it into the feedback folder, where
-:class:`~fercourse.grading.preprocessors.FeedbackHtmlOnly` deletes it with every other non-HTML file.
+:class:`~fercourse.grading.plugins.feedback.FeedbackHtmlOnly` deletes it with every other non-HTML
+file.
 ``fercourse grade leaderboard`` reads the records (:func:`read_verdicts`).
 
 A record holds ``student``, ``assignment``, ``notebook``, ``pseudonym``, ``status`` (``scored``;
@@ -32,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from fercourse.errors import DataError, InputError
-from fercourse.grading.split import PublicPrivateSplit
+from fercourse.evaluate import evaluate
+from fercourse.grading.records.split import PublicPrivateSplit
 from fercourse.submission import AnswerKey
 
 PREFIX = ".fercourse-verdict-"
@@ -48,7 +50,8 @@ def part_scores(key: AnswerKey, predictions: Mapping[str, int], split: PublicPri
     """Correct rows and accuracy on all test rows and on the public and private parts.
 
     ``predictions`` must cover every id of ``key`` (a checked, valid submission). Without a split
-    every row is public and ``private`` is None.
+    every row is public and ``private`` is None. Accuracies come from :func:`fercourse.evaluate.evaluate`,
+    as every other accuracy of the course.
 
     Examples
     --------
@@ -59,17 +62,21 @@ def part_scores(key: AnswerKey, predictions: Mapping[str, int], split: PublicPri
     ({'n': 2, 'correct': 2, 'accuracy': 1.0}, 1, 0.75)
     """
     y_pred = np.fromiter((predictions[i] for i in key.ids), dtype=np.int64, count=len(key.ids))
-    right = y_pred == key.labels
+    y_true = np.asarray(key.labels, dtype=np.int64)
 
-    def score(mask: np.ndarray) -> dict:
-        n, correct = int(mask.sum()), int(right[mask].sum())
-        return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0}
+    def score(mask: np.ndarray, part: str) -> dict:
+        if not mask.any():
+            return {"n": 0, "correct": 0, "accuracy": 0.0}
+        result = evaluate(y_true[mask], y_pred[mask], split=f"test ({part})")
+        return {"n": result.n, "correct": int(np.trace(result.confusion.to_numpy())),
+                "accuracy": result.accuracy}
 
     everything = np.ones(len(key.ids), dtype=bool)
     if split is None:
-        return {"all": score(everything), "public": score(everything), "private": None}
+        return {"all": score(everything, "all"), "public": score(everything, "public"), "private": None}
     public = np.fromiter((i in split.public for i in key.ids), dtype=bool, count=len(key.ids))
-    return {"all": score(everything), "public": score(public), "private": score(~public)}
+    return {"all": score(everything, "all"), "public": score(public, "public"),
+            "private": score(~public, "private")}
 
 
 def remove_verdicts(folder: str | Path) -> list[Path]:
