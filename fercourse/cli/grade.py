@@ -67,8 +67,8 @@ def _register_setup(commands) -> None:
                        help="where to write the answer key CSV; must be outside the course folder")
     _release_options(setup, dataset_help="thresholds set",
                      salt_help="secret mixed into the ids, the test faces' disguise and the public/private "
-                               "split (default: fercourse, the same on every machine; give each offering "
-                               "its own)",
+                               "split (default: a random one, kept beside the key in <key>.salt; pass "
+                               "the same salt to set up the same key again)",
                      disguise_help="release the test faces unchanged, as in the source (by default each is "
                                    "shifted and maybe mirrored so that a pixel lookup in the public FER2013 "
                                    "does not find its label; never for the built-in sample, whose faces are "
@@ -83,7 +83,7 @@ def _register_setup(commands) -> None:
 def run_setup(args: argparse.Namespace) -> int:
     """``fercourse grade setup``."""
     from fercourse.data.disguise import DESCRIPTION
-    from fercourse.grading.authoring.setup import setup_course
+    from fercourse.grading.authoring.setup import salt_path, setup_course
 
     salt = {} if args.salt is None else {"salt": args.salt}
     done = setup_course(args.source, args.course, args.key_out, dataset=args.dataset, n_train=args.n_train,
@@ -96,6 +96,9 @@ def run_setup(args: argparse.Namespace) -> int:
     print(f"answer key:  {done.answer_key} (instructor-only; never inside the course folder)")
     print(f"split:       {done.split} ({done.n_public} public test rows shown in feedback, "
           f"{done.n_test - done.n_public} private for the final leaderboard; instructor-only)")
+    print(f"salt:        {salt_path(done.answer_key)} ("
+          + ("given" if args.salt is not None else "random") + "; instructor-only: the same salt sets up "
+          "the same key)")
     print(f"pinned:      sha256 {done.sha256}, thresholds set '{done.dataset}'")
     print(f"autograde:   cd {args.course} && {ANSWER_KEY_ENV}={done.answer_key} "
           "nbgrader autograde ASSIGNMENT")

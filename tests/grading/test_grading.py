@@ -366,6 +366,21 @@ def test_setup_course_writes_data_key_and_pin(tmp_path):
         setup_course("sample", course, course / "key.csv", n_train=35, n_test=14)
 
 
+def test_setup_without_a_salt_makes_a_key_nobody_can_regenerate(tmp_path):
+    """The built-in sample is public: with a fixed default salt a student rebuilt the key at home."""
+    course = tmp_path / "course"
+    (course / "source" / "a1").mkdir(parents=True)
+    (course / "source" / "a1" / "a1.ipynb").write_text("{}")
+    first = setup_course("sample", course, tmp_path / "one" / "key.csv", n_train=35, n_test=14)
+    second = setup_course("sample", course, tmp_path / "two" / "key.csv", n_train=35, n_test=14)
+    assert first.sha256 != second.sha256  # at home, a student's run gets another key
+    salt = tmp_path / "one" / "key.salt"  # kept beside the key, instructor-only
+    assert oct(salt.stat().st_mode & 0o777) == "0o600" and len(salt.read_text().strip()) == 32
+    again = setup_course("sample", course, tmp_path / "three" / "key.csv", n_train=35, n_test=14,
+                         salt=salt.read_text().strip())
+    assert again.sha256 == first.sha256  # the instructor's salt sets up the same key again
+
+
 def test_set_parameter_rewrites_only_the_parameters_cell(tmp_path):
     import nbformat
 

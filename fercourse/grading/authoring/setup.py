@@ -4,12 +4,33 @@ split."""
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from fercourse.errors import InputError
 from fercourse.grading.instructor_files import PIN_FILE, split_path
 from fercourse.grading.records.split import DEFAULT_PUBLIC_FRACTION, PublicPrivateSplit
+
+
+def salt_path(answer_key: str | Path) -> Path:
+    """Where setup keeps the salt it used: beside the key, ``<key stem>.salt`` (instructor-only).
+
+    Parameters
+    ----------
+    answer_key : path-like
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> salt_path("/private/answer_key.csv").as_posix()
+    '/private/answer_key.salt'
+    """
+    answer_key = Path(answer_key)
+    return answer_key.with_name(answer_key.stem + ".salt")
 
 
 @dataclass(frozen=True)
@@ -44,7 +65,7 @@ def thresholds_set(source: str, dataset: str | None = None) -> str:
 
 def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
                  n_train: int | None = None, n_test: int | None = None,
-                 salt: str = "fercourse", disguise_test: bool | None = None,
+                 salt: str | None = None, disguise_test: bool | None = None,
                  public_fraction: float = DEFAULT_PUBLIC_FRACTION) -> CourseData:
     # Over 60 lines: the docstring; the body is one sequence of writes.
     """Prepare the course data for every assignment and pin the answer key.
@@ -56,6 +77,11 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     ``"sample"``, else ``fer2013``). ``disguise_test`` (default: True for real data, False for
     the built-in sample) disguises the released test faces so that a pixel lookup in the public
     FER2013 does not find their labels (see :func:`~fercourse.data.writers.prepare`).
+
+    ``salt`` seeds the ids, the disguise and the split; without one, setup draws a random salt
+    (the key must not be reproducible from public defaults: anyone can run setup on the public
+    sample) and keeps it beside the key (``<key>.salt``, mode 0600) for a later setup of the same
+    key.
 
     The test ids are split into a public part (``public_fraction`` of them) and a private part,
     seeded by ``salt`` (:mod:`fercourse.grading.records.split`), written next to the key
@@ -78,6 +104,8 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     if not 0 < public_fraction < 1:
         raise InputError(f"--public-fraction {public_fraction}: expected a number strictly between 0 and 1")
     dataset = thresholds_set(source, dataset)
+    if salt is None:  # a public default would let anyone regenerate this key from the public sample
+        salt = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as scratch:
         data = load(source, n_train=n_train, n_test=n_test, progress=None)
         release = prepare(data, scratch, salt=salt, disguise_test=disguise_test)
@@ -97,6 +125,11 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
 
     split = PublicPrivateSplit.from_ids(read_ids(key_out), salt, public_fraction)
     split_sha256 = split.write(split_path(key_out))
+    salt_file = salt_path(key_out)
+    if salt_file.exists():
+        salt_file.chmod(0o600)
+    salt_file.write_text(salt + "\n", encoding="utf-8")
+    salt_file.chmod(0o600)
     pin = {"sha256": release.answer_key_sha256, "dataset": dataset, "source": str(source),
            "n_train": release.n_train, "n_test": release.n_test, "test_disguised": release.test_disguised,
            "split_sha256": split_sha256, "public_fraction": public_fraction, "n_public": len(split.public),
