@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,12 +10,15 @@ import pytest
 
 from fercourse.grading.plugins.sandbox import (
     NO_SANDBOX_ENV,
-    SANDBOX_HOME,
     FercourseSandbox,
     SandboxUnavailableError,
+    refusal,
+)
+from fercourse.grading.plugins.sandbox_command import (
+    SANDBOX_HOME,
+    Limits,
     kernel_environment,
     python_folders,
-    refusal,
     sandbox_command,
 )
 
@@ -24,8 +28,8 @@ KERNEL = ["/venv/bin/python", "-m", "ipykernel_launcher", "-f", "/run/k/kernel.j
 def command(**overrides) -> list[str]:
     arguments = dict(bwrap="/usr/bin/bwrap", workdir="/course/autograded/ada/a1", runtime_dir="/run/k",
                      read_only=[Path("/venv"), Path("/checkout/fercourse")],
-                     env={"PATH": "/venv/bin:/usr/bin", "HOME": SANDBOX_HOME}, memory_mb=4096,
-                     max_processes=256)
+                     env={"PATH": "/venv/bin:/usr/bin", "HOME": SANDBOX_HOME},
+                     limits=Limits(memory_mb=4096, max_processes=256, tmpfs_mb=64))
     return sandbox_command(KERNEL, **{**arguments, **overrides})
 
 
@@ -40,7 +44,8 @@ def test_command_isolates_namespaces_and_clears_the_environment():
     for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session",
                  "--clearenv"):
         assert flag in options
-    assert pairs(args, "--cap-drop") == [("ALL", "--clearenv")]
+    assert pairs(args, "--cap-drop", 1) == [("ALL",)]
+    assert "--unshare-user" in options  # not root: a user namespace of the grader's own user
     assert args[0] == "/usr/bin/bwrap"
     assert pairs(args, "--setenv") == [("PATH", "/venv/bin:/usr/bin"), ("HOME", SANDBOX_HOME)]
     assert options.index("--clearenv") < options.index("--setenv")
@@ -54,14 +59,16 @@ def test_only_the_working_folder_and_runtime_folder_are_writable():
     # the root and every bind under it read-only once mounted; /tmp and HOME private and empty
     assert pairs(args, "--remount-ro", 1) == [("/",)]
     assert args.index("--remount-ro") > max(i for i, a in enumerate(args) if a in ("--bind", "--ro-bind"))
-    assert pairs(args, "--tmpfs", 1) == [("/tmp",), (SANDBOX_HOME,)]
+    assert pairs(args, "--tmpfs", 1) == [("/tmp",), (SANDBOX_HOME,), ("/dev/shm",)]
+    assert pairs(args, "--size", 1) == [(str(64 * 2**20),)] * 3  # bounded, as memory
     assert args.index("--bind") > args.index("--tmpfs")  # a workdir under /tmp stays visible
+    assert ("/proc/sys", "/proc/sys") in pairs(args, "--ro-bind")
 
 
 def test_a_course_under_tmp_gets_read_only_parents():
     args = command(workdir="/tmp/pytest-7/e2e/course/autograded/ada/a1",
                    runtime_dir="/tmp/fercourse-kernel-x")
-    assert pairs(args, "--tmpfs", 1) == [("/tmp",), (SANDBOX_HOME,), ("/tmp/pytest-7",)]
+    assert pairs(args, "--tmpfs", 1) == [("/tmp",), (SANDBOX_HOME,), ("/dev/shm",), ("/tmp/pytest-7",)]
     assert pairs(args, "--remount-ro", 1) == [("/tmp/pytest-7",), ("/",)]
     assert args.index("--remount-ro") > args.index("--bind")
 
@@ -79,7 +86,17 @@ def test_limits_run_inside_the_sandbox_before_the_kernel():
     args = command()
     assert args[args.index("--"):] == ["--", "/usr/bin/prlimit", f"--as={4096 * 2**20}", "--nproc=256", "--",
                                        *KERNEL]
-    assert command(memory_mb=0, max_processes=0)[-len(KERNEL) - 1:] == ["--", *KERNEL]
+    assert command(limits=Limits())[-len(KERNEL) - 1:] == ["--", *KERNEL]
+
+
+def test_a_root_grader_runs_the_kernel_as_an_unprivileged_user_with_no_capabilities():
+    args = command(run_as=(65534, 65534))
+    options = args[:args.index("--")]
+    assert "--unshare-user" not in options  # bwrap as root maps only to root: switch users instead
+    assert pairs(options, "--cap-add", 1) == [("CAP_SETUID",), ("CAP_SETGID",), ("CAP_SETPCAP",)]
+    assert args[args.index("--") + 1:args.index("/usr/bin/prlimit")] == [
+        "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+        "--bounding-set=-all", "--"]
 
 
 def test_python_folders_bind_the_environment_and_the_package_not_their_parents():
@@ -157,7 +174,9 @@ def test_a_sandboxed_kernel_sees_its_folder_and_nothing_else(tmp_path):
              "import os; print(sorted(os.listdir(os.path.expanduser('~'))), os.getcwd())",
              "import socket; socket.create_connection(('127.0.0.1', 22), timeout=5)",
              "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)",
-             "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])"]
+             "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])",
+             "import os; print(os.getuid())",
+             "open('/proc/1/environ').read()"]
     notebook = new_notebook(cells=[new_code_cell(code) for code in cells])
     client = NotebookClient(notebook, kernel_name="python3", kernel_manager_class=SandboxedKernelManager,
                             resources={"metadata": {"path": str(work)}}, allow_errors=True, timeout=120)
@@ -171,6 +190,8 @@ def test_a_sandboxed_kernel_sees_its_folder_and_nothing_else(tmp_path):
     assert outputs[4][0].startswith("ConnectionRefusedError")  # a private loopback: nothing listens
     assert outputs[5] == [f"{FercourseSandbox().memory_mb}\n"]
     assert outputs[6] == ["0000000000000000\n"]  # no capabilities, even when the grader runs as root
+    assert outputs[7] == [f"{FercourseSandbox().uid if os.geteuid() == 0 else os.getuid()}\n"]
+    assert outputs[8][0].startswith("PermissionError")  # bwrap's environment: not the kernel's to read
     assert (tmp_path / "course" / "thresholds.json").read_text() == "{}"
 
 
