@@ -31,6 +31,8 @@ from fercourse.grading.plugins import (
     CheckInstructorFiles,
     FeedbackHtmlOnly,
     GuardInstructorFiles,
+    HideHiddenTests,
+    LimitOutputSize,
     SandboxedExecute,
     SnapshotSubmission,
 )
@@ -68,12 +70,15 @@ c.Execute.interrupt_on_timeout = True
 # another student's folder.
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       CheckCellMetadata, SnapshotSubmission, GuardInstructorFiles]
-c.Autograde.autograde_preprocessors = [SandboxedExecute, CheckInstructorFiles, ApplyScores, IgnorePattern,
-                                       ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+# ApplyScores also removes every link (or FIFO, device, hard link) the kernel left in its folder,
+# before nbgrader writes or chmods anything there; LimitOutputSize cuts outputs of any length.
+c.Autograde.autograde_preprocessors = [SandboxedExecute, CheckInstructorFiles, ApplyScores, LimitOutputSize,
+                                       IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                        AssignLatePenalties, CheckCellMetadata]
-# Feedback shows the autograded notebook: strip the hidden tests from it, and hand back only the
-# HTML report (not the data, nor files the student's code wrote during autograde).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor, FeedbackHtmlOnly]
+# Feedback shows the autograded notebook: drop outputs that repeat hidden test code, strip the hidden
+# tests, and hand back only the HTML report (not the data, nor files the kernel wrote).
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, ClearHiddenTests, CSSHTMLHeaderPreprocessor,
+                                    FeedbackHtmlOnly]
 c.ClearHiddenTests.enforce_metadata = False  # feedback cells keep their grade metadata; strip anyway
 
 c.FercourseGrader.thresholds_file = "thresholds.json"

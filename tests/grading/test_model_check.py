@@ -24,9 +24,9 @@ from fercourse.grading.plugins import ApplyScores, SnapshotSubmission
 from fercourse.grading.plugins.model_check import (
     ModelFileError,
     check_model_explains_csv,
-    check_submitted_model,
     inspect_keras_file,
 )
+from fercourse.grading.plugins.model_check_runner import check_submitted_model
 from fercourse.grading.plugins.state import PROCESS_STATE
 
 keras = pytest.importorskip("keras")
@@ -296,8 +296,29 @@ def test_missing_corrupt_oversized_and_linked_model_files(tiny, faces, tmp_path)
     model.unlink()
     (tmp_path / "elsewhere.keras").write_bytes(tiny[0])
     model.symlink_to(tmp_path / "elsewhere.keras")
-    assert message() == ("accuracy points withheld: cnn.keras is a symbolic link: expected the model file "
-                         "itself")
+    assert message() == "accuracy points withheld: cnn.keras is a symbolic link: expected a regular file"
+
+
+def test_the_check_runs_in_a_child_that_stops_at_its_time_and_memory_limits(tiny, faces):
+    """A hostile model can make loading slow or huge: the check, not the grader, pays, and says so."""
+    from fercourse.grading.plugins.model_check_runner import check_in_child
+
+    ids, images = faces
+    submitted = dict(zip(ids, tiny[1].tolist()))
+    arguments = dict(name="cnn.keras", csv_name="submission.csv", min_agreement=0.99, max_bytes=10**8)
+    assert check_in_child(tiny[0], ids, images, submitted, **arguments).explained  # within the defaults
+    slow = check_in_child(tiny[0], ids, images, submitted, **arguments, cpu_seconds=1)
+    assert (slow.explained, slow.needs_look) == (False, True)
+    assert "checking cnn.keras used more than 1 s of processor time" in slow.message
+    small = check_in_child(tiny[0], ids, images, submitted, **arguments, memory_mb=200)
+    assert (small.explained, small.needs_look) == (False, True)
+    assert "checking cnn.keras failed (exit 1) under the grader's 200 MiB memory limit" in small.message
+
+    def huge(config):  # 70 KB of config asking for a layer of 2,000,000 x 4 x 4 weights... and more
+        dense = next(layer for layer in layers_of(config) if layer["class_name"] == "Dense")
+        dense["config"]["units"] = 2_000_000_000
+    withheld = check_in_child(with_config(tiny[0], huge), ids, images, submitted, **arguments)
+    assert not withheld.explained and withheld.message.startswith("accuracy points withheld: ")
 
 
 def test_a_model_with_the_wrong_output_is_not_explained(faces, tmp_path):

@@ -20,6 +20,7 @@ from pathlib import Path
 from fercourse.errors import InputError
 from fercourse.grading.coordinator.task import InstructorFiles, Task, TaskResult
 from fercourse.grading.instructor_files import KEY_SIDECARS, THRESHOLDS_FILE, course_root_files, sidecar_path
+from fercourse.grading.student_files import classify, read_regular
 
 MANIFEST = ".fercourse-autograde.json"
 
@@ -164,17 +165,30 @@ def is_graded(course: NbgraderCourse, assignment: str, student: str, digest: str
 
 
 def make_task(course: NbgraderCourse, assignment: str, student: str, attempt: int = 1) -> Task:
-    """The task for one student: their submitted files (what nbgrader would copy; ignore patterns apply)."""
-    from nbgrader.utils import find_all_files
+    """The task for one student: their submitted regular files (ignore patterns apply, as for nbgrader).
 
+    What :func:`~fercourse.grading.student_files.classify` refuses (a link, a FIFO, a device, a hard
+    link, a file over ``CourseDirectory.max_file_size``) is never read: the task names it, and the
+    worker puts a link to nothing of the instructor's in its place, so the worker's graders refuse it
+    as serial grading does.
+    """
     submitted = course.path(course.coursedir.submitted_directory, student, assignment)
-    files = {}
-    for name in find_all_files(str(submitted), course.coursedir.ignore):
-        path = Path(name)
-        files[path.relative_to(submitted).as_posix()] = (path.read_bytes(), path.stat().st_mode & 0o777)
+    contents = classify(submitted, course.coursedir.ignore)
+    files, refused = {}, dict(contents.refused)
+    limit = int(course.coursedir.max_file_size) * 1000  # kB, as nbgrader's exchange counts it
+    for relative, path in contents.regular.items():
+        try:
+            data = read_regular(path, limit)
+        except PermissionError as error:  # swapped for a link since it was classified
+            refused[relative] = str(error)
+            continue
+        if len(data) > limit:
+            refused[relative] = f"over CourseDirectory.max_file_size ({limit // 1000} kB)"
+            continue
+        files[relative] = (data, path.lstat().st_mode & 0o777)
     return Task(assignment, student, submitted.relative_to(course.root).as_posix(),
                 course.path(course.coursedir.autograded_directory, student, assignment)
-                .relative_to(course.root).as_posix(), files, attempt)
+                .relative_to(course.root).as_posix(), files, attempt, refused)
 
 
 def record(course: NbgraderCourse, assignment: str, result: TaskResult) -> float:

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from fercourse.config import ANSWER_KEY_ENV
 from fercourse.errors import FercourseError
+from fercourse.grading.student_files import classify
 
 #: Lines of nbgrader's log kept in a failure's message.
 LOG_LINES = 6
@@ -82,6 +83,8 @@ class Task:
     autograded: str
     files: dict[str, tuple[bytes, int]] = field(repr=False)
     attempt: int = 1
+    #: submitted entries that were not read (relative path -> why): a link, a FIFO, a device ...
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,13 @@ def grade_task(task: Task, instructor: InstructorFiles) -> TaskResult:
             _write(key.with_name(key.stem + suffix), data, 0o600)
         for relative, (data, mode) in task.files.items():
             _write(root / task.submitted / relative, data, mode)
+        # a refused entry stays a link, so this nbgrader's graders refuse it as the serial run's do; it
+        # points at an empty file of this scratch folder, never at anything of the instructor's
+        placeholder = Path(scratch) / "refused"
+        placeholder.write_bytes(b"")
+        for relative in task.refused:
+            (root / task.submitted / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(placeholder, root / task.submitted / relative)
         result = run_nbgrader(root, "autograde", task.assignment, "--student", glob.escape(task.student),
                               f"--CourseDirectory.root={root}",
                               f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}",
@@ -244,10 +254,7 @@ def read_grades(db_url: str, course_id: str, assignment: str, student: str,
 def _collect(autograded: Path, source: Path) -> tuple[dict[str, tuple[bytes, int]], tuple[str, ...]]:
     """The autograded folder's files, but those equal to the source file of the same path (named only)."""
     files, from_source = {}, []
-    for path in sorted(autograded.rglob("*")):
-        if not path.is_file() or path.is_symlink():
-            continue
-        relative = path.relative_to(autograded).as_posix()
+    for relative, path in sorted(classify(autograded).regular.items()):  # links and the like: left out
         original = source / relative
         if path.suffix != ".ipynb" and original.is_file() and filecmp.cmp(path, original, shallow=False):
             from_source.append(relative)

@@ -24,11 +24,12 @@ memory and written to a private temporary folder right before Keras opens them t
 ``safe_mode=True`` and ``compile=False`` (no optimizer or loss is rebuilt: only ``predict`` is
 needed). Nothing here unpickles.
 
-:func:`start_model_check` reads every input before the student's kernel starts and runs the
-load and the prediction in a background thread while the kernel executes, so the TensorFlow
-import costs the grader little extra time. A kernel running as the same Unix user could in
-principle race to replace the private copy in the instant between writing and opening it; it
-would still be loaded in Keras's safe mode.
+:func:`~fercourse.grading.plugins.model_check_runner.start_model_check` reads every input before the
+student's kernel starts and runs the load and the prediction while the kernel executes, in a child
+process under a time and a memory limit, so the TensorFlow import costs the grader little extra
+time and a hostile model stops only its own check. The kernel runs as another
+user than the grader (:mod:`~fercourse.grading.plugins.sandbox`), so it cannot swap the private
+copy the check loads.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +108,7 @@ class ModelCheck:
     explained: bool
     agreement: float | None
     message: str
+    needs_look: bool = False  #: the check itself failed (a limit): the instructor should look
 
 
 def _config_problem(node, where: str) -> str | None:
@@ -323,65 +324,3 @@ def check_model_explains_csv(model_data: bytes | None, ids, images: np.ndarray, 
     return ModelCheck(False, share, f"accuracy points withheld: {csv_name} is not what the submitted {name} "
                                     f"predicts (they agree on {share:.1%} of {len(ids)} test faces; "
                                     f"{needed})")
-
-
-def start_model_check(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,
-                      csv_name: str = "submission.csv", min_agreement: float = MIN_AGREEMENT,
-                      max_bytes: int = MAX_MODEL_BYTES, state: GradingState | None = None) -> Future:
-    """Read the files now, then load the model and predict in a background thread.
-
-    Everything a student's code could later change (the submitted model, the instructor's test
-    set) is read before this returns, so the grader can start the student's kernel at once: the
-    TensorFlow import, the load and the prediction then overlap the notebook's execution.
-
-    Parameters
-    ----------
-    model_path : path-like
-        The model as submitted (``submitted/<student>/<assignment>/cnn.keras``); a symbolic link
-        or a file over ``max_bytes`` is refused unread.
-    test_csv : path-like
-        The instructor's copy of the released test set.
-    csv_data : bytes
-        The submitted CSV, already found valid.
-    state : GradingState, optional
-        Holds the test set read and the background thread (default: this process's).
-
-    Returns
-    -------
-    concurrent.futures.Future
-        Its ``result()`` is the :class:`ModelCheck` (it raises what :func:`check_model_explains_csv`
-        raises for a grader-side problem, such as an unreadable test set).
-    """
-    from fercourse.submission import check_submission_bytes
-
-    model_path = Path(model_path)
-    name = model_path.name
-    state = state or PROCESS_STATE
-    ids, images = read_test_set(test_csv, state)
-    submitted = check_submission_bytes(csv_data, ids, csv_name).predictions
-    done: Future = Future()
-    if model_path.is_symlink():
-        done.set_result(ModelCheck(False, None, f"accuracy points withheld: {name} is a symbolic link: "
-                                                "expected the model file itself"))
-        return done
-    if not model_path.is_file():
-        model_data = None
-    elif model_path.stat().st_size > max_bytes:
-        size = model_path.stat().st_size / 1e6
-        done.set_result(ModelCheck(False, None, f"accuracy points withheld: {name} is {size:.1f} MB, over "
-                                                f"the {max_bytes / 1e6:.0f} MB limit"))
-        return done
-    else:
-        with model_path.open("rb") as handle:
-            model_data = handle.read(max_bytes + 1)
-    return state.model_check_executor().submit(check_model_explains_csv, model_data, ids, images, submitted,
-                                      name=name, csv_name=csv_name, min_agreement=min_agreement,
-                                      max_bytes=max_bytes)
-
-
-def check_submitted_model(model_path: str | Path, test_csv: str | Path, csv_data: bytes, *,
-                          csv_name: str = "submission.csv", min_agreement: float = MIN_AGREEMENT,
-                          max_bytes: int = MAX_MODEL_BYTES) -> ModelCheck:
-    """:func:`start_model_check` and wait for its result: the whole check for the files given."""
-    return start_model_check(model_path, test_csv, csv_data, csv_name=csv_name, min_agreement=min_agreement,
-                             max_bytes=max_bytes).result()

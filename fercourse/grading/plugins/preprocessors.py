@@ -41,7 +41,7 @@ from traitlets import Dict, Float, Integer, Unicode
 from fercourse.errors import InputError
 from fercourse.grading.instructor_files import THRESHOLDS_FILE, split_path
 from fercourse.grading.kernel import ACCURACY_CELL, FORMAT_CELL
-from fercourse.grading.plugins.model_check import MAX_MODEL_BYTES, MIN_AGREEMENT, start_model_check
+from fercourse.grading.plugins.model_check import MAX_MODEL_BYTES, MIN_AGREEMENT
 from fercourse.grading.plugins.scoring import (
     AfterModelCheck,
     Verdict,
@@ -53,6 +53,7 @@ from fercourse.grading.plugins.state import GradingState, notebook_of, state_for
 from fercourse.grading.records.pseudonyms import pseudonym
 from fercourse.grading.records.split import PublicPrivateSplit
 from fercourse.grading.records.verdicts import remove_verdicts, write_verdict
+from fercourse.grading.student_files import FolderContents, classify, read_regular, remove_refused
 from fercourse.submission import MAX_BYTES, AnswerKey
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
@@ -162,6 +163,12 @@ class SnapshotSubmission(FercourseGrader):
                                 ).tag(config=True)
     max_model_bytes = Integer(MAX_MODEL_BYTES, help="Largest model file read; a larger one earns no "
                                                     "accuracy points.").tag(config=True)
+    model_check_cpu_seconds = Integer(120, help="Processor-time limit of one model check (a child process: "
+                                                "TensorFlow's import, the load, the prediction); past it "
+                                                "the accuracy points are withheld and the log says so."
+                                      ).tag(config=True)
+    model_check_memory_mb = Integer(4096, help="Address-space limit of the model check's child process, in "
+                                               "MiB.").tag(config=True)
     model_test_csv = Unicode("data/test.csv", help="The released test set the model predicts, relative to "
                                                    "source/<assignment>/ (the instructor's copy)."
                              ).tag(config=True)
@@ -172,30 +179,19 @@ class SnapshotSubmission(FercourseGrader):
         for stale in remove_verdicts(self.autograded_folder(student, assignment)):
             self.log.warning("fercourse: removed %s before the kernel starts (submitted, or left by an "
                              "earlier run); the grader writes its own after the kernel ends", stale)
+        submitted = Path(resources["metadata"]["path"])
+        contents = classify(submitted)
+        self._remove_followed_copies(contents, self.autograded_folder(student, assignment))
         if not self.graded_cells(nb):
             return nb, resources
-        self._drop_followed_links(Path(resources["metadata"]["path"]), student, assignment)
         key = self.answer_key(state)
         split = self.split(state)
         thresholds = load_thresholds(self.course_root() / self.thresholds_file, assignment, self.dataset)
-        path = Path(resources["metadata"]["path"]) / self.submission_file
-        name = self.submission_file
-        if path.is_symlink():
-            verdicts = {"format": Verdict(None, f"{name} is a symbolic link: expected a regular file"),
-                        "accuracy": Verdict(None, f"not scored: {name} is a symbolic link")}
-        elif not path.is_file():
-            verdicts = grade_submission_bytes(None, key, thresholds, name, split)
-        elif path.stat().st_size > self.max_bytes:
-            megabytes = path.stat().st_size / 1e6
-            message = f"{name} is {megabytes:.1f} MB, over the {self.max_bytes / 1e6:.0f} MB limit"
-            verdicts = {"format": Verdict(None, message), "accuracy": Verdict(None, f"not scored: {message}")}
-        else:
-            with path.open("rb") as handle:
-                data = handle.read(self.max_bytes)
-            verdicts = grade_submission_bytes(data, key, thresholds, name, split)
-            if assignment in self.model_files and verdicts["accuracy"].points is not None:
-                verdicts["accuracy"] = self._model_explains(verdicts["accuracy"], path.parent, assignment,
-                                                            data, state)
+        verdicts = self._verdicts(submitted, contents, key, thresholds, split)
+        if assignment in self.model_files and verdicts["accuracy"].points is not None:
+            verdicts["accuracy"] = self._model_explains(verdicts["accuracy"], submitted, assignment,
+                                                        verdicts["data"], state)
+        verdicts.pop("data", None)
         record = {"student": student, "assignment": assignment, "notebook": notebook,
                   "pseudonym": self.pseudonym(student, state), "split": "public/private" if split else "none"}
         state.pending[(student, assignment, notebook)] = (verdicts, record)
@@ -208,22 +204,49 @@ class SnapshotSubmission(FercourseGrader):
     def _model_explains(self, accuracy: Verdict, submitted: Path, assignment: str, data: bytes,
                         state: GradingState) -> AfterModelCheck:
         """The accuracy verdict once the submitted model is checked against the CSV (in the background)."""
+        from fercourse.grading.plugins.model_check_runner import start_model_check  # also the child's main
+
         source = self.course_root() / CourseDirectory(config=self.config).source_directory / assignment
         pending = start_model_check(submitted / self.model_files[assignment], source / self.model_test_csv,
                                     data, csv_name=self.submission_file,
                                     min_agreement=self.min_model_agreement, max_bytes=self.max_model_bytes,
-                                    state=state)
+                                    state=state, cpu_seconds=self.model_check_cpu_seconds,
+                                    memory_mb=self.model_check_memory_mb)
         return AfterModelCheck(accuracy, pending, self.log)
 
-    def _drop_followed_links(self, submitted: Path, student: str, assignment: str) -> None:
-        """nbgrader copies a submitted symbolic link as its target's content: remove such copies
-        from the kernel's working folder before the kernel starts (a link to the key would leak it)."""
-        autograded = self.autograded_folder(student, assignment)
-        for link in submitted.rglob("*"):
-            copy = autograded / link.relative_to(submitted)
-            if link.is_symlink() and copy.is_file() and not copy.is_symlink():
+    def _verdicts(self, submitted: Path, contents: FolderContents, key: AnswerKey, thresholds: list[float],
+                  split: PublicPrivateSplit | None) -> dict:
+        """The two verdicts from the submitted file as it is (``data``: its bytes when it was read)."""
+        name = self.submission_file
+        path = submitted / name
+        reason = contents.refused.get(name)
+        if reason is None and name in contents.regular and path.lstat().st_size > self.max_bytes:
+            megabytes = path.lstat().st_size / 1e6
+            message = f"{name} is {megabytes:.1f} MB, over the {self.max_bytes / 1e6:.0f} MB limit"
+            return {"format": Verdict(None, message), "accuracy": Verdict(None, f"not scored: {message}")}
+        if reason is None and name in contents.regular:
+            try:
+                data = read_regular(path, self.max_bytes)[:self.max_bytes]
+            except PermissionError:  # swapped for a link since it was classified
+                reason = "not a regular file any more"
+            else:
+                return {**grade_submission_bytes(data, key, thresholds, name, split), "data": data}
+        if reason is not None:
+            return {"format": Verdict(None, f"{name} is {reason}: expected a regular file"),
+                    "accuracy": Verdict(None, f"not scored: {name} is {reason}")}
+        return grade_submission_bytes(None, key, thresholds, name, split)
+
+    def _remove_followed_copies(self, contents: FolderContents, autograded: Path) -> None:
+        """nbgrader copies a submitted link as its target's content: remove such copies (and anything
+        else not a regular file) from the kernel's working folder before the kernel starts."""
+        for relative, reason in contents.refused.items():
+            copy = autograded / relative
+            if copy.is_symlink() or copy.is_file():
                 copy.unlink()
-                self.log.warning("fercourse: %s is a symbolic link; removed its copy %s", link, copy)
+                self.log.warning("fercourse: submitted %s is %s; removed its copy %s", relative, reason, copy)
+        for relative, reason in remove_refused(autograded).items():
+            self.log.warning("fercourse: removed %s (%s) from %s before the kernel starts", relative, reason,
+                             autograded)
 
 
 def _outputs(verdict: Verdict, max_points: float) -> list:
@@ -251,6 +274,8 @@ class ApplyScores(FercourseGrader):
                              "fercourse.grading.plugins.SnapshotSubmission at the end of "
                              "c.Autograde.sanitize_preprocessors")
         folder = self.autograded_folder(student, assignment)
+        for relative, reason in remove_refused(folder).items():  # before nbgrader writes or chmods here
+            self.log.warning("fercourse: removed %s (%s), left by %s's kernel", relative, reason, student)
         for forged in remove_verdicts(folder):  # written by the student's kernel
             self.log.warning("fercourse: removed %s, written while %s's kernel ran", forged, student)
         if cells and record is not None:

@@ -119,8 +119,8 @@ class AfterModelCheck:
     """The accuracy verdict of a submission whose model is being checked while its kernel runs.
 
     Reads like a :class:`Verdict` (``points``, ``message``); the first read waits for the check
-    (:func:`fercourse.grading.plugins.model_check.start_model_check`). Explained: the CSV's tiers, with the
-    agreement line below; not explained: 0 points and the reason.
+    (:func:`fercourse.grading.plugins.model_check_runner.start_model_check`). Explained: the CSV's
+    tiers, with the agreement line below; not explained: 0 points and the reason.
     """
 
     def __init__(self, accuracy: Verdict, pending, log) -> None:
@@ -130,7 +130,10 @@ class AfterModelCheck:
     def verdict(self) -> Verdict:
         if self._verdict is None:
             check = self._pending.result()
-            self._log.info("fercourse: %s", check.message)
+            if check.needs_look:
+                self._log.warning("fercourse: needs a look: %s", check.message)
+            else:
+                self._log.info("fercourse: %s", check.message)
             self._verdict = (Verdict(self._accuracy.points, f"{self._accuracy.message}\n{check.message}")
                              if check.explained else Verdict(0, check.message))
         return self._verdict
