@@ -35,3 +35,14 @@ def test_the_assignments_grading_imports_load_no_nbgrader():
     loaded, printed = out.splitlines()
     assert json.loads(loaded) == []
     assert printed == "accuracy_tiers: scored by the autograder from the submission.csv you submit"
+
+
+def test_the_grade_commands_parser_imports_no_grading_stack():
+    """``fercourse grade --help`` answers without loading nbgrader or TensorFlow (handlers import them)."""
+    code = ("import argparse, json, sys\n"
+            "from fercourse.cli import grade\n"
+            "parser = argparse.ArgumentParser(); grade.register(parser.add_subparsers())\n"
+            "parser.parse_args(['grade', 'autograde', 'a1_baselines', '--workers', '2'])\n"
+            f"print(json.dumps(sorted(m for m in sys.modules if m.startswith({HEAVY!r}))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []
