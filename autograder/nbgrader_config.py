@@ -25,11 +25,14 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from fercourse.grading import (
+from fercourse.grading.instructor_files import read_assignments
+from fercourse.grading.plugins import (
     ApplyScores,
     CheckInstructorFiles,
     FeedbackHtmlOnly,
     GuardInstructorFiles,
+    HideHiddenTests,
+    LimitOutputSize,
     SandboxedExecute,
     SnapshotSubmission,
 )
@@ -44,11 +47,11 @@ c.CourseDirectory.db_url = f"sqlite:///{here / 'gradebook.db'}"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".cache"]
 c.CourseDirectory.max_file_size = 400_000  # kB, for the exchange: a FER2013 train.csv is 237 MB
 
-# Files the student submits that must never be replaced by an instructor's copy in source/.
-c.Autograde.exclude_overwriting = {"a1_baselines": ["submission.csv"],
-                                   "a2_cnn": ["submission.csv", "cnn.keras"],
-                                   "a3_mlp": ["submission.csv", "model.keras"],
-                                   "a4_competition": ["submission.csv", "model.keras"]}
+# Per assignment, in assignments.json (data that `fercourse grade new` adds to): the files the student
+# submits, which must never be replaced by an instructor's copy in source/, and for a Keras assignment
+# the model file that must predict the submitted CSV (SnapshotSubmission.model_files, below).
+assignments = read_assignments(here / "assignments.json")
+c.Autograde.exclude_overwriting = {name: entry["submitted_files"] for name, entry in assignments.items()}
 
 # Students come from the submitted/ folders; no roster needed for autograde.
 c.Autograde.create_student = True
@@ -67,22 +70,24 @@ c.Execute.interrupt_on_timeout = True
 # another student's folder.
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       CheckCellMetadata, SnapshotSubmission, GuardInstructorFiles]
-c.Autograde.autograde_preprocessors = [SandboxedExecute, CheckInstructorFiles, ApplyScores, IgnorePattern,
-                                       ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+# ApplyScores also removes every link (or FIFO, device, hard link) the kernel left in its folder,
+# before nbgrader writes or chmods anything there; LimitOutputSize cuts outputs of any length.
+c.Autograde.autograde_preprocessors = [SandboxedExecute, CheckInstructorFiles, ApplyScores, LimitOutputSize,
+                                       IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                        AssignLatePenalties, CheckCellMetadata]
-# Feedback shows the autograded notebook: strip the hidden tests from it, and hand back only the
-# HTML report (not the data, nor files the student's code wrote during autograde).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor, FeedbackHtmlOnly]
+# Feedback shows the autograded notebook: drop outputs that repeat hidden test code, strip the hidden
+# tests, and hand back only the HTML report (not the data, nor files the kernel wrote).
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, ClearHiddenTests, CSSHTMLHeaderPreprocessor,
+                                    FeedbackHtmlOnly]
 c.ClearHiddenTests.enforce_metadata = False  # feedback cells keep their grade metadata; strip anyway
 
 c.FercourseGrader.thresholds_file = "thresholds.json"
 # a2's accuracy points need the submitted cnn.keras to predict the submitted CSV (on 99% of the test
 # rows by default, c.SnapshotSubmission.min_model_agreement). The files are read before the kernel
 # starts; the model is loaded in this process (never in the kernel) while the kernel runs, after
-# fercourse.grading.model_check allowed every object its config names.
-c.SnapshotSubmission.model_files = {"a2_cnn": "cnn.keras",
-                                    "a3_mlp": "model.keras",
-                                    "a4_competition": "model.keras"}
+# fercourse.grading.plugins.model_check allowed every object its config names.
+c.SnapshotSubmission.model_files = {name: entry["model_file"] for name, entry in assignments.items()
+                                    if "model_file" in entry}
 pin = here / "answer_key.pin.json"  # written by `fercourse grade setup`; not in git
 if pin.is_file():
     pinned = json.loads(pin.read_text())

@@ -13,7 +13,7 @@ Environment variables (the only ones the package reads)
     Any non-empty value makes the command line show full tracebacks (:func:`debug`).
 ``FERCOURSE_ANSWER_KEY``
     The answer key path for ``nbgrader autograde``; read (and removed from the environment)
-    only by :func:`fercourse.grading.preprocessors.take_key_path`, never through this module.
+    only by :func:`fercourse.grading.plugins.state.take_key_path`, never through this module.
 
 Training budgets and validation
 -------------------------------

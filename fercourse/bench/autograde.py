@@ -1,9 +1,9 @@
 """``fercourse bench autograde``: serial ``nbgrader autograde`` against ``fercourse grade autograde``.
 
 One temporary course on the built-in sample, one generated class of a1 submissions
-(:func:`fercourse.bench.grade.submit_a1_class`), copied twice: one copy graded by plain
+(:func:`fercourse.grading._testing.submit_a1_class`), copied twice: one copy graded by plain
 ``nbgrader autograde`` (one student after another), the other by
-:func:`fercourse.grading.parallel.autograde` with ``workers`` local workers (or on a Dask
+:func:`fercourse.grading.coordinator.parallel.autograde` with ``workers`` local workers (or on a Dask
 scheduler). Prints both wall times, their ratio and whether every student's total is the same.
 """
 
@@ -25,10 +25,10 @@ def bench_parallel_autograde(*, submissions: int = 30, workers: int = 2, schedul
 
     Returns the figures (``serial_seconds``, ``parallel_seconds``, ``serial_over_parallel``,
     ``same_totals``, the load average before and after); ``template`` is the nbgrader course
-    to copy (see :func:`fercourse.bench.grade.make_course`).
+    to copy (see :func:`fercourse.grading._testing.make_course`).
     """
-    from fercourse.bench.grade import Course, gradebook_totals, make_course, nbgrader, submit_a1_class
-    from fercourse.grading.parallel import autograde
+    from fercourse.grading._testing import Course, gradebook_totals, make_course, nbgrader, submit_a1_class
+    from fercourse.grading.coordinator.parallel import autograde
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as scratch:

@@ -34,7 +34,7 @@ COMMANDS = {
     "book": "run the lessons and build the course book",
     "student": "write the student copies of the lessons",
     "submission": "validate or score a submission CSV (id,emotion)",
-    "grade": "autograder tools: course setup, new assignments, calibration, autograde, leaderboard",
+    "grade": "autograder tools: course setup, new assignments, tiers, parallel autograde, leaderboard",
     "bench": "benchmarks (ratios against a baseline in the same run)",
 }
 

@@ -129,7 +129,8 @@ def run_convert(args: argparse.Namespace) -> int:
 def run_prepare(args: argparse.Namespace) -> int:
     from fercourse.data.disguise import DESCRIPTION
     from fercourse.data.writers import prepare
-    from fercourse.grading.split import PublicPrivateSplit, split_path
+    from fercourse.grading.instructor_files import split_path
+    from fercourse.grading.records.split import PublicPrivateSplit
     from fercourse.submission import read_ids
 
     if not 0 < args.public_fraction < 1:  # before the long part

@@ -1,18 +1,58 @@
-"""``fercourse grade``: set up the nbgrader course's data and key pin; the class leaderboard."""
+"""``fercourse grade``: the nbgrader course's instructor commands, one group in one module.
+
+``setup`` (data and key pin), ``new`` and ``calibrate`` (an assignment and its tiers),
+``autograde`` (a class in parallel or on Dask) and ``leaderboard`` (the class's standings). Options
+that several commands share are defined once (:func:`_course_option`, :func:`_release_options`).
+Building this parser imports nothing heavy: each handler imports the grading code (nbgrader,
+TensorFlow) it needs when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from fercourse.cli import add_command_group, grade_assignments
+from fercourse.cli import add_command_group
 from fercourse.config import ANSWER_KEY_ENV
+
+COURSE_DEFAULT = "autograder"
+DATASETS = ("sample", "fer2013")
 
 
 def register(subparsers) -> None:
+    """Add the ``fercourse grade`` group and its five commands."""
     commands = add_command_group(subparsers, "grade",
                                  description="Tools for the nbgrader course in autograder/ (see "
                                              "autograder/README.md, the instructor guide).")
+    _register_setup(commands)
+    _register_new(commands)
+    _register_calibrate(commands)
+    _register_autograde(commands)
+    _register_leaderboard(commands)
 
+
+def _course_option(parser: argparse.ArgumentParser) -> None:
+    """``--course``: the nbgrader course folder (``autograder/``), for every command of the group."""
+    parser.add_argument("--course", default=COURSE_DEFAULT,
+                        help=f"the nbgrader course folder (default {COURSE_DEFAULT})")
+
+
+def _release_options(parser: argparse.ArgumentParser, *, dataset_help: str, salt_help: str,
+                     disguise_help: str) -> None:
+    """The options that prepare a release as ``grade setup`` does (``setup`` and ``calibrate``)."""
+    parser.add_argument("--dataset", choices=DATASETS, default=None,
+                        help=f"{dataset_help} (default: sample for 'sample', fer2013 otherwise)")
+    parser.add_argument("--n-train", type=int, default=None,
+                        help="sample only: training images (default 10000; the CI e2e course uses 1400)")
+    parser.add_argument("--n-test", type=int, default=None,
+                        help="sample only: test images (default 2000; CI e2e: 280)")
+    parser.add_argument("--salt", default=None, help=salt_help)
+    parser.add_argument("--no-test-disguise", dest="disguise_test", action="store_false", default=None,
+                        help=disguise_help)
+
+
+def _register_setup(commands) -> None:
     setup = commands.add_parser(
         "setup", help="put train/test CSVs into every assignment and pin the answer key",
         description="Prepare SOURCE like `fercourse data prepare`, copy train.csv and test.csv into "
@@ -20,45 +60,33 @@ def register(subparsers) -> None:
                     "course) and pin its SHA-256 and thresholds set in COURSE/answer_key.pin.json.")
     setup.add_argument("source", help="'sample', a Kaggle fer2013.csv, course CSVs or an image-folder root "
                                       "(e.g. ../shared/fer2013)")
-    setup.add_argument("--course", default="autograder",
-                       help="the nbgrader course folder (default autograder)")
+    _course_option(setup)
     setup.add_argument("--key-out", required=True,
                        help="where to write the answer key CSV; must be outside the course folder")
-    setup.add_argument("--dataset", choices=("sample", "fer2013"), default=None,
-                       help="thresholds set (default: sample for 'sample', fer2013 otherwise)")
-    setup.add_argument("--n-train", type=int, default=None, help="sample only: training images")
-    setup.add_argument("--n-test", type=int, default=None, help="sample only: test images")
-    setup.add_argument("--salt", default="fercourse",
-                       help="secret mixed into the ids, the test faces' disguise and the public/private "
-                            "split (change per offering)")
+    _release_options(setup, dataset_help="thresholds set",
+                     salt_help="secret mixed into the ids, the test faces' disguise and the public/private "
+                               "split (default: a random one, kept beside the key in <key>.salt; pass "
+                               "the same salt to set up the same key again)",
+                     disguise_help="release the test faces unchanged, as in the source (by default each is "
+                                   "shifted and maybe mirrored so that a pixel lookup in the public FER2013 "
+                                   "does not find its label; never for the built-in sample, whose faces are "
+                                   "not public); only for courses that are not graded")
     setup.add_argument("--public-fraction", type=float, default=0.5,
                        help="share of the test rows whose accuracy students see (feedback, public "
                             "leaderboard); the rest are private and decide `grade leaderboard --final` "
                             "(default 0.5, as Kaggle's FER2013 challenge)")
-    setup.add_argument("--no-test-disguise", dest="disguise_test", action="store_false", default=None,
-                       help="release the test faces unchanged, as in the source (by default each is "
-                            "shifted and maybe mirrored so that a pixel lookup in the public FER2013 "
-                            "does not find its label; never for the built-in sample, whose faces are not "
-                            "public); only for courses that are not graded")
     setup.set_defaults(handler=run_setup)
-    grade_assignments.register(commands)  # grade new, grade calibrate
-
-    from fercourse.cli.leaderboard import register_grade_command as register_leaderboard
-
-    register_leaderboard(commands)
-
-    from fercourse.cli.grade_autograde import register_subcommand as register_autograde
-
-    register_autograde(commands)
 
 
 def run_setup(args: argparse.Namespace) -> int:
+    """``fercourse grade setup``."""
     from fercourse.data.disguise import DESCRIPTION
-    from fercourse.grading import setup_course
+    from fercourse.grading.authoring.setup import salt_path, setup_course
 
+    salt = {} if args.salt is None else {"salt": args.salt}
     done = setup_course(args.source, args.course, args.key_out, dataset=args.dataset, n_train=args.n_train,
-                        n_test=args.n_test, salt=args.salt, disguise_test=args.disguise_test,
-                        public_fraction=args.public_fraction)
+                        n_test=args.n_test, disguise_test=args.disguise_test,
+                        public_fraction=args.public_fraction, **salt)
     for folder in done.data_dirs:
         print(f"data:        {folder}/train.csv ({done.n_train} rows), test.csv ({done.n_test} rows)")
     print("test faces:  " + ("disguised: " + DESCRIPTION if done.test_disguised else
@@ -66,7 +94,170 @@ def run_setup(args: argparse.Namespace) -> int:
     print(f"answer key:  {done.answer_key} (instructor-only; never inside the course folder)")
     print(f"split:       {done.split} ({done.n_public} public test rows shown in feedback, "
           f"{done.n_test - done.n_public} private for the final leaderboard; instructor-only)")
+    print(f"salt:        {salt_path(done.answer_key)} ("
+          + ("given" if args.salt is not None else "random") + "; instructor-only: the same salt sets up "
+          "the same key)")
     print(f"pinned:      sha256 {done.sha256}, thresholds set '{done.dataset}'")
     print(f"autograde:   cd {args.course} && {ANSWER_KEY_ENV}={done.answer_key} "
           "nbgrader autograde ASSIGNMENT")
+    return 0
+
+
+def _register_new(commands) -> None:
+    new = commands.add_parser(
+        "new", help="create an assignment from the autograded notebook template",
+        description="Copy the template notebook to COURSE/source/NAME/NAME.ipynb (intro, imports, "
+                    "parameters, task cells with reference solutions, the submission-format and "
+                    "accuracy-tier cells scored outside the kernel, a saved-model check for keras, one "
+                    "written answer graded by hand), add NAME to COURSE/assignments.json (the files "
+                    "students submit; the model file for keras) and a placeholder to thresholds.json. "
+                    "Refuses an existing assignment. Then edit the notebook and run `fercourse grade "
+                    "calibrate NAME --data ...`.")
+    new.add_argument("name", help="assignment name: lower-case letters, digits and underscores (a3_mlp)")
+    _course_option(new)
+    new.add_argument("--kind", choices=("sklearn", "keras"), default="sklearn",
+                     help="sklearn: a classifier on flat pixels, students submit submission.csv; keras: a "
+                          "model on (48, 48, 1) images trained once with fit_or_load, students submit "
+                          "submission.csv and model.keras (default sklearn)")
+    new.add_argument("--title", default=None, help="the notebook's title (default: NAME with spaces)")
+    new.set_defaults(handler=run_new)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    """``fercourse grade new``."""
+    from fercourse.grading.authoring.template import new_assignment
+
+    made = new_assignment(args.name, args.course, kind=args.kind, title=args.title)
+    print(f"notebook:    {made.notebook} ({made.kind}, {made.points} points; students submit "
+          f"{', '.join(made.submitted_files)})")
+    print(f"assignments: {made.assignments}: {args.name} added"
+          + (" with its model file" if made.kind == "keras" else ""))
+    print(f"thresholds:  {made.thresholds}: placeholder (autograde refuses {args.name} until calibrated)")
+    print(f"next:        edit the TODOs and the reference solutions, then `fercourse grade calibrate "
+          f"{args.name} --data sample --course {args.course}`")
+    return 0
+
+
+def _register_calibrate(commands) -> None:
+    calibrate = commands.add_parser(
+        "calibrate", help="set an assignment's three accuracy tiers from its reference and the dummy",
+        description="Prepare SOURCE as `grade setup` does, run the source notebook's reference solution "
+                    "from a scratch copy (never inside source/), score its submission.csv and the "
+                    "majority-class dummy against the answer key, and write three tiers between them (a "
+                    "margin of 1% of the test rows, at least 3, inside each) to COURSE/thresholds.json "
+                    "with what was measured. Refuses when the reference does not beat the dummy by four "
+                    "margins.")
+    calibrate.add_argument("name", help="the assignment (COURSE/source/NAME/NAME.ipynb)")
+    calibrate.add_argument("--data", required=True,
+                           help="'sample', a Kaggle fer2013.csv, course CSVs or an image-folder root")
+    _course_option(calibrate)
+    _release_options(calibrate, dataset_help="thresholds set to write",
+                     salt_help="salt of the prepared release, as in grade setup (default: fercourse)",
+                     disguise_help="measure on undisguised test faces (only for a course set up with "
+                                   "--no-test-disguise)")
+    calibrate.add_argument("--margin-rows", type=int, default=None,
+                           help="test rows between the dummy and tier 1, and between tier 3 and the "
+                                "reference (default 1%% of the test rows, at least 3)")
+    calibrate.add_argument("--dry-run", action="store_true",
+                           help="measure and print the tiers; write nothing")
+    calibrate.set_defaults(handler=run_calibrate)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    """``fercourse grade calibrate``."""
+    from fercourse.grading.authoring.calibrate import calibrate
+
+    salt = {} if args.salt is None else {"salt": args.salt}
+    calibrate(args.name, args.data, args.course, n_train=args.n_train, n_test=args.n_test,
+              dataset=args.dataset, disguise_test=args.disguise_test, margin_rows=args.margin_rows,
+              dry_run=args.dry_run, progress=True, log=lambda line: print(line, flush=True), **salt)
+    return 0
+
+
+def _register_autograde(commands) -> None:
+    autograde = commands.add_parser(
+        "autograde", help="autograde every submission of an assignment in parallel (or on a Dask cluster)",
+        description="Autograde ASSIGNMENT for every submitted student: each student is one task that runs "
+                    "nbgrader's own autograde (sandbox, outside-the-kernel scoring, integrity checks) in a "
+                    "scratch course of its own, on --workers local processes or on the workers of a Dask "
+                    "cluster (--scheduler). This process alone writes the gradebook and places the "
+                    "autograded folders where nbgrader puts them, so generate_feedback, export and "
+                    "formgrader work as after `nbgrader autograde`. A failed task is retried once, then "
+                    "reported by student. Submissions graded already and unchanged since are skipped "
+                    f"unless --force. The answer key's path comes from {ANSWER_KEY_ENV}, as for nbgrader "
+                    "autograde.",
+        epilog=f"Example: {ANSWER_KEY_ENV}=~/fercourse-private/answer_key.csv fercourse grade autograde "
+               "a2_cnn --course autograder --workers 4 (instructor guide, section Large classes)")
+    autograde.add_argument("assignment", help="the assignment to grade, e.g. a1_baselines")
+    _course_option(autograde)
+    autograde.add_argument("--student", default="*", metavar="GLOB",
+                           help="only students whose id matches this glob, as nbgrader's --student "
+                                "(default: all)")
+    where = autograde.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="submissions graded at once on this machine (default: the number of cores)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786: tasks run on its "
+                            "workers (needs fercourse[cluster]; see the guide for what workers need)")
+    autograde.add_argument("--force", action="store_true",
+                           help="grade every matching submission again, even unchanged ones")
+    autograde.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
+                           help="per-cell limit for the student notebooks (default: the course's "
+                                "c.Execute.timeout)")
+    autograde.add_argument("--json", action="store_true",
+                           help="print the summary and every student's outcome as JSON")
+    autograde.set_defaults(handler=run_autograde)
+
+
+def run_autograde(args: argparse.Namespace) -> int:
+    """``fercourse grade autograde``."""
+    from fercourse.grading.coordinator.parallel import autograde
+
+    extra = (f"--Execute.timeout={args.timeout}",) if args.timeout is not None else ()
+    summary = autograde(args.course, args.assignment, students=args.student, workers=args.workers,
+                        scheduler=args.scheduler, force=args.force, nbgrader_args=extra,
+                        log=lambda line: print(line, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        print("\n".join(summary.lines()))
+    return 1 if summary.count("failed") else 0
+
+
+def _register_leaderboard(commands) -> None:
+    leaderboard = commands.add_parser(
+        "leaderboard", help="rank the class on an assignment: static HTML page + CSV (public or --final)",
+        description="Rank the class on ASSIGNMENT from the verdicts the grader recorded outside the student "
+                    "kernels (autograded/<student>/ASSIGNMENT/.fercourse-verdict-*.json): accuracy on the "
+                    "public test rows (what feedback shows), or on the private rows with --final. Equal "
+                    "accuracy shares a rank; late submissions (gradebook timestamp after the due date) are "
+                    "marked; submissions without a valid submission.csv are listed unranked. Writes --out "
+                    "(one HTML file, no scripts or external resources: opens offline) and a CSV next to it.")
+    leaderboard.add_argument("assignment", help="assignment name, e.g. a1_baselines")
+    _course_option(leaderboard)
+    leaderboard.add_argument("--final", action="store_true",
+                             help="rank on the private test rows (after the deadline; never shown in "
+                                  "feedback)")
+    leaderboard.add_argument("--pseudonyms", action="store_true",
+                             help="show each student's stable pseudonym (e.g. calm-otter-417; keyed by the "
+                                  "offering's secret) instead of the student id, and no submission times")
+    leaderboard.add_argument("--out", default="leaderboard.html",
+                             help="HTML file to write; the CSV goes next to it (default leaderboard.html)")
+    leaderboard.set_defaults(handler=run_leaderboard)
+
+
+def run_leaderboard(args: argparse.Namespace) -> int:
+    """``fercourse grade leaderboard``."""
+    from fercourse.grading.records.leaderboard import standings, write_leaderboard
+
+    board = standings(args.course, args.assignment, final=args.final, pseudonyms=args.pseudonyms)
+    page, table = write_leaderboard(board, args.out)
+    ranked = [row for row in board.rows if row.rank is not None]
+    late = sum(row.late for row in board.rows)
+    print(f"{board.label} standings of {board.assignment}: {len(ranked)} ranked, "
+          f"{len(board.rows) - len(ranked)} unranked, {late} late; accuracy on {board.n_scored_rows} "
+          f"{'private' if board.final else 'public' if board.split else 'test'} rows")
+    if ranked:
+        print(f"top: {ranked[0].name} {ranked[0].accuracy:.4f}")
+    print(f"page: {page}\ncsv:  {table}")
     return 0

@@ -1,49 +1,22 @@
-"""Grading: tamper-resistant scoring for the nbgrader course, and course setup.
+"""Grading: the nbgrader course's tamper-resistant scoring, split by where each part runs.
 
-- :mod:`~fercourse.grading.preprocessors`: the nbgrader preprocessors that score ``submission.csv``
-  outside the student's kernel (:class:`SnapshotSubmission`, :class:`ApplyScores`,
-  :class:`FeedbackHtmlOnly`), the tiers and the key handling.
-- :mod:`~fercourse.grading.sandbox`: :class:`SandboxedExecute`, nbgrader's ``Execute`` with every student
-  kernel in a bubblewrap sandbox (options ``c.FercourseSandbox.*``).
-- :mod:`~fercourse.grading.integrity`: :class:`GuardInstructorFiles` and :class:`CheckInstructorFiles`,
-  which stop autograde when a student's kernel changed the config, thresholds, pin, key, gradebook or
-  another student's folder.
-- :mod:`~fercourse.grading.model_check`: loads a submitted Keras model without running student code
-  and checks that it predicts the submitted CSV (a2's accuracy points depend on it).
-- :mod:`~fercourse.grading.setup`: :func:`setup_course`, which releases the data to every assignment
-  and pins the answer key and its public/private split.
-- :mod:`~fercourse.grading.split`: the test ids split into public and private parts, seeded by the salt.
-- :mod:`~fercourse.grading.verdicts`: the accuracies the grader records per submission (public, private,
-  all rows), read by :mod:`~fercourse.grading.leaderboard`, which ranks the class (public or final)
-  into a static HTML page and a CSV; :mod:`~fercourse.grading.pseudonyms` names students on it.
-- :mod:`~fercourse.grading.parallel`: :func:`~fercourse.grading.parallel.autograde` (``fercourse grade
-  autograde``), a whole class in parallel or on a Dask cluster, one writer for the gradebook; each
-  student is a :mod:`~fercourse.grading.task` run in a scratch course of its own.
-
-``autograder/nbgrader_config.py`` and the assignments import from here.
+- ``fercourse.grading`` (this module) and :mod:`~fercourse.grading.kernel`: what a student's kernel
+  imports (:func:`scored_outside_kernel`, :func:`cnn_problems`); light, never imports nbgrader.
+- :mod:`~fercourse.grading.plugins`: inside ``nbgrader autograde`` and ``generate_feedback``: the
+  preprocessors that score outside the kernel, the sandbox, the integrity check, the model check,
+  output limits and the process's one grading state.
+- :mod:`~fercourse.grading.coordinator`: ``fercourse grade autograde``, a class in parallel or on
+  Dask (``parallel``, ``course``), one student per worker task (``task``).
+- :mod:`~fercourse.grading.records`: what grading leaves for later: the public/private split, the
+  verdict files, pseudonyms, the leaderboard.
+- :mod:`~fercourse.grading.authoring`: instructor commands ``grade setup``, ``grade new`` (template
+  files) and ``grade calibrate``.
+- Shared by all of them: :mod:`~fercourse.grading.instructor_files` (the one list of instructor
+  files), :mod:`~fercourse.grading.student_files` (which files under ``submitted/`` and
+  ``autograded/`` may be read: regular, one name, never a link) and
+  :mod:`~fercourse.grading.digests` (salted digests, fingerprints).
 """
 
-from fercourse.grading.integrity import CheckInstructorFiles, GradingStopped, GuardInstructorFiles
-from fercourse.grading.preprocessors import (
-    ACCURACY_CELL,
-    FORMAT_CELL,
-    KEY_ENV,
-    ApplyScores,
-    FeedbackHtmlOnly,
-    FercourseGrader,
-    SnapshotSubmission,
-    Verdict,
-    grade_submission_bytes,
-    load_thresholds,
-    scored_outside_kernel,
-    take_key_path,
-    tiers_cleared,
-)
-from fercourse.grading.sandbox import FercourseSandbox, SandboxedExecute, SandboxedKernelManager
-from fercourse.grading.setup import PIN_FILE, CourseData, setup_course
+from fercourse.grading.kernel import ACCURACY_CELL, FORMAT_CELL, cnn_problems, scored_outside_kernel
 
-__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "KEY_ENV", "PIN_FILE", "ApplyScores", "CheckInstructorFiles",
-           "CourseData", "FeedbackHtmlOnly", "FercourseGrader", "FercourseSandbox", "GradingStopped",
-           "GuardInstructorFiles", "SandboxedExecute", "SandboxedKernelManager", "SnapshotSubmission",
-           "Verdict", "grade_submission_bytes", "load_thresholds", "scored_outside_kernel", "setup_course",
-           "take_key_path", "tiers_cleared"]
+__all__ = ["ACCURACY_CELL", "FORMAT_CELL", "cnn_problems", "scored_outside_kernel"]

@@ -30,20 +30,9 @@ __all__ = ["BASELINES", "CNN_VARIANTS", "KERAS_MODELS", "Subsampled", "build_bas
            "cross_validate", "make_augmentation", "model_input", "predict_proba", "pretrained"]
 
 
-# The released assignments (autograder/source/a2-a4, written by fercourse.grading.template) import
-# these three from here; they live in fercourse.training. Delete this once the template and the
-# assignments import them from fercourse.training (owned by the grading worktree).
-_MOVED_TO_TRAINING = {"fit_or_load": "fercourse.training.fit", "steps_per_epoch": "fercourse.training.fit",
-                      "one_cycle": "fercourse.training.schedules"}
-
-
 def __getattr__(name: str):
     if name == "Subsampled":  # lazily: it subclasses scikit-learn's base classes
         from fercourse.models.subsample import Subsampled
 
         return Subsampled
-    if name in _MOVED_TO_TRAINING:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED_TO_TRAINING[name]), name)
     raise AttributeError(f"module 'fercourse.models' has no attribute {name!r}")

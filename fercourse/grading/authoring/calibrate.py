@@ -1,0 +1,278 @@
+"""``fercourse grade calibrate``: measure an assignment's reference solution and the dummy, set three tiers.
+
+The tiers of ``thresholds.json`` sit between two measured accuracies on the released test set:
+the **dummy** (always the majority class of the released training labels: what a submission
+earns without learning anything) and the **reference** (the source notebook's own solution,
+run unchanged). :func:`calibrate` prepares the data as ``fercourse grade setup`` does (same ids,
+same test-face disguise for real data, none for the built-in sample), runs the reference from a
+scratch copy of ``source/NAME/`` (never inside ``source/``, whose files are released), scores
+its ``submission.csv`` and the dummy against the answer key, and places the tiers with a margin
+of ``margin_rows`` test rows on either side:
+
+    dummy + margin <= tier 1 < tier 2 < tier 3 <= reference - margin
+
+tier 2 halfway. The margin is 1% of the test rows (at least 3): a submission has to do a few
+faces better than the dummy for the first point, and an honest run of the reference recipe may
+land that many faces below the reference and still take every point. With less than four
+margins between dummy and reference the tiers would be closer to each other than to the noise,
+and nothing is written. What was measured (accuracies, rows, date, library versions, data
+source) is recorded next to the tiers, under ``"calibration"``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from fercourse.errors import InputError
+from fercourse.grading.instructor_files import THRESHOLDS_FILE
+
+MIN_MARGIN_ROWS = 3
+MARGIN_SHARE = 0.01
+#: Libraries whose versions a calibration records (the reference's accuracy depends on them).
+RECORDED_PACKAGES = ("fercourse", "numpy", "scikit-learn", "keras", "tensorflow", "nbgrader", "papermill")
+_SCRATCH_IGNORE = ("data", "submission.csv", "*.keras", ".ipynb_checkpoints", "__pycache__")
+#: A calibration record's fields, in the order thresholds.json shows them.
+RECORD_FIELDS = ("date", "data", "n_train", "n_test", "test_disguised", "reference_accuracy",
+                 "dummy_accuracy", "dummy_predicts", "margin_rows", "tiers", "reference_seconds", "versions")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What :func:`calibrate` measured and the tiers it set (``written`` False for a dry run)."""
+
+    assignment: str
+    dataset: str
+    tiers: list[float]
+    previous: list[float] | None
+    record: dict
+    written: bool
+
+
+def default_margin_rows(n_test: int) -> int:
+    """The tiers' margin in test rows: 1% of them, at least 3.
+
+    Examples
+    --------
+    >>> default_margin_rows(280), default_margin_rows(2000), default_margin_rows(3589)
+    (3, 20, 36)
+    """
+    return max(MIN_MARGIN_ROWS, math.ceil(MARGIN_SHARE * n_test))
+
+
+def tiers_between(dummy: float, reference: float, n_test: int, margin_rows: int) -> list[float]:
+    """Three tiers between the dummy's and the reference's accuracy, ``margin_rows`` test rows inside each.
+
+    Tier 1 is the dummy plus the margin rounded up to 3 decimals, tier 3 the reference minus the
+    margin rounded down, tier 2 halfway between them.
+
+    Raises
+    ------
+    InputError
+        The reference beats the dummy by fewer than four margins: no room for three tiers.
+
+    Examples
+    --------
+    >>> tiers_between(0.246, 0.293, 280, 3)
+    [0.257, 0.269, 0.282]
+    >>> tiers_between(0.246, 0.26, 280, 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fercourse.errors.InputError: the reference (accuracy 0.2600) beats the dummy (0.2460) by 4 of 280 ...
+    """
+    margin = margin_rows / n_test
+    gap = reference - dummy
+    if gap < 4 * margin - 1e-9:
+        raise InputError(f"the reference (accuracy {reference:.4f}) beats the dummy ({dummy:.4f}) by "
+                         f"{round(gap * n_test)} of {n_test} test rows; three tiers with a margin of "
+                         f"{margin_rows} rows need at least {4 * margin_rows} (reference >= dummy + 4 "
+                         "margins): not writing tiers. Improve the reference solution, or calibrate on more "
+                         "test rows")
+    low = math.ceil(round((dummy + margin) * 1000, 6)) / 1000
+    high = math.floor(round((reference - margin) * 1000, 6)) / 1000
+    middle = round((low + high) / 2, 3)
+    if not low < middle < high:
+        raise InputError(f"tiers {low}, {middle}, {high} between the dummy ({dummy:.4f}) and the reference "
+                         f"({reference:.4f}) are not increasing at 3 decimals: calibrate on more test rows")
+    return [low, middle, high]
+
+
+def package_versions(names=RECORDED_PACKAGES) -> dict[str, str]:
+    """Installed versions of ``names`` and Python's (missing ones left out), without importing them."""
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def run_reference(notebook: Path, workdir: Path, *, progress: bool = True) -> float:
+    """Execute ``notebook`` (with papermill) in ``workdir``; returns the seconds it took.
+
+    The kernel's own output (TensorFlow's start-up messages) goes to ``workdir/kernel.log``.
+
+    Raises
+    ------
+    InputError
+        A cell failed: which one, with its error.
+    """
+    from fercourse.course.execute import execute_notebook
+
+    started = time.perf_counter()
+    error = execute_notebook(notebook, workdir / f"executed_{notebook.name}", parameters={}, cwd=workdir,
+                             kernel_log=workdir / "kernel.log", progress=progress)
+    if error:
+        raise InputError(f"the reference solution did not run: {error}")
+    return time.perf_counter() - started
+
+
+def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, n_train: int | None = None,
+              n_test: int | None = None, dataset: str | None = None, salt: str = "fercourse",
+              disguise_test: bool | None = None, margin_rows: int | None = None, dry_run: bool = False,
+              progress: bool = True, log: Callable[[str], None] | None = print) -> Calibration:
+    # Over 60 lines: a 30-line numpydoc docstring; the body (checks, measure, write) is 40.
+    """Calibrate ``assignment``'s tiers on ``data``; write them, with what was measured, to thresholds.json.
+
+    Parameters
+    ----------
+    assignment : str
+        A folder ``course/source/<assignment>/`` holding ``<assignment>.ipynb``, whose reference
+        solution writes ``submission.csv``.
+    data : str
+        ``"sample"`` or a FER2013 source, as for ``fercourse grade setup``.
+    n_train, n_test : int, optional
+        Built-in sample only: its size (the CI course uses 1,400/280).
+    dataset : str, optional
+        The thresholds set to write; default ``sample`` for the sample, ``fer2013`` otherwise.
+    salt : str
+        Salt of the prepared release (ids and the test faces' disguise), as in ``grade setup``.
+    disguise_test : bool, optional
+        Default as ``grade setup``: disguised test faces for real data, not for the sample.
+    margin_rows : int, optional
+        The tiers' margin in test rows (default :func:`default_margin_rows`).
+    dry_run : bool
+        Measure and print, but write nothing.
+
+    Returns
+    -------
+    Calibration
+    """
+    from fercourse.grading.authoring.course_files import read_thresholds_table, write_thresholds_table
+    from fercourse.grading.authoring.setup import thresholds_set
+
+    log = log or (lambda line: None)
+    course = Path(course).resolve()
+    notebook = course / "source" / assignment / f"{assignment}.ipynb"
+    if not notebook.is_file():
+        raise FileNotFoundError(f"{notebook}: no such notebook: expected an assignment of the course in "
+                                f"{course} (create one with `fercourse grade new`)")
+    thresholds_file = course / THRESHOLDS_FILE
+    table = read_thresholds_table(thresholds_file)
+    if not isinstance(table.get(assignment), dict):
+        raise InputError(f"{thresholds_file}: no entry {assignment!r} (an object of tiers per dataset): add "
+                         f'"{assignment}": {{"sample": null, "fer2013": null}} (`fercourse grade new` does)')
+    dataset = thresholds_set(data, dataset)
+    if margin_rows is not None and margin_rows < 1:
+        raise InputError(f"--margin-rows {margin_rows}: expected a positive number of test rows")
+
+    record = measure(notebook, data, n_train=n_train, n_test=n_test, salt=salt, disguise_test=disguise_test,
+                     progress=progress, log=log)
+    n = record["n_test"]
+    margin_rows = margin_rows or default_margin_rows(n)
+    tiers = tiers_between(record["dummy_accuracy_exact"], record["reference_accuracy_exact"], n, margin_rows)
+    del record["dummy_accuracy_exact"], record["reference_accuracy_exact"]
+    record.update(margin_rows=margin_rows, tiers=tiers)
+    record = {name: record[name] for name in RECORD_FIELDS}
+    previous = table[assignment].get(dataset)
+    log(f"tiers for {assignment}/{dataset}: {', '.join(map(str, tiers))} (margin {margin_rows} test rows "
+        f"= {margin_rows / n:.4f} above the dummy and below the reference)")
+    if previous is not None and [float(t) for t in previous] != tiers:
+        log(f"replacing the previous tiers {', '.join(str(t) for t in previous)}" if not dry_run else
+            f"the current tiers are {', '.join(str(t) for t in previous)}")
+    if not dry_run:
+        table = read_thresholds_table(thresholds_file)  # fresh: the run took a while
+        entry = table.setdefault(assignment, {})
+        entry[dataset] = tiers
+        entry.setdefault("calibration", {})[dataset] = record
+        write_thresholds_table(thresholds_file, table)
+        log(f"wrote {thresholds_file} ({assignment}/{dataset} and its calibration record)")
+    else:
+        log("dry run: nothing written")
+    return Calibration(assignment, dataset, tiers, None if previous is None else [float(t) for t in previous],
+                       record, not dry_run)
+
+
+def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: int | None = None,
+            salt: str = "fercourse", disguise_test: bool | None = None, progress: bool = True,
+            log: Callable[[str], None] = print) -> dict:
+    # Over 60 lines: one scratch folder, used from the release to the scores.
+    """Run the reference ``notebook`` on a release of ``data`` and score it and the majority dummy.
+
+    The release is prepared as ``grade setup`` does, into a scratch copy of the notebook's folder
+    (never inside ``source/``).
+
+    Returns
+    -------
+    dict
+        The calibration record's measured fields (:data:`RECORD_FIELDS` but the tiers and margin),
+        plus ``reference_accuracy_exact`` and ``dummy_accuracy_exact`` (unrounded).
+
+    Raises
+    ------
+    InputError
+        The reference failed or wrote no valid ``submission.csv``.
+    """
+    import shutil
+    import tempfile
+
+    from fercourse.data import load
+    from fercourse.data.writers import prepare
+    from fercourse.evaluate import evaluate
+    from fercourse.labels import EMOTIONS
+    from fercourse.submission import AnswerKey, SubmissionError, score_submission
+
+    source = notebook.parent
+    with tempfile.TemporaryDirectory(prefix="fercourse-calibrate-") as scratch:
+        scratch = Path(scratch)
+        log(f"preparing the data from {data} ...")
+        loaded = load(data, n_train=n_train, n_test=n_test, progress=progress)
+        release = prepare(loaded, scratch / "prepared", salt=salt, disguise_test=disguise_test)
+        work = scratch / source.name
+        shutil.copytree(source, work, ignore=shutil.ignore_patterns(*_SCRATCH_IGNORE))
+        (work / "data").mkdir()
+        shutil.copyfile(release.train_csv, work / "data" / "train.csv")
+        shutil.copyfile(release.test_csv, work / "data" / "test.csv")
+        disguised = "disguised" if release.test_disguised else "not disguised"
+        log(f"released {release.n_train} train and {release.n_test} test rows (test faces {disguised}) into "
+            f"a scratch copy of {source.name}/")
+        log(f"running the reference solution of {notebook.name} (kernel output in the scratch folder) ...")
+        seconds = run_reference(work / notebook.name, work, progress=progress)
+        try:
+            reference = score_submission(work / "submission.csv", release.answer_key)
+        except SubmissionError as error:
+            raise InputError(f"the reference solution of {notebook.name} wrote no valid submission.csv: "
+                             + "; ".join(error.problems)) from None
+        key = AnswerKey.read(release.answer_key)
+    train_labels = np.concatenate([split.y for split in (loaded.train, loaded.val) if split is not None])
+    majority = int(np.bincount(train_labels).argmax())
+    dummy = evaluate(key.labels, np.full(len(key.labels), majority), split="test").accuracy
+    n, accuracy = int(reference["n"]), float(reference["accuracy"])
+    log(f"reference: accuracy {accuracy:.4f} ({round(accuracy * n)} of {n} test rows, {seconds:.0f} s); "
+        f"dummy (always {EMOTIONS[majority]}): {dummy:.4f} ({round(dummy * n)} rows)")
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), "data": str(data),
+            "n_train": release.n_train, "n_test": n, "test_disguised": release.test_disguised,
+            "reference_accuracy": round(accuracy, 4), "dummy_accuracy": round(dummy, 4),
+            "dummy_predicts": EMOTIONS[majority], "reference_seconds": round(seconds, 1),
+            "versions": package_versions(), "reference_accuracy_exact": accuracy,
+            "dummy_accuracy_exact": dummy}
