@@ -152,7 +152,9 @@ def _register_calibrate(commands) -> None:
                            help="'sample', a Kaggle fer2013.csv, course CSVs or an image-folder root")
     _course_option(calibrate)
     _release_options(calibrate, dataset_help="thresholds set to write",
-                     salt_help="salt of the prepared release, as in grade setup (default: fercourse)",
+                     salt_help="salt of the prepared release (default: fercourse); pass the course's, "
+                               "which grade setup keeps in <key>.salt, to measure on the release your "
+                               "students get (an SGD reference's accuracy moves with the row order)",
                      disguise_help="measure on undisguised test faces (only for a course set up with "
                                    "--no-test-disguise)")
     calibrate.add_argument("--margin-rows", type=int, default=None,

@@ -52,8 +52,9 @@ def test_new_assignment_is_calibrated_and_autograded_end_to_end(tmp_path, capsys
     assert "BEGIN SOLUTION" not in released and "BEGIN HIDDEN TESTS" not in released
     assert "YOUR ANSWER HERE" in released and "raise NotImplementedError()" in released
 
+    salt = (tmp_path / "instructor" / "answer_key.salt").read_text().strip()  # setup's random salt
     assert fercourse_cli("grade", "calibrate", NAME, "--data", "sample", "--n-train", str(N_TRAIN),
-                         "--n-test", str(N_TEST), "--course", str(root)) == 0
+                         "--n-test", str(N_TEST), "--course", str(root), "--salt", salt) == 0
     out = capsys.readouterr().out
     assert "reference: accuracy" in out and f"wrote {root / 'thresholds.json'}" in out
     entry = json.loads((root / "thresholds.json").read_text())[NAME]
