@@ -135,6 +135,25 @@ def test_logits_get_a_softmax_and_probabilities_pass_through():
                                rtol=1e-5)
 
 
+def test_bfloat16_softmax_rows_keep_their_confidence():
+    """A model computing in bfloat16 (a recipe checkpoint) returns softmax rows that sum to 1 only to
+    about 1e-2; they are renormalised, not flattened by a second softmax (the same argmax, but a 0.9
+    confidence read as 0.25, which broke averaging such a model with another)."""
+    import keras
+
+    faces = keras.Input((48, 48, 1))
+    hidden = keras.layers.Dense(7, dtype="mixed_bfloat16")(keras.layers.Flatten()(faces))
+    sharp = keras.layers.Activation("softmax", dtype="mixed_bfloat16")(hidden * 40.0)
+    model = keras.Model(faces, sharp)
+    images = np.random.default_rng(2).integers(0, 256, (64, 48, 48), dtype=np.uint8)
+    raw = np.asarray(model.predict(model_input(model, images), verbose=0), dtype=np.float64)
+    assert not np.allclose(raw.sum(axis=1), 1.0, atol=1e-4)  # bfloat16 rounding is really there
+    probabilities = predict_proba(model, images)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(probabilities, raw / raw.sum(axis=1, keepdims=True), rtol=1e-6)
+    assert probabilities.max(axis=1).mean() > 0.5
+
+
 def test_new_models_in_a_row_print_no_retracing_warning():
     """A lesson that compares models (lesson 6) predicts with a new model each time: no TensorFlow noise."""
     import io
