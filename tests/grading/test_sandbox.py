@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from grading_helpers import marked_processes
 
 from fercourse.grading.plugins.sandbox import (
     NO_SANDBOX_ENV,
@@ -231,7 +232,9 @@ for fd in sorted(map(int, os.listdir('/proc/self/fd'))):
     except OSError:
         pass
 print('HELD', sorted(targets.values()))""",
-    "capabilities": "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])",
+    "capabilities": """
+status = dict(line.split(':', 1) for line in open('/proc/self/status').read().splitlines())
+print(status['CapEff'].strip(), status['CapBnd'].strip(), status['NoNewPrivs'].strip())""",
     "limits": "import resource\n"
               "print([resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_NPROC, "
               "resource.RLIMIT_FSIZE)])",
@@ -305,18 +308,6 @@ def as_ordinary_user(argv: list[str], home: str) -> list[str]:
             "--inh-caps=-all", "--bounding-set=-all", "--", *argv]
 
 
-def marked_processes(marker: str) -> list[int]:
-    """Host processes whose command line holds ``marker``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("grader", ["root", "ordinary user"])
 def test_a_hostile_kernel_gets_no_privilege_whoever_runs_the_grader(grader):
@@ -385,7 +376,7 @@ def test_a_hostile_kernel_gets_no_privilege_whoever_runs_the_grader(grader):
     # the line reached the student's own output (ipykernel captures its descriptors 1 and 2), not the grader's
     assert FORGED in report["descriptors"]
     assert FORGED not in grader_log and FORGED not in "".join(result.stdout.decode().splitlines()[:-1])
-    assert report["capabilities"] == "0000000000000000\n"
+    assert report["capabilities"] == "0000000000000000 0000000000000000 1\n"  # none, none to regain
     assert report["limits"] == f"[{8192 * 2**20}, 60, {1024 * 2**20}]\n"
     assert "started, then BlockingIOError" in report["processes"]
     assert report["tmp"].startswith("OSError: [Errno 28] No space left on device")
