@@ -178,6 +178,7 @@ def over_size(regular: dict[str, Path], source: str | Path | None, max_bytes: in
     >>> over_size(classify(folder).regular, None, 1000)  # doctest: +NORMALIZE_WHITESPACE
     {'notes.txt': "600 bytes: the folder's files are over 1,000 bytes in all (CourseDirectory.max_file_size)",
      'zeros.bin': '1,073,741,824 bytes: over the 1,000 of CourseDirectory.max_file_size'}
+    >>> import shutil; shutil.rmtree(folder)
     """
     over: dict[str, str] = {}
     counted = 0

@@ -306,6 +306,7 @@ for _ in range(1200):
 """
 subprocess.Popen([sys.executable, "-c", LOOP, {marker!r}], start_new_session=True, stdin=subprocess.DEVNULL,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait()
+import time; time.sleep(1)
 print("spread", sorted(os.listdir(".")))
 '''
 ODD_NAMES = ("-rf", "--help", "new\nline.txt", "...")
@@ -377,7 +378,8 @@ def test_attacks_beyond_the_issue_fail_and_the_honest_keep_their_score(released,
     assert "submission.csv is a hard link (2 names for one file): expected a regular file" in cell_text(
         course, "hardlinker", A1, "submission_format")
     assert grades(course, A1, A1, "spreader") == DUMMY
-    assert "'zeros0.bin'" in outputs_of(course, "spreader")  # the attack ran
+    ran = outputs_of(course, "spreader")
+    assert "'late.html'" in ran and "'zeros0.bin'" in ran  # the attack ran: files made, the daemon started
     spread = entries(course.root / "autograded" / "spreader" / A1)
     assert not any(name.startswith("zeros") for name in spread) and "late.html" not in spread
     time.sleep(2)
