@@ -16,7 +16,6 @@ from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearHiddenTests,
     ClearOutput,
-    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -29,6 +28,7 @@ from fercourse.grading.instructor_files import read_assignments
 from fercourse.grading.plugins import (
     ApplyScores,
     CheckInstructorFiles,
+    DeduplicateGradeIds,
     FeedbackHtmlOnly,
     GuardInstructorFiles,
     HideHiddenTests,
@@ -68,7 +68,8 @@ c.Execute.interrupt_on_timeout = True
 # refuses to start where the sandbox cannot run). GuardInstructorFiles/CheckInstructorFiles stop
 # grading when a kernel changed this file, the thresholds, the pin, the key, the gradebook or
 # another student's folder.
-c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+# DeduplicateGradeIds: nbgrader's DeduplicateIds, but a repeated grade id no longer stops the whole run.
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateGradeIds, OverwriteKernelspec, OverwriteCells,
                                       CheckCellMetadata, SnapshotSubmission, GuardInstructorFiles]
 # ApplyScores also removes every link (or FIFO, device, hard link) the kernel left in its folder,
 # before nbgrader writes or chmods anything there; LimitOutputSize cuts outputs of any length.

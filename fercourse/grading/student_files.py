@@ -144,6 +144,60 @@ def remove_refused(folder: str | Path) -> dict[str, str]:
     return removed
 
 
+def over_size(regular: dict[str, Path], source: str | Path | None, max_bytes: int) -> dict[str, str]:
+    """The files of a kernel's folder beyond its size bound, with why: the ones to remove, never read.
+
+    The kernel writes its folder, and a sparse file costs it no disk: nbgrader's
+    ``generate_feedback`` then copied it out whole (zeros written to disk), and parallel grading
+    read it into memory. A folder keeps at most ``max_bytes`` (the course's
+    ``CourseDirectory.max_file_size``) per file and in all, notebooks first, then by name; a file
+    with the name and size of the instructor's file in ``source`` (the course data nbgrader copied
+    there) is not counted. Sizes come from ``lstat``: nothing is read.
+
+    Parameters
+    ----------
+    regular : dict of str to Path
+        :attr:`FolderContents.regular` of the folder.
+    source : path-like or None
+        ``source/<assignment>/``.
+    max_bytes : int
+
+    Returns
+    -------
+    dict of str to str
+        Relative path -> why it is over the bound.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a1.ipynb").write_bytes(bytes(600))
+    >>> with (folder / "zeros.bin").open("wb") as handle:
+    ...     _ = handle.truncate(2**30)  # 1 GiB, no disk used
+    >>> _ = (folder / "notes.txt").write_bytes(bytes(600))
+    >>> over_size(classify(folder).regular, None, 1000)  # doctest: +NORMALIZE_WHITESPACE
+    {'notes.txt': "600 bytes: the folder's files are over 1,000 bytes in all (CourseDirectory.max_file_size)",
+     'zeros.bin': '1,073,741,824 bytes: over the 1,000 of CourseDirectory.max_file_size'}
+    >>> import shutil; shutil.rmtree(folder)
+    """
+    over: dict[str, str] = {}
+    counted = 0
+    for relative in sorted(regular, key=lambda name: (not name.endswith(".ipynb"), name)):
+        size = regular[relative].lstat().st_size
+        original = Path(source) / relative if source is not None else None
+        if original is not None and original.is_file() and not original.is_symlink() and \
+                original.stat().st_size == size:
+            continue  # the instructor's data, or as large as it: not the kernel's to grow
+        if size > max_bytes:
+            over[relative] = f"{size:,} bytes: over the {max_bytes:,} of CourseDirectory.max_file_size"
+        elif counted + size > max_bytes:
+            over[relative] = (f"{size:,} bytes: the folder's files are over {max_bytes:,} bytes in all "
+                              "(CourseDirectory.max_file_size)")
+        else:
+            counted += size
+    return over
+
+
 def read_regular(path: str | Path, max_bytes: int) -> bytes:
     """Read at most ``max_bytes + 1`` bytes of ``path`` if it is a regular file with one name.
 
@@ -183,4 +237,4 @@ def read_regular(path: str | Path, max_bytes: int) -> bytes:
         return handle.read(max_bytes + 1)
 
 
-__all__ = ["FolderContents", "classify", "read_regular", "refusal", "remove_refused"]
+__all__ = ["FolderContents", "classify", "over_size", "read_regular", "refusal", "remove_refused"]

@@ -10,13 +10,15 @@ setup does: every defence must hold for root. Outcomes and limits: autograder/RE
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
+import time
 from pathlib import Path
 
 import pytest
-from grading_helpers import cell_text, grades
+from grading_helpers import cell_text, grades, marked_processes
 
 from fercourse.grading._testing import A1_QUICK_SOLUTIONS as QUICK
 
@@ -279,3 +281,117 @@ def test_huge_outputs_are_cut_and_hidden_tests_stay_hidden(released, tmp_path, m
     page = (course.root / "feedback" / "hooker" / A1 / f"{A1}.html").read_text()
     assert "BEGIN HIDDEN TESTS" not in page and "len(set(test_ids)) == len(test_ids)" not in page
     assert "scored_outside_kernel" not in page
+
+
+# Attacks beyond issue 27's list (autograder/README.md, "Threat model", the rows after the issue's).
+# The kernel leaves 1 GiB sparse files (under RLIMIT_FSIZE, no disk used) in its folder: nbgrader's
+# generate_feedback copies every file of that folder out whole, and parallel grading read each into
+# memory. And it starts a daemon (a new session, a double fork) that would outlive the kernel to keep
+# planting a link to the gradebook for generate_feedback to follow.
+SPREAD = '''
+import os, subprocess, sys
+for index in range(3):
+    with open(f"zeros{{index}}.bin", "wb") as handle:
+        handle.truncate(2**30 - 1)
+LOOP = """
+import os, time
+if os.fork():
+    os._exit(0)
+for _ in range(1200):
+    try:
+        os.symlink("../../../gradebook.db", "late.html")
+    except OSError:
+        pass
+    time.sleep(0.1)
+"""
+subprocess.Popen([sys.executable, "-c", LOOP, {marker!r}], start_new_session=True, stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait()
+import time; time.sleep(1)
+print("spread", sorted(os.listdir(".")))
+'''
+ODD_NAMES = ("-rf", "--help", "new\nline.txt", "...")
+
+
+def impersonate_hidden_tests(folder: Path) -> None:
+    """Edit a submitted a1 notebook: a copy of the hidden-test cell (same grade_id and cell id, 30
+    points, its own source) before the real one."""
+    import nbformat
+
+    path = folder / f"{A1}.ipynb"
+    notebook = nbformat.read(path, 4)
+    index = next(i for i, cell in enumerate(notebook.cells)
+                 if cell.metadata.get("nbgrader", {}).get("grade_id") == "accuracy_tiers")
+    real = notebook.cells[index]
+    points = {"nbgrader": {**real.metadata.nbgrader, "points": 30}}
+    fake = nbformat.v4.new_code_cell("print(30)", metadata=points)
+    fake.id = real.id
+    notebook.cells.insert(index, fake)
+    path.write_text(json.dumps(notebook, indent=1))  # nbformat.write would refuse the duplicate id
+
+
+def choose_kernel(folder: Path) -> None:
+    """Edit a submitted a1 notebook: a kernelspec and language_info of the student's choice."""
+    path = folder / f"{A1}.ipynb"
+    notebook = json.loads(path.read_text())
+    notebook["metadata"]["kernelspec"] = {"name": "fercourse-unsandboxed", "display_name": "mine",
+                                          "language": "python", "argv": ["/bin/sh", "-c", "id"]}
+    notebook["metadata"]["language_info"] = {"name": "python", "version": "0"}
+    path.write_text(json.dumps(notebook, indent=1))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_attacks_beyond_the_issue_fail_and_the_honest_keep_their_score(released, host_files, tmp_path, mode):
+    import uuid
+
+    from fercourse.grading._testing import gradebook_totals, nbgrader, submit
+    from fercourse.grading.coordinator.parallel import autograde
+
+    course = copy_course(released, tmp_path, mode)
+    _, reference, dummy = released
+    marker = f"fercourse-daemon-{uuid.uuid4().hex}"
+    submit(course, "honest", A1, files={"submission.csv": reference})
+    # a submitted hard link (an unpacked tar archive, an exchange on the same disk) to a 0600 host file
+    # holding a perfect CSV: followed, it scores every point
+    host_files["secret"].write_bytes(reference)
+    folder = submit(course, "hardlinker", A1, replace=QUICK)
+    os.link(host_files["secret"], folder / "submission.csv")
+    submit(course, "spreader", A1, files={"submission.csv": dummy}, replace=QUICK,
+           insert_after={"a1_imports": SPREAD.format(marker=marker)})
+    folder = submit(course, "namer", A1, replace=QUICK,
+                    files={"submission.csv": dummy, **{name: name.encode() for name in ODD_NAMES}})
+    choose_kernel(folder)
+    impersonate_hidden_tests(submit(course, "impostor", A1, replace=QUICK, files={"submission.csv": dummy}))
+
+    log: list[str] = []
+    if mode == "serial":
+        result = nbgrader(course, "autograde", A1, key=True)
+        log.append(result.stdout + result.stderr)
+        assert "repeats the grade id 'accuracy_tiers' of a later cell" in log[0]
+    else:
+        summary = autograde(course.root, A1, workers=2, key=course.key, log=log.append)
+        assert summary.count("failed") == 0, {s: o.error for s, o in summary.students.items()}
+    # before DeduplicateGradeIds, nbgrader stopped at the impostor: namer and spreader were never graded
+    assert set(gradebook_totals(course.root, A1)) == {"honest", "hardlinker", "impostor", "namer", "spreader"}
+    assert grades(course, A1, A1, "impostor") == DUMMY  # the copy's 30 points: not given
+    assert grades(course, A1, A1, "honest") == HONEST
+    assert grades(course, A1, A1, "hardlinker") == REFUSED_CSV
+    assert "submission.csv is a hard link (2 names for one file): expected a regular file" in cell_text(
+        course, "hardlinker", A1, "submission_format")
+    assert grades(course, A1, A1, "spreader") == DUMMY
+    ran = outputs_of(course, "spreader")
+    assert "'late.html'" in ran and "'zeros0.bin'" in ran  # the attack ran: files made, the daemon started
+    spread = entries(course.root / "autograded" / "spreader" / A1)
+    assert not any(name.startswith("zeros") for name in spread) and "late.html" not in spread
+    time.sleep(2)
+    assert marked_processes(marker) == []  # the daemon ended with its kernel
+    if mode == "serial":
+        assert "removed zeros0.bin (1,073,741,823 bytes: over the 400,000,000" in log[0]
+    assert grades(course, A1, A1, "namer") == DUMMY  # ran in the course's kernel, in the sandbox
+    namer = course.root / "autograded" / "namer" / A1
+    assert {name: (namer / name).read_bytes() for name in ODD_NAMES} == {n: n.encode() for n in ODD_NAMES}
+
+    nbgrader(course, "generate_feedback", A1)
+    for student in ("honest", "hardlinker", "spreader", "namer"):
+        assert entries(course.root / "feedback" / student / A1) == {f"{A1}.html": "file"}, student
+    page = (course.root / "feedback" / "hardlinker" / A1 / f"{A1}.html").read_text()
+    assert "hard link" in page

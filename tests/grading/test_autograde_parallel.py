@@ -242,3 +242,27 @@ def test_a_killed_workers_scratch_copy_of_the_key_is_swept_by_the_next_task(tmp_
     assert sweep_stale_scratch(tmp_path) == [killed]
     assert not killed.exists()
     assert live.is_dir() and elsewhere.is_dir() and starting.is_dir()
+
+
+def test_what_a_worker_carries_back_from_the_kernels_folder_is_bounded(tmp_path):
+    """The kernel writes its folder: a 1 GiB sparse file there costs no disk, but read whole it cost the
+    coordinator 1 GiB of memory (measured: 1,076,888 kB max RSS before, 28,428 kB after)."""
+    from fercourse.grading.coordinator.task import _collect
+
+    folder, source = tmp_path / "autograded", tmp_path / "source"
+    folder.mkdir()
+    source.mkdir()
+    (folder / "a1.ipynb").write_bytes(b"n" * 300)  # notebooks first
+    (folder / "a.csv").write_bytes(b"a" * 400)
+    (folder / "b.csv").write_bytes(b"b" * 400)  # 300 + 400 + 400 > 1,000 in all: left out
+    for folder_or_source in (folder, source):  # the instructor's data, unchanged: named, not carried
+        (folder_or_source / "data.csv").write_bytes(b"d" * 5000)
+    with (folder / "sparse.bin").open("wb") as handle:
+        handle.truncate(2**30)
+
+    files, from_source, left_out = _collect(folder, source, 1000)
+    assert sorted(files) == ["a.csv", "a1.ipynb"] and files["a.csv"][0] == b"a" * 400
+    assert from_source == ("data.csv",)
+    assert sorted(left_out) == ["b.csv", "sparse.bin"]
+    assert left_out["sparse.bin"] == "1,073,741,824 bytes: over the 1,000 of CourseDirectory.max_file_size"
+    assert "are over 1,000 bytes in all" in left_out["b.csv"]

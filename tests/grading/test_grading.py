@@ -397,3 +397,36 @@ def test_set_parameter_rewrites_only_the_parameters_cell(tmp_path):
     assert "num_epochs = 2" in parameters and "num_epochs = 15" not in parameters
     with pytest.raises(ValueError, match="the parameters cell has no 'epochs_total'"):
         set_parameter(copy, "epochs_total", 2)
+
+
+def test_a_repeated_or_hand_edited_graded_cell_fails_its_student_not_the_run():
+    """nbgrader's DeduplicateIds leaves ``{}`` in a repeated cell, which its own check reads as an
+    outdated schema: SchemaTooOldError, on which ``nbgrader autograde`` stops for the whole class."""
+    from nbgrader.nbgraderformat import MetadataValidator, SchemaTooOldError
+    from nbgrader.preprocessors import DeduplicateIds
+
+    from fercourse.errors import InputError
+    from fercourse.grading.plugins import DeduplicateGradeIds
+
+    def graded(source, **meta):
+        return new_code_cell(source, metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                                            "grade_id": "accuracy_tiers", "points": 3,
+                                                            "schema_version": 3, **meta}})
+
+    def notebook():  # a copy of the hidden-test cell, 30 points, before the real one
+        return new_notebook(cells=[graded("print(30)", points=30), graded("assert tiers_cleared >= 1")])
+
+    resources = {"nbgrader": {"student": "mallory", "assignment": "a1", "notebook": "a1"}}
+    stock, _ = DeduplicateIds().preprocess(notebook(), {})
+    with pytest.raises(SchemaTooOldError):
+        MetadataValidator().validate_nb(stock)
+    fixed, _ = DeduplicateGradeIds().preprocess(notebook(), resources)
+    MetadataValidator().validate_nb(fixed)
+    assert "nbgrader" not in fixed.cells[0].metadata  # the copy: a plain cell, worth nothing
+    assert fixed.cells[1].metadata.nbgrader.points == 3
+
+    edited = notebook()
+    edited.cells[1].metadata.nbgrader.schema_version = 0
+    with pytest.raises(InputError, match="mallory's a1.ipynb: cell 2 has nbgrader metadata of schema 0, "
+                                         "expected 3"):
+        DeduplicateGradeIds().preprocess(edited, resources)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from grading_helpers import marked_processes
 
 from fercourse.grading.plugins.sandbox import (
     NO_SANDBOX_ENV,
@@ -210,3 +211,174 @@ def test_sandboxed_execute_is_how_the_manager_reaches_nbgrader():
     assert sandboxed.kernel_manager_class is SandboxedKernelManager and sandboxed.timeout == 7
     config.FercourseSandbox.enabled = False
     assert SandboxedExecute(config=config).kernel_manager_class is not SandboxedKernelManager
+
+
+# What a hostile kernel tries (issue 27), each in its own cell; the grader runs them as root and as an
+# ordinary user. DAEMON forks a process that leaves the kernel's session (setsid, double fork) to
+# outlive the kernel and keep writing into its folder.
+FORGED = "[E 2026-01-01 autograde] fercourse: FORGED grading stopped for all"
+HOSTILE_CELLS = {
+    "uid": "import os; print(os.getuid(), os.getgid())",
+    "init_environ": "print(open('/proc/1/environ', 'rb').read().decode(errors='replace'))",
+    "core_pattern": "open('/proc/sys/kernel/core_pattern', 'w')",
+    "descriptors": f"""
+import os
+targets = {{}}
+for fd in sorted(map(int, os.listdir('/proc/self/fd'))):
+    try:
+        targets[fd] = os.readlink(f'/proc/self/fd/{{fd}}')
+        if not targets[fd].startswith(('socket:', 'anon_inode:', '/proc')):
+            os.write(fd, b'\\n{FORGED}\\n')
+    except OSError:
+        pass
+print('HELD', sorted(targets.values()))""",
+    "capabilities": """
+status = dict(line.split(':', 1) for line in open('/proc/self/status').read().splitlines())
+print(status['CapEff'].strip(), status['CapBnd'].strip(), status['NoNewPrivs'].strip())""",
+    "limits": "import resource\n"
+              "print([resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_NPROC, "
+              "resource.RLIMIT_FSIZE)])",
+    "processes": """
+import subprocess
+children = []
+try:
+    for _ in range(200):
+        children.append(subprocess.Popen(['sleep', '30']))
+    print(len(children), 'started')
+except OSError as error:
+    print(len(children), 'started, then', type(error).__name__)
+for child in children:
+    child.kill()
+    child.wait()""",
+    "tmp": "handle = open('/tmp/fill', 'wb')\nfor _ in range(300): handle.write(bytes(2**20))",
+    "dev_shm": "handle = open('/dev/shm/fill', 'wb')\nfor _ in range(300): handle.write(bytes(2**20))",
+    "daemon": """
+import os, subprocess, sys
+LOOP = '''
+import os, sys, time
+if os.fork():
+    os._exit(0)  # the second fork: the daemon's parent is gone at once
+for _ in range(600):
+    with open('heartbeat', 'a') as handle:
+        handle.write('beat\\\\n')
+    time.sleep(0.1)
+'''
+subprocess.Popen([sys.executable, '-c', LOOP, MARKER], start_new_session=True, stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait()
+import time; time.sleep(1); print('daemon started', os.path.getsize('heartbeat') > 0)""",
+}
+RUN_HOSTILE_CELLS = '''
+import json, os, sys
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
+from fercourse.grading.plugins.sandbox import SandboxedKernelManager
+
+work, cells = sys.argv[1], json.loads(sys.argv[2])
+config = Config()
+config.FercourseSandbox.max_processes = 60
+config.FercourseSandbox.tmpfs_mb = 64
+notebook = new_notebook(cells=[new_code_cell(code) for code in cells.values()])
+NotebookClient(notebook, kernel_name="python3", kernel_manager_class=SandboxedKernelManager, config=config,
+               resources={"metadata": {"path": work}}, allow_errors=True, timeout=120).execute()
+report = {name: "".join(o.get("text") or f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs)
+          for name, cell in zip(cells, notebook.cells)}
+print(json.dumps({"grader_uid": os.getuid(), **report}))
+'''
+ORDINARY_UID = 65534
+
+
+def as_ordinary_user(argv: list[str], home: str) -> list[str]:
+    """``argv`` run by root as the ordinary user 65534, with no capability left.
+
+    The grader's Python may live in root's own 0700 home (pyenv, as on this machine): an
+    ordinary instructor has their own, so root's home is replaced (for this process only, by a
+    mount namespace that bwrap makes) by a traversable folder holding only the Python folders.
+    """
+    from fercourse.grading.plugins.sandbox_command import SETPRIV, traversable_parents
+
+    pythons = [str(folder) for folder in python_folders() if Path("/root") in folder.parents]
+    view = ["--perms", "0755", "--tmpfs", "/root"]
+    for parent in traversable_parents(pythons, {"/", "/root"}):  # else bwrap copies their 0700
+        view += ["--perms", "0755", "--dir", parent]
+    for folder in pythons:
+        view += ["--ro-bind", folder, folder]
+    return [FercourseSandbox().executable(), "--dev-bind", "/", "/", *view, "--setenv", "HOME", home, "--",
+            SETPRIV, f"--reuid={ORDINARY_UID}", f"--regid={ORDINARY_UID}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--", *argv]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("grader", ["root", "ordinary user"])
+def test_a_hostile_kernel_gets_no_privilege_whoever_runs_the_grader(grader):
+    import ast
+    import json
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+    import uuid
+
+    from fercourse.grading.plugins.sandbox_command import PASSED_ENV
+
+    if grader == "root" and os.geteuid() != 0:
+        pytest.skip("the grader is not root here")
+    try:
+        FercourseSandbox().check()
+    except SandboxUnavailableError as error:
+        pytest.skip(f"no sandbox on this machine: {error}")
+    marker = f"fercourse-daemon-{uuid.uuid4().hex}"
+    cells = {**HOSTILE_CELLS, "daemon": f"MARKER = {marker!r}\n{HOSTILE_CELLS['daemon']}"}
+    # pytest's tmp_path lies in a 0700 folder of root: this one is reachable by the ordinary user
+    shared = Path(tempfile.mkdtemp(prefix="fercourse-grader-"))
+    try:
+        shared.chmod(0o755)
+        work, home = shared / "course" / "autograded" / "ada" / "a1", shared / "home"
+        work.mkdir(parents=True)
+        home.mkdir()
+        (shared / "run.py").write_text(RUN_HOSTILE_CELLS)
+        argv = [sys.executable, str(shared / "run.py"), str(work), json.dumps(cells)]
+        ordinary = grader == "ordinary user" and os.geteuid() == 0
+        if ordinary:
+            for path in (shared / "course", shared / "course" / "autograded", work.parent, work, home):
+                os.chown(path, ORDINARY_UID, ORDINARY_UID)
+            argv = as_ordinary_user(argv, str(home))
+        log = shared / "grader.log"  # the grader's standard error: what nbgrader's log would be
+        environ = {**os.environ, "FERCOURSE_TEST_GRADER_TOKEN": "grader-token-77e1"}
+        with log.open("wb") as stderr:
+            result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL,
+                                    env=environ, timeout=600, check=False)
+        assert result.returncode == 0, log.read_text()[-3000:]
+        report = json.loads(result.stdout.decode().splitlines()[-1])
+        # the kernel has ended (the client shut it down): its daemon must be gone with it
+        time.sleep(2)
+        beats = (work / "heartbeat").stat().st_size
+        time.sleep(1)
+        assert marked_processes(marker) == [] and (work / "heartbeat").stat().st_size == beats
+        grader_log = log.read_text()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+    expected_uid = FercourseSandbox().uid if grader == "root" else (ORDINARY_UID if ordinary else os.getuid())
+    assert (report["grader_uid"] == 0) == (grader == "root")
+    assert report["uid"].split()[0] == str(expected_uid) != "0"
+    if grader == "root":
+        assert report["init_environ"].startswith("PermissionError")  # bwrap is root's, the kernel is not
+    else:  # bwrap is the kernel's own user: readable, and it holds the kernel's allow-list only
+        names = {pair.split("=", 1)[0] for pair in report["init_environ"].strip().split("\0") if pair}
+        allowed = {"PATH", "HOME", "LANG", "TMPDIR", "PYTHONNOUSERSITE", "JPY_PARENT_PID", "VIRTUAL_ENV",
+                   "PYTHONPATH", *PASSED_ENV}
+        assert "PATH" in names and names <= allowed, names
+    assert "grader-token-77e1" not in report["init_environ"]
+    assert report["core_pattern"].startswith("OSError: [Errno 30] Read-only file system")
+    held = ast.literal_eval(report["descriptors"].split("HELD ")[1].splitlines()[0])
+    assert held and not any(target.startswith(("/dev/pts", "/dev/tty", str(shared))) for target in held)
+    # the line reached the student's own output (ipykernel captures its descriptors 1 and 2), not the grader's
+    assert FORGED in report["descriptors"]
+    assert FORGED not in grader_log and FORGED not in "".join(result.stdout.decode().splitlines()[:-1])
+    assert report["capabilities"] == "0000000000000000 0000000000000000 1\n"  # none, none to regain
+    assert report["limits"] == f"[{8192 * 2**20}, 60, {1024 * 2**20}]\n"
+    assert "started, then BlockingIOError" in report["processes"]
+    assert report["tmp"].startswith("OSError: [Errno 28] No space left on device")
+    assert report["dev_shm"].startswith("OSError: [Errno 28] No space left on device")
+    assert report["daemon"] == "daemon started True\n"

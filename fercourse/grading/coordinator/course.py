@@ -77,15 +77,16 @@ class NbgraderCourse:
         files["gradebook.db"] = assignment_gradebook(self.db_url, self.course_id, assignment)
         sidecars = {suffix: sidecar_path(key, suffix).read_bytes() for suffix in KEY_SIDECARS
                     if sidecar_path(key, suffix).is_file()}
-        return InstructorFiles(self.course_id, files, key.read_bytes(), nbgrader_args, sidecars)
+        return InstructorFiles(self.course_id, files, key.read_bytes(), nbgrader_args, sidecars,
+                               int(self.coursedir.max_file_size) * 1000)  # kB, as make_task counts
 
 
 def assignment_gradebook(db_url: str, course_id: str, assignment: str) -> bytes:
     """A sqlite gradebook (as bytes) holding only ``assignment``'s definition from the one at ``db_url``.
 
-    No student and no grade travels to the workers: only the notebooks and their cells (what
-    ``nbgrader generate_assignment`` recorded, which autograde's ``OverwriteCells`` needs) and the
-    due date (for late penalties).
+    No student and no grade travels to the workers: only the notebooks, their kernelspecs and their
+    cells (what ``nbgrader generate_assignment`` recorded, which autograde's ``OverwriteKernelspec``
+    and ``OverwriteCells`` need) and the due date (for late penalties).
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -102,7 +103,9 @@ def assignment_gradebook(db_url: str, course_id: str, assignment: str) -> bytes:
                                  f"generate_assignment {assignment}` first") from None
             target.update_or_create_assignment(assignment, duedate=definition.duedate)
             for notebook in definition.notebooks:
-                target.update_or_create_notebook(notebook.name, assignment)
+                # the kernelspec: autograde's OverwriteKernelspec puts it over the student's (without it, a
+                # worker started whatever kernel the submitted notebook named)
+                target.update_or_create_notebook(notebook.name, assignment, kernelspec=notebook.kernelspec)
                 for cell in notebook.grade_cells:
                     target.update_or_create_grade_cell(cell.name, notebook.name, assignment,
                                                        max_score=cell.max_score, cell_type=cell.cell_type)

@@ -191,6 +191,9 @@ class _Recorder:
             except InputError as refusal:
                 error = refusal
             else:
+                for relative, why in result.left_out.items():
+                    self.log(f"fercourse: {task.student}: {relative} left out of autograded/ (the kernel "
+                             f"wrote it; needs a look): {why}")
                 outcome.status, outcome.error = "graded", None
                 outcome.seconds, outcome.host = round(result.seconds, 1), result.host
                 self.manifest.setdefault(self.assignment, {})[task.student] = self.digests[task.student]

@@ -42,13 +42,16 @@ from pathlib import Path
 
 from fercourse.config import ANSWER_KEY_ENV
 from fercourse.errors import FercourseError
-from fercourse.grading.student_files import classify
+from fercourse.grading.student_files import classify, over_size
 
 #: Lines of nbgrader's log kept in a failure's message.
 LOG_LINES = 6
 
 #: Scratch folders are ``<temp dir>/SCRATCH_PREFIX*``; each holds an ``owner`` file.
 SCRATCH_PREFIX = "fercourse-grade-"
+
+#: nbgrader's default ``CourseDirectory.max_file_size`` (100,000 kB), in bytes.
+DEFAULT_MAX_FILE_BYTES = 100_000_000
 
 
 class TaskError(FercourseError, RuntimeError):
@@ -71,6 +74,9 @@ class InstructorFiles:
     #: files kept next to the key, by suffix after its stem (e.g. ``.split.json``, the public/private
     #: split that the leaderboard's grading reads beside the key); written beside the scratch key
     key_sidecars: dict[str, bytes] = field(default_factory=dict, repr=False)
+    #: the most bytes of one student's autograded folder carried back to the coordinator, per file and
+    #: in all (the course's ``CourseDirectory.max_file_size``): the kernel writes that folder
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,8 @@ class TaskResult:
     from_source: tuple[str, ...]
     seconds: float
     host: str
+    #: files of the autograded folder not carried back (relative path -> why): over the size bound
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def nbgrader_environment(key: str | Path | None = None) -> dict[str, str]:
@@ -174,13 +182,17 @@ def grade_task(task: Task, instructor: InstructorFiles) -> TaskResult:
             _write(key.with_name(key.stem + suffix), data, 0o600)
         for relative, (data, mode) in task.files.items():
             _write(root / task.submitted / relative, data, mode)
-        # a refused entry stays a link, so this nbgrader's graders refuse it as the serial run's do; it
-        # points at an empty file of this scratch folder, never at anything of the instructor's
-        placeholder = Path(scratch) / "refused"
-        placeholder.write_bytes(b"")
-        for relative in task.refused:
+        # a refused entry stays a link (a hard link stays a hard link), so this nbgrader's graders refuse
+        # it, with the same reason, as the serial run's do; it names an empty file of this scratch
+        # folder, never anything of the instructor's
+        for index, (relative, reason) in enumerate(sorted(task.refused.items())):
+            placeholder = Path(scratch) / f"refused-{index}"
+            placeholder.write_bytes(b"")
             (root / task.submitted / relative).parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(placeholder, root / task.submitted / relative)
+            if reason.startswith("a hard link"):
+                os.link(placeholder, root / task.submitted / relative)
+            else:
+                os.symlink(placeholder, root / task.submitted / relative)
         result = run_nbgrader(root, "autograde", task.assignment, "--student", glob.escape(task.student),
                               f"--CourseDirectory.root={root}",
                               f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}",
@@ -191,9 +203,10 @@ def grade_task(task: Task, instructor: InstructorFiles) -> TaskResult:
                              + _log_excerpt(result.stdout + result.stderr))
         notebooks = read_grades(f"sqlite:///{root / 'gradebook.db'}", instructor.course_id, task.assignment,
                                 task.student, root / task.submitted)
-        files, from_source = _collect(autograded, root / "source" / task.assignment)
+        files, from_source, left_out = _collect(autograded, root / "source" / task.assignment,
+                                                instructor.max_file_bytes)
     return TaskResult(task.student, notebooks, files, from_source, time.perf_counter() - start,
-                      os.uname().nodename)
+                      os.uname().nodename, left_out)
 
 
 def sweep_stale_scratch(folder: str | Path | None = None) -> list[Path]:
@@ -251,13 +264,33 @@ def read_grades(db_url: str, course_id: str, assignment: str, student: str,
     return out
 
 
-def _collect(autograded: Path, source: Path) -> tuple[dict[str, tuple[bytes, int]], tuple[str, ...]]:
-    """The autograded folder's files, but those equal to the source file of the same path (named only)."""
+def _collect(autograded: Path, source: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+             ) -> tuple[dict[str, tuple[bytes, int]], tuple[str, ...], dict[str, str]]:
+    """The autograded folder's files, but those equal to the source file of the same path (named only).
+
+    The kernel wrote this folder, so what is read is bounded (:func:`~fercourse.grading.student_files.
+    over_size`; ``ApplyScores`` has removed such files already, this holds whatever wrote them):
+    without the bound a kernel leaving a 1 GiB sparse file (no disk used) made the coordinator hold
+    1 GiB in memory.
+
+    Returns
+    -------
+    files : dict
+        Relative path -> (bytes, mode).
+    from_source : tuple of str
+        Files equal to ``source``'s (the coordinator copies its own).
+    left_out : dict
+        Relative path -> why it was not carried back.
+    """
     files, from_source = {}, []
-    for relative, path in sorted(classify(autograded).regular.items()):  # links and the like: left out
+    regular = classify(autograded).regular  # links and the like: left out
+    left_out = over_size(regular, source, max_bytes)
+    for relative, path in sorted(regular.items()):
         original = source / relative
+        if relative in left_out:
+            continue
         if path.suffix != ".ipynb" and original.is_file() and filecmp.cmp(path, original, shallow=False):
             from_source.append(relative)
         else:
             files[relative] = (path.read_bytes(), path.stat().st_mode & 0o777)
-    return files, tuple(from_source)
+    return files, tuple(from_source), left_out

@@ -6,7 +6,8 @@
   ``submission.csv`` before the kernel starts) and :class:`ApplyScores` (writes the verdicts into
   the graded cells after it ran), with :mod:`~fercourse.grading.plugins.scoring` (the verdicts,
   no nbgrader) and :mod:`~fercourse.grading.plugins.model_check` (a submitted Keras model must
-  predict the submitted CSV).
+  predict the submitted CSV), and :class:`DeduplicateGradeIds` (a repeated or hand-edited graded
+  cell fails its student only, never the whole run).
 - :mod:`~fercourse.grading.plugins.sandbox`: :class:`SandboxedExecute`, nbgrader's ``Execute`` with
   every student kernel in a bubblewrap sandbox, as an unprivileged user
   (:mod:`~fercourse.grading.plugins.sandbox_command`: the command line and the limits).
@@ -21,9 +22,14 @@
 from fercourse.grading.plugins.feedback import FeedbackHtmlOnly
 from fercourse.grading.plugins.integrity import CheckInstructorFiles, GradingStopped, GuardInstructorFiles
 from fercourse.grading.plugins.outputs import HideHiddenTests, LimitOutputSize
-from fercourse.grading.plugins.preprocessors import ApplyScores, FercourseGrader, SnapshotSubmission
+from fercourse.grading.plugins.preprocessors import (
+    ApplyScores,
+    DeduplicateGradeIds,
+    FercourseGrader,
+    SnapshotSubmission,
+)
 from fercourse.grading.plugins.sandbox import FercourseSandbox, SandboxedExecute, SandboxedKernelManager
 
-__all__ = ["ApplyScores", "CheckInstructorFiles", "FeedbackHtmlOnly", "FercourseGrader", "FercourseSandbox",
-           "GradingStopped", "GuardInstructorFiles", "HideHiddenTests", "LimitOutputSize", "SandboxedExecute",
-           "SandboxedKernelManager", "SnapshotSubmission"]
+__all__ = ["ApplyScores", "CheckInstructorFiles", "DeduplicateGradeIds", "FeedbackHtmlOnly",
+           "FercourseGrader", "FercourseSandbox", "GradingStopped", "GuardInstructorFiles", "HideHiddenTests",
+           "LimitOutputSize", "SandboxedExecute", "SandboxedKernelManager", "SnapshotSubmission"]

@@ -35,7 +35,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.nbgraderformat import SCHEMA_VERSION
+from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor
 from traitlets import Dict, Float, Integer, Unicode
 
 from fercourse.errors import InputError
@@ -53,7 +54,7 @@ from fercourse.grading.plugins.state import GradingState, notebook_of, state_for
 from fercourse.grading.records.pseudonyms import pseudonym
 from fercourse.grading.records.split import PublicPrivateSplit
 from fercourse.grading.records.verdicts import remove_verdicts, write_verdict
-from fercourse.grading.student_files import FolderContents, classify, read_regular, remove_refused
+from fercourse.grading.student_files import FolderContents, classify, over_size, read_regular, remove_refused
 from fercourse.submission import MAX_BYTES, AnswerKey
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
@@ -276,6 +277,15 @@ class ApplyScores(FercourseGrader):
         folder = self.autograded_folder(student, assignment)
         for relative, reason in remove_refused(folder).items():  # before nbgrader writes or chmods here
             self.log.warning("fercourse: removed %s (%s), left by %s's kernel", relative, reason, student)
+        coursedir = CourseDirectory(config=self.config)
+        source = self.course_root() / coursedir.source_directory / assignment
+        # a file the kernel grew past the course's size bound (a sparse one costs it no disk) would be
+        # copied out whole by generate_feedback, and read into memory by parallel grading
+        for relative, why in over_size(classify(folder).regular, source,
+                                       int(coursedir.max_file_size) * 1000).items():
+            (folder / relative).unlink()
+            self.log.warning("fercourse: removed %s (%s), left by %s's kernel: needs a look", relative, why,
+                             student)
         for forged in remove_verdicts(folder):  # written by the student's kernel
             self.log.warning("fercourse: removed %s, written while %s's kernel ran", forged, student)
         if cells and record is not None:
@@ -293,4 +303,39 @@ class ApplyScores(FercourseGrader):
                         output.traceback = [f"{output.ename}: {output.evalue}"]
         return nb, resources
 
+
+class DeduplicateGradeIds(DeduplicateIds):
+    """nbgrader's ``DeduplicateIds`` that fails one student, never the whole run (in its place in
+    ``c.Autograde.sanitize_preprocessors``).
+
+    A cell copied in Jupyter keeps its nbgrader metadata, grade id included; a hostile student can
+    also copy a hidden-test cell or edit the metadata by hand. nbgrader keeps the last cell of a
+    grade id and sets the others' metadata to ``{}``, which its own check then reads as an outdated
+    schema: ``SchemaTooOldError``, on which ``nbgrader autograde`` stops for every student after this
+    one (measured: two of the five students of the e2e run were never graded). Here the earlier
+    copies lose their nbgrader metadata altogether (they run as plain cells, as nbgrader intends),
+    and a cell whose metadata is not nbgrader's current schema fails this student alone, with a
+    message naming the cell, so nbgrader goes on with the next one.
+    """
+
+    def preprocess(self, nb, resources):
+        student, _, notebook = notebook_of(resources)
+        for index, cell in enumerate(nb.cells, start=1):
+            meta = cell.metadata.get("nbgrader")
+            version = meta.get("schema_version") if isinstance(meta, dict) else type(meta).__name__
+            if meta is not None and version != SCHEMA_VERSION:
+                raise InputError(f"{student}'s {notebook}.ipynb: cell {index} has nbgrader metadata of "
+                                 f"schema {version!r}, expected {SCHEMA_VERSION}: edited by hand; this "
+                                 "notebook is not graded (needs a look)")
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") in self.grade_ids and (meta.get("grade") or meta.get("solution")
+                                                       or meta.get("locked")):
+            self.log.warning("fercourse: cell %s repeats the grade id %r of a later cell: graded as a plain "
+                             "cell", cell_index, meta["grade_id"])
+            del cell.metadata["nbgrader"]
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)
 
