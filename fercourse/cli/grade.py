@@ -1,7 +1,8 @@
 """``fercourse grade``: the nbgrader course's instructor commands, one group in one module.
 
 ``setup`` (data and key pin), ``new`` and ``calibrate`` (an assignment and its tiers),
-``autograde`` (a class in parallel or on Dask) and ``leaderboard`` (the class's standings). Options
+``autograde`` (a class in parallel or on Dask), ``leaderboard`` (the class's standings) and ``review``
+(submissions that deserve a human look). Options
 that several commands share are defined once (:func:`_course_option`, :func:`_release_options`).
 Building this parser imports nothing heavy: each handler imports the grading code (nbgrader,
 TensorFlow) it needs when it runs.
@@ -21,7 +22,7 @@ DATASETS = ("sample", "fer2013")
 
 
 def register(subparsers) -> None:
-    """Add the ``fercourse grade`` group and its five commands."""
+    """Add the ``fercourse grade`` group and its six commands."""
     commands = add_command_group(subparsers, "grade",
                                  description="Tools for the nbgrader course in autograder/ (see "
                                              "autograder/README.md, the instructor guide).")
@@ -30,6 +31,7 @@ def register(subparsers) -> None:
     _register_calibrate(commands)
     _register_autograde(commands)
     _register_leaderboard(commands)
+    _register_review(commands)
 
 
 def _course_option(parser: argparse.ArgumentParser) -> None:
@@ -261,4 +263,43 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     if ranked:
         print(f"top: {ranked[0].name} {ranked[0].accuracy:.4f}")
     print(f"page: {page}\ncsv:  {table}")
+    return 0
+
+
+def _register_review(commands) -> None:
+    review = commands.add_parser(
+        "review", help="list graded submissions that deserve a human look (scores kept)",
+        description="From the verdicts the grader recorded for ASSIGNMENT, list the submissions whose "
+                    "accuracy (on all, the public or the private test rows) is above a plausible ceiling "
+                    "(FER2013 0.76: beyond the best published ensembles; the sample 0.85), and those whose "
+                    "submitted model does not explain their submission.csv. Nothing is changed: the "
+                    "points stay what the grader computed; the list is for a person to look at.")
+    review.add_argument("assignment", help="assignment name, e.g. a1_baselines")
+    _course_option(review)
+    review.add_argument("--ceiling", type=float, default=None,
+                        help="flag accuracies above this (default: by the course's thresholds set, 0.76 "
+                             "for fer2013, 0.85 for the sample)")
+    review.add_argument("--out", default=None, help="also write the list as CSV to this file")
+    review.set_defaults(handler=run_review)
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """``fercourse grade review``."""
+    from pathlib import Path
+
+    from fercourse.grading.records.review import render_csv, review
+
+    flags, n_records, ceiling = review(args.course, args.assignment, args.ceiling)
+    students = len({flag.student for flag in flags})
+    print(f"review of {args.assignment}: {students} of {n_records} graded submissions need a look "
+          f"(ceiling {ceiling:.2f}; scores kept as graded)")
+    for flag in flags:
+        points = "" if flag.points is None else f", {flag.points} of {flag.n_tiers} tiers kept"
+        if flag.kind == "model":
+            points = ", accuracy points withheld by the model check"
+        accuracy = "" if flag.accuracy is None else f" (accuracy {flag.accuracy:.4f}{points})"
+        print(f"  {flag.student}: {flag.kind}{accuracy}: {flag.detail}")
+    if args.out:
+        Path(args.out).write_text(render_csv(flags), encoding="utf-8")
+        print(f"csv: {args.out}")
     return 0
