@@ -94,7 +94,8 @@ def test_held_faces_are_the_graded_private_part_end_to_end(tmp_path, capsys):
     assert "review of a1_baselines: 2 of 3 graded submissions need a look (ceiling 0.85" in out
     assert "  leak: implausible (accuracy 1.0000, 3 of 3 tiers kept): accuracy above the ceiling 0.85: " \
            "all 1.0000 on 200 rows; public 1.0000 on 140 rows; private 1.0000 on 60 rows" in out
-    assert "  lookup: implausible" in out and "fair" not in out
+    assert "  lookup: implausible (accuracy 0.7000, 0 of 3 tiers kept): accuracy above the ceiling 0.85: " \
+           "public 1.0000 on 140 rows" in out and "fair" not in out
     with report.open() as handle:
         rows = {r["student"]: r for r in csv.DictReader(handle)}
     assert set(rows) == {"leak", "lookup"} and rows["leak"]["points"] == "3"
