@@ -262,7 +262,7 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
         key = AnswerKey.read(release.answer_key)
     train_labels = np.concatenate([split.y for split in (loaded.train, loaded.val) if split is not None])
     majority = int(np.bincount(train_labels).argmax())
-    dummy = evaluate(key.labels, np.full(len(key.labels), majority), split="test").accuracy
+    dummy = evaluate(key.labels, np.full(len(key.labels), majority), split="test")["accuracy"]
     n, accuracy = int(reference["n"]), float(reference["accuracy"])
     log(f"reference: accuracy {accuracy:.4f} ({round(accuracy * n)} of {n} test rows, {seconds:.0f} s); "
         f"dummy (always {EMOTIONS[majority]}): {dummy:.4f} ({round(dummy * n)} rows)")
