@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from fercourse.data.dataset import Dataset, Split
 from fercourse.errors import InputError
 from fercourse.grading.instructor_files import PIN_FILE, split_path
 from fercourse.grading.records.split import DEFAULT_PUBLIC_FRACTION, PublicPrivateSplit
@@ -160,11 +161,10 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
                       0 if held is None else len(held))
 
 
-def _with_held_faces(data, held, where):
+def _with_held_faces(data: Dataset, held: Split, where: str | Path) -> Dataset:
     """``data`` with the held faces appended to its test split (refused if any is a public face)."""
     import numpy as np
 
-    from fercourse.data.dataset import Dataset, Split
     from fercourse.grading.authoring.held_test_set import check_not_public
 
     check_not_public(held, data, where)
