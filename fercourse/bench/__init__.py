@@ -6,6 +6,6 @@
 - :mod:`~fercourse.bench.grade`: ``bench grade``, nbgrader autograde per submission.
 - :mod:`~fercourse.bench.autograde`: ``bench autograde``, serial nbgrader against parallel autograde.
 - :mod:`~fercourse.bench.recipes`: ``bench recipes``, training recipes at one budget.
-- :mod:`~fercourse.bench.lookup`: ``bench lookup``, what disguising the released test faces costs in
-  accuracy and how often a pixel lookup in the public data still finds them.
+- :mod:`~fercourse.bench.lookup`: ``bench lookup``, how often a pixel lookup in the public data finds
+  a released test face and its label.
 """

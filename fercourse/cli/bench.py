@@ -73,27 +73,19 @@ def register(subparsers) -> None:
     parallel.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parallel.set_defaults(handler=run_autograde)
     lookup = commands.add_parser(
-        "lookup", help="disguised test faces: lookup recovery in the public data and accuracy cost",
-        description="Disguise the test faces of SOURCE as 'fercourse data prepare' does, then print how "
-                    "often a nearest-neighbour lookup (L2 on pixels) among all of SOURCE's faces (what a "
-                    "student holding the public fer2013.csv has) finds each face and its label: for the "
-                    "original faces, the disguised ones, the disguised ones and their mirror images, and "
-                    "an attacker undoing every flip and shift the disguise can make (on a subset). With "
-                    "--model, also that model's accuracy on the original and disguised test faces, "
-                    "without TTA and with --tta shift, as 'fercourse evaluate' predicts.",
-        epilog="Example: fercourse bench lookup --data ../shared/fer2013 --model artifacts/reference.keras")
+        "lookup", help="how many released test faces a pixel lookup in the public data finds",
+        description="Look up every test face of SOURCE, as 'fercourse data prepare' releases it, by its "
+                    "pixels among all of SOURCE's faces (what a student holding the public fer2013.csv "
+                    "has: L2 nearest neighbour) and print how often the face itself is found and how often "
+                    "its label is. FER2013's labels are public: grade on held faces (`fercourse grade "
+                    "setup --test-set`) where that matters.",
+        epilog="Example: fercourse bench lookup --data ../shared/fer2013")
     lookup.add_argument("--data", default="sample", metavar="SOURCE",
                         help="a labelled source, e.g. ../shared/fer2013 (Training as train, PublicTest as "
                              "test; default: the built-in sample)")
-    lookup.add_argument("--model", default=None, metavar="PATH",
-                        help="a saved Keras model to score (copied first; default: no accuracy figures)")
-    lookup.add_argument("--salt", default="fercourse", help="the salt given to prepare (default fercourse)")
-    lookup.add_argument("--undo-faces", type=int, default=500, metavar="N",
-                        help="test faces the undo-every-disguise attacker is tried on (32 lookups each; "
-                             "0 skips it; default 500)")
     lookup.add_argument("--json", action="store_true", help="print the figures as JSON")
     add_sample_size_options(lookup)
-    lookup.set_defaults(handler=run_lookup, tensorflow=True)
+    lookup.set_defaults(handler=run_lookup)
     _add_recipes(commands)
 
 
@@ -143,7 +135,7 @@ def run_autograde(args: argparse.Namespace) -> int:
 def run_lookup(args: argparse.Namespace) -> int:
     from fercourse.bench.lookup import bench_lookup, format_lookup
 
-    result = bench_lookup(load_data(args), model_path=args.model, salt=args.salt, undo_faces=args.undo_faces)
+    result = bench_lookup(load_data(args))
     print(json.dumps(result, indent=2) if args.json else format_lookup(result))
     return 0
 

@@ -35,23 +35,18 @@ def register(subparsers) -> None:
         "prepare", help="write an instructor's course release and answer key",
         description="Write OUT/release/train.csv (id,emotion,pixels), OUT/release/test.csv (id,pixels, no "
                     "labels) and the instructor-only OUT/instructor/answer_key.csv (id,emotion). Ids are "
-                    "salted hashes: stable for the same data and salt, unrelated to row order. The test "
-                    "faces are disguised (shifted 2-3 pixels along both axes, half of them mirrored, per "
-                    "face, seeded by the salt) so that looking them up in the public FER2013 by their "
-                    "pixels does not find their public labels; train faces are left as they are. "
-                    "OUT/instructor/answer_key.split.json splits the test ids into a public and a private "
-                    "part, seeded by the salt (the course leaderboard's public and final standings).")
+                    "salted hashes: stable for the same data and salt, unrelated to row order. The "
+                    "faces are released as they are in SOURCE (FER2013's labels are public: see the "
+                    "instructor guide's threat model). OUT/instructor/answer_key.split.json splits the "
+                    "test ids into a public and a private part, seeded by the salt (the course "
+                    "leaderboard's public and final standings).")
     prepare.add_argument("source", help=SOURCE_HELP)
     prepare.add_argument("--out", required=True, help="course data folder to create")
     prepare.add_argument("--salt", default="fercourse",
-                         help="secret mixed into the ids, the test faces' disguise and the public/private "
-                              "split (change it per course offering)")
+                         help="secret mixed into the ids and the public/private split (change it per course "
+                              "offering)")
     prepare.add_argument("--public-fraction", type=float, default=0.5,
                          help="share of the test ids in the public part (default 0.5)")
-    prepare.add_argument("--no-test-disguise", dest="disguise_test", action="store_false", default=None,
-                         help="release the test faces unchanged (only for data that is not graded: their "
-                              "labels can then be looked up in the public FER2013); the built-in sample's "
-                              "are never disguised (nobody can look them up)")
     prepare.set_defaults(handler=run_prepare)
 
     sample = commands.add_parser("sample", help="write the built-in synthetic sample in any format",
@@ -127,7 +122,6 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_prepare(args: argparse.Namespace) -> int:
-    from fercourse.data.disguise import DESCRIPTION
     from fercourse.data.writers import prepare
     from fercourse.grading.instructor_files import split_path
     from fercourse.grading.records.split import PublicPrivateSplit
@@ -136,14 +130,11 @@ def run_prepare(args: argparse.Namespace) -> int:
     if not 0 < args.public_fraction < 1:  # before the long part
         raise InputError(f"--public-fraction {args.public_fraction}: expected a number strictly between 0 "
                          "and 1")
-    release = prepare(_load(args.source), args.out, salt=args.salt, disguise_test=args.disguise_test)
+    release = prepare(_load(args.source), args.out, salt=args.salt)
     split = PublicPrivateSplit.from_ids(read_ids(release.answer_key), args.salt, args.public_fraction)
     split_sha256 = split.write(split_path(release.answer_key))
     print(f"release for students:  {release.train_csv} ({release.n_train} labelled rows)")
     print(f"                       {release.test_csv} ({release.n_test} unlabelled rows)")
-    print("test faces:            " + ("disguised: " + DESCRIPTION if release.test_disguised else
-                                        "NOT disguised (--no-test-disguise, or the built-in sample): "
-                                        "public FER2013 labels could be looked up by pixels"))
     print(f"instructor only:       {release.answer_key} (never release this file)")
     print(f"answer key sha256:     {release.answer_key_sha256}")
     print(f"public/private split:  {split_path(release.answer_key)} ({len(split.public)} public, "

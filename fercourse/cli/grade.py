@@ -1,7 +1,8 @@
 """``fercourse grade``: the nbgrader course's instructor commands, one group in one module.
 
 ``setup`` (data and key pin), ``new`` and ``calibrate`` (an assignment and its tiers),
-``autograde`` (a class in parallel or on Dask) and ``leaderboard`` (the class's standings). Options
+``autograde`` (a class in parallel or on Dask), ``leaderboard`` (the class's standings) and ``review``
+(submissions that deserve a human look). Options
 that several commands share are defined once (:func:`_course_option`, :func:`_release_options`).
 Building this parser imports nothing heavy: each handler imports the grading code (nbgrader,
 TensorFlow) it needs when it runs.
@@ -21,7 +22,7 @@ DATASETS = ("sample", "fer2013")
 
 
 def register(subparsers) -> None:
-    """Add the ``fercourse grade`` group and its five commands."""
+    """Add the ``fercourse grade`` group and its six commands."""
     commands = add_command_group(subparsers, "grade",
                                  description="Tools for the nbgrader course in autograder/ (see "
                                              "autograder/README.md, the instructor guide).")
@@ -30,6 +31,7 @@ def register(subparsers) -> None:
     _register_calibrate(commands)
     _register_autograde(commands)
     _register_leaderboard(commands)
+    _register_review(commands)
 
 
 def _course_option(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +40,7 @@ def _course_option(parser: argparse.ArgumentParser) -> None:
                         help=f"the nbgrader course folder (default {COURSE_DEFAULT})")
 
 
-def _release_options(parser: argparse.ArgumentParser, *, dataset_help: str, salt_help: str,
-                     disguise_help: str) -> None:
+def _release_options(parser: argparse.ArgumentParser, *, dataset_help: str, salt_help: str) -> None:
     """The options that prepare a release as ``grade setup`` does (``setup`` and ``calibrate``)."""
     parser.add_argument("--dataset", choices=DATASETS, default=None,
                         help=f"{dataset_help} (default: sample for 'sample', fer2013 otherwise)")
@@ -48,8 +49,6 @@ def _release_options(parser: argparse.ArgumentParser, *, dataset_help: str, salt
     parser.add_argument("--n-test", type=int, default=None,
                         help="sample only: test images (default 2000; CI e2e: 280)")
     parser.add_argument("--salt", default=None, help=salt_help)
-    parser.add_argument("--no-test-disguise", dest="disguise_test", action="store_false", default=None,
-                        help=disguise_help)
 
 
 def _register_setup(commands) -> None:
@@ -64,36 +63,40 @@ def _register_setup(commands) -> None:
     setup.add_argument("--key-out", required=True,
                        help="where to write the answer key CSV; must be outside the course folder")
     _release_options(setup, dataset_help="thresholds set",
-                     salt_help="secret mixed into the ids, the test faces' disguise and the public/private "
-                               "split (default: a random one, kept beside the key in <key>.salt; pass "
-                               "the same salt to set up the same key again)",
-                     disguise_help="release the test faces unchanged, as in the source (by default each is "
-                                   "shifted and maybe mirrored so that a pixel lookup in the public FER2013 "
-                                   "does not find its label; never for the built-in sample, whose faces are "
-                                   "not public); only for courses that are not graded")
+                     salt_help="secret mixed into the ids and the public/private split (default: a random "
+                               "one, kept beside the key in <key>.salt; pass the same salt to set up the "
+                               "same key again)")
     setup.add_argument("--public-fraction", type=float, default=0.5,
                        help="share of the test rows whose accuracy students see (feedback, public "
                             "leaderboard); the rest are private and decide `grade leaderboard --final` "
-                            "(default 0.5, as Kaggle's FER2013 challenge)")
+                            "(default 0.5, as Kaggle's FER2013 challenge; not used with --test-set)")
+    setup.add_argument("--test-set", default=None, metavar="PATH",
+                       help="an instructor-held test set of labelled 48x48 faces that are not public: a "
+                            "folder of <emotion>/ subfolders or a CSV with emotion and pixels columns. "
+                            "Its faces are released unlabelled beside SOURCE's test faces and are the "
+                            "private part: the tiers and the final leaderboard count them only, while "
+                            "SOURCE's test faces stay the public part (FER2013's labels are public)")
     setup.set_defaults(handler=run_setup)
 
 
 def run_setup(args: argparse.Namespace) -> int:
     """``fercourse grade setup``."""
-    from fercourse.data.disguise import DESCRIPTION
     from fercourse.grading.authoring.setup import salt_path, setup_course
 
     salt = {} if args.salt is None else {"salt": args.salt}
     done = setup_course(args.source, args.course, args.key_out, dataset=args.dataset, n_train=args.n_train,
-                        n_test=args.n_test, disguise_test=args.disguise_test,
-                        public_fraction=args.public_fraction, **salt)
+                        n_test=args.n_test, public_fraction=args.public_fraction,
+                        test_set=args.test_set, **salt)
     for folder in done.data_dirs:
         print(f"data:        {folder}/train.csv ({done.n_train} rows), test.csv ({done.n_test} rows)")
-    print("test faces:  " + ("disguised: " + DESCRIPTION if done.test_disguised else
-                              "NOT disguised (--no-test-disguise, or the built-in sample)"))
     print(f"answer key:  {done.answer_key} (instructor-only; never inside the course folder)")
-    print(f"split:       {done.split} ({done.n_public} public test rows shown in feedback, "
-          f"{done.n_test - done.n_public} private for the final leaderboard; instructor-only)")
+    if done.n_held:
+        print(f"split:       {done.split} ({done.n_public} public test rows from {args.source} shown in "
+              f"feedback; {done.n_held} held faces from {args.test_set} private: the tiers and the final "
+              "leaderboard count them only; instructor-only)")
+    else:
+        print(f"split:       {done.split} ({done.n_public} public test rows shown in feedback, "
+              f"{done.n_test - done.n_public} private for the final leaderboard; instructor-only)")
     print(f"salt:        {salt_path(done.answer_key)} ("
           + ("given" if args.salt is not None else "random") + "; instructor-only: the same salt sets up "
           "the same key)")
@@ -154,9 +157,7 @@ def _register_calibrate(commands) -> None:
     _release_options(calibrate, dataset_help="thresholds set to write",
                      salt_help="salt of the prepared release (default: fercourse); pass the course's, "
                                "which grade setup keeps in <key>.salt, to measure on the release your "
-                               "students get (an SGD reference's accuracy moves with the row order)",
-                     disguise_help="measure on undisguised test faces (only for a course set up with "
-                                   "--no-test-disguise)")
+                               "students get (an SGD reference's accuracy moves with the row order)")
     calibrate.add_argument("--margin-rows", type=int, default=None,
                            help="test rows between the dummy and tier 1, and between tier 3 and the "
                                 "reference (default 1%% of the test rows, at least 3)")
@@ -171,7 +172,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
     salt = {} if args.salt is None else {"salt": args.salt}
     calibrate(args.name, args.data, args.course, n_train=args.n_train, n_test=args.n_test,
-              dataset=args.dataset, disguise_test=args.disguise_test, margin_rows=args.margin_rows,
+              dataset=args.dataset, margin_rows=args.margin_rows,
               dry_run=args.dry_run, progress=True, log=lambda line: print(line, flush=True), **salt)
     return 0
 
@@ -262,4 +263,43 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     if ranked:
         print(f"top: {ranked[0].name} {ranked[0].accuracy:.4f}")
     print(f"page: {page}\ncsv:  {table}")
+    return 0
+
+
+def _register_review(commands) -> None:
+    review = commands.add_parser(
+        "review", help="list graded submissions that deserve a human look (scores kept)",
+        description="From the verdicts the grader recorded for ASSIGNMENT, list the submissions whose "
+                    "accuracy (on all, the public or the private test rows) is above a plausible ceiling "
+                    "(FER2013 0.76: beyond the best published ensembles; the sample 0.85), and those whose "
+                    "submitted model does not explain their submission.csv. Nothing is changed: the "
+                    "points stay what the grader computed; the list is for a person to look at.")
+    review.add_argument("assignment", help="assignment name, e.g. a1_baselines")
+    _course_option(review)
+    review.add_argument("--ceiling", type=float, default=None,
+                        help="flag accuracies above this (default: by the course's thresholds set, 0.76 "
+                             "for fer2013, 0.85 for the sample)")
+    review.add_argument("--out", default=None, help="also write the list as CSV to this file")
+    review.set_defaults(handler=run_review)
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """``fercourse grade review``."""
+    from pathlib import Path
+
+    from fercourse.grading.records.review import render_csv, review
+
+    flags, n_records, ceiling = review(args.course, args.assignment, args.ceiling)
+    students = len({flag.student for flag in flags})
+    print(f"review of {args.assignment}: {students} of {n_records} graded submissions need a look "
+          f"(ceiling {ceiling:.2f}; scores kept as graded)")
+    for flag in flags:
+        points = "" if flag.points is None else f", {flag.points} of {flag.n_tiers} tiers kept"
+        if flag.kind == "model":
+            points = ", accuracy points withheld by the model check"
+        accuracy = "" if flag.accuracy is None else f" (accuracy {flag.accuracy:.4f}{points})"
+        print(f"  {flag.student}: {flag.kind}{accuracy}: {flag.detail}")
+    if args.out:
+        Path(args.out).write_text(render_csv(flags), encoding="utf-8")
+        print(f"csv: {args.out}")
     return 0

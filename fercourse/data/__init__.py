@@ -14,8 +14,6 @@ Modules, one job each:
 - :mod:`~fercourse.data.splits`: validation splits (the trainers' one, :func:`validation_split`),
   stratified subsamples, class weights and oversampling.
 - :mod:`~fercourse.data.duplicates`: exact duplicates within and across splits.
-- :mod:`~fercourse.data.disguise`: the per-face shift and flip ``prepare`` gives released test faces,
-  so that a pixel lookup in the public FER2013 does not find them.
 - :mod:`~fercourse.data.lessons`: :func:`lesson_data`, the splits a lesson uses (small in quick mode).
 
 Examples

@@ -172,7 +172,7 @@ def shift_faces(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """(n, 48, 48) faces with their content moved ``dy`` rows down and ``dx`` columns right.
 
     The uncovered border repeats the edge pixels, as the training augmentation fills it. Used by
-    test-time augmentation, the release disguise and the benchmark that undoes it.
+    test-time augmentation and the perturbation tests.
 
     Examples
     --------

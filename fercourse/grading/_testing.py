@@ -52,14 +52,12 @@ class Course:
 
 
 def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
-                template: str | Path | None = None, disguise_test: bool | None = None) -> Course:
+                template: str | Path | None = None, test_set: str | Path | None = None) -> Course:
     """Copy the course (config, thresholds, source notebooks) into ``workdir/course`` and set up sample data.
 
     ``template`` is the nbgrader course folder; default ``autograder/`` of the course checkout
-    holding the current directory. As in ``fercourse grade setup``, the synthetic sample's test faces
-    are released undisguised unless ``disguise_test`` is True (nobody holds a public copy to look
-    them up in, and the sample tiers are calibrated on them: disguised, the a1 reference's pixel
-    baseline falls to the dummy's accuracy at the e2e size; see the instructor guide's threat model).
+    holding the current directory. ``test_set``: an instructor-held test set for the private part
+    (``fercourse grade setup --test-set``).
     """
     from fercourse.course.checkout import course_folders
     from fercourse.grading.authoring.setup import setup_course
@@ -78,7 +76,7 @@ def make_course(workdir: str | Path, *, n_train: int = 700, n_test: int = 140,
     # the salt the sample tiers were calibrated with (calibrate's default): the release's row order, and
     # so an SGD reference's accuracy, depends on it; a real course gets a random one
     done = setup_course("sample", root, workdir / "instructor" / "answer_key.csv", n_train=n_train,
-                        n_test=n_test, disguise_test=disguise_test, salt=CALIBRATION_SALT)
+                        n_test=n_test, salt=CALIBRATION_SALT, test_set=test_set)
     return Course(root, done.answer_key, done.sha256)
 
 

@@ -77,53 +77,32 @@ def test_nearest_neighbours_match_a_brute_force_search(lookup_sample):
 
 
 def test_bench_lookup_figures_on_the_sample(lookup_sample):
-    from fercourse.bench.lookup import bench_lookup, format_lookup, nearest_neighbours
-    from fercourse.data.disguise import disguise_faces
-    from fercourse.data.writers import release_ids
+    from fercourse.bench.lookup import bench_lookup, format_lookup
 
-    result = bench_lookup(lookup_sample, salt="s", undo_faces=None)
-    lookup = result["lookup"]
-    assert (result["n_test"], result["n_public"]) == (60, 300) and result["accuracy"] is None
-    assert {name: rates["n"] for name, rates in lookup.items()} == {
-        "original": 60, "disguised": 60, "mirror": 60, "undo": 60}
-    # Undisguised, every face is its own nearest neighbour; undoing the disguise finds them all again.
-    assert lookup["original"] == {"n": 60, "found": 1.0, "label": 1.0}
-    assert lookup["undo"]["found"] == 1.0
-    # The disguised figures are those of a direct search for the faces prepare releases.
-    test = lookup_sample.test
-    disguised = disguise_faces(test.images, release_ids("s", "test", test.ids), "s")
-    public = np.concatenate([lookup_sample.train.images, test.images])
-    found = public[nearest_neighbours(disguised, public)[0]]
-    assert lookup["disguised"]["found"] == (found == test.images).all(axis=(1, 2)).mean() < 0.5
-    assert lookup["disguised"]["found"] <= lookup["mirror"]["found"] <= 1.0
-    assert "disguised       60" in format_lookup(result)
+    result = bench_lookup(lookup_sample)
+    assert (result["n_test"], result["n_public"]) == (60, 300)
+    # Released as they are, every test face is its own nearest neighbour in the public data.
+    assert result["lookup"] == {"n": 60, "found": 1.0, "label": 1.0}
+    assert "found (same pixels): 100.0%; right label copied: 100.0%" in format_lookup(result)
 
 
-def test_accuracy_cost_scores_both_face_sets_per_tta_mode(lookup_sample):
-    from sklearn.neighbors import KNeighborsClassifier
+def test_lookup_copies_the_label_of_a_duplicate_it_finds():
+    from fercourse.bench.lookup import lookup_recovery
 
-    from fercourse.bench.lookup import accuracy_cost
-    from fercourse.data.disguise import disguise_faces
-    from fercourse.data.shapes import to_layout
-
-    train, test = lookup_sample.train, lookup_sample.test
-    # predict_proba hands estimators flat pixels scaled to [0, 1]: fit on the same.
-    model = KNeighborsClassifier(n_neighbors=1).fit(to_layout(train.images, "flat"), train.labels)
-    disguised = disguise_faces(test.images, test.ids, "s")
-    result = accuracy_cost(model, test.images, disguised, test.labels, tta_modes=(None, "flip"))
-    assert list(result) == ["none", "flip"]
-    direct = (model.predict(to_layout(disguised, "flat")) == test.labels).mean()
-    assert result["none"]["disguised"] == pytest.approx(direct)
-    assert result["flip"]["difference"] == pytest.approx(result["flip"]["disguised"]
-                                                         - result["flip"]["original"])
+    faces = np.stack([np.full((48, 48), v, np.uint8) for v in (10, 90)])
+    # The public copy holds the second face with another label (FER2013 has such duplicates).
+    public = np.concatenate([faces, np.full((1, 48, 48), 200, np.uint8)])
+    result = lookup_recovery(faces, np.array([1, 2]), public, np.array([1, 4, 0]))
+    assert result == {"n": 2, "found": 1.0, "label": 0.5}
+    with pytest.raises(ValueError, match="expected a label per face"):
+        lookup_recovery(faces, np.array([1]), public, np.array([1, 4, 0]))
 
 
 def test_bench_lookup_command_prints_the_table_and_json(capsys):
-    assert main(["bench", "lookup", "--n-train", "90", "--n-test", "30", "--undo-faces", "10"]) == 0
+    assert main(["bench", "lookup", "--n-train", "90", "--n-test", "30"]) == 0
     table = capsys.readouterr().out
     assert "30 test faces looked up among 120 public faces" in table
-    assert re.search(r"original\s+30\s+100\.0%\s+100\.0%", table)
-    assert re.search(r"undo\s+10\s", table)
-    assert main(["bench", "lookup", "--n-train", "90", "--n-test", "30", "--undo-faces", "0", "--json"]) == 0
+    assert "found (same pixels): 100.0%" in table
+    assert main(["bench", "lookup", "--n-train", "90", "--n-test", "30", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert list(result["lookup"]) == ["original", "disguised", "mirror"] and result["accuracy"] is None
+    assert result["lookup"]["n"] == 30 and result["lookup"]["found"] == 1.0

@@ -52,21 +52,15 @@ def test_prepare_prints_summary_and_writes_three_files(tmp_path, capsys):
     assert main(["data", "prepare", str(tmp_path / "src"), "--out", str(tmp_path / "course")]) == 0
     out = capsys.readouterr().out
     assert "answer key sha256" in out and "never release" in out
-    assert "test faces:            disguised: each test face shifted 2-3 pixels" in out
     with open(tmp_path / "course" / "release" / "test.csv", newline="") as handle:
         assert next(csv.reader(handle)) == ["id", "pixels"]
     assert (tmp_path / "course" / "instructor" / "answer_key.csv").is_file()
     assert "public/private split:  " in out and "(7 public, 7 private test ids" in out
     assert (tmp_path / "course" / "instructor" / "answer_key.split.json").is_file()  # next to the key
-    # The opt-out releases the source's test faces unchanged, and says so.
-    assert main(["data", "prepare", str(tmp_path / "src"), "--out", str(tmp_path / "plain"),
-                 "--no-test-disguise"]) == 0
-    assert "NOT disguised (--no-test-disguise" in capsys.readouterr().out
+    # The released test faces are the source's, unchanged (no disguise: the labels are public anyway).
     source = load(tmp_path / "src", cache=False).test.images
-    released = {name: load(tmp_path / name / "release" / "train.csv", cache=False).test.images
-                for name in ("course", "plain")}
-    assert pixel_set(released["plain"]) == pixel_set(source)
-    assert not pixel_set(released["course"]) & pixel_set(source)
+    released = load(tmp_path / "course" / "release" / "train.csv", cache=False).test.images
+    assert pixel_set(released) == pixel_set(source)
 
 
 def test_bad_pixel_row_exits_1_with_file_and_line(tmp_path):

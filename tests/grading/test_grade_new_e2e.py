@@ -61,7 +61,7 @@ def test_new_assignment_is_calibrated_and_autograded_end_to_end(tmp_path, capsys
     record = entry["calibration"]["sample"]
     tiers = entry["sample"]
     assert record["tiers"] == tiers and entry["fer2013"] is None
-    assert (record["n_train"], record["n_test"], record["test_disguised"]) == (N_TRAIN, N_TEST, False)
+    assert (record["n_train"], record["n_test"]) == (N_TRAIN, N_TEST)
     assert record["dummy_accuracy"] + 3 / N_TEST <= tiers[0] < tiers[1] < tiers[2]
     assert tiers[2] <= record["reference_accuracy"] - 3 / N_TEST
     assert not (root / "source" / NAME / "submission.csv").exists()  # run from a scratch copy only

@@ -353,7 +353,7 @@ def test_setup_course_writes_data_key_and_pin(tmp_path):
                  "--n-train", "35", "--n-test", "14"]) == 0
     pin = json.loads((course / "answer_key.pin.json").read_text())
     assert pin["sha256"] == hashlib.sha256(key.read_bytes()).hexdigest() and pin["dataset"] == "sample"
-    assert pin["test_disguised"] is False  # the built-in sample: no public copy to look its faces up in
+    assert "test_disguised" not in pin and (pin["held_test_set"], pin["tiers_on"]) == (None, "all")
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     assert (course / "source" / "a1" / "data" / "test.csv").read_bytes() == \
         (course / "source" / "a2" / "data" / "test.csv").read_bytes()

@@ -4,7 +4,7 @@ The tiers of ``thresholds.json`` sit between two measured accuracies on the rele
 the **dummy** (always the majority class of the released training labels: what a submission
 earns without learning anything) and the **reference** (the source notebook's own solution,
 run unchanged). :func:`calibrate` prepares the data as ``fercourse grade setup`` does (same ids,
-same test-face disguise for real data, none for the built-in sample), runs the reference from a
+faces as in the source), runs the reference from a
 scratch copy of ``source/NAME/`` (never inside ``source/``, whose files are released), scores
 its ``submission.csv`` and the dummy against the answer key, and places the tiers with a margin
 of ``margin_rows`` test rows on either side:
@@ -39,7 +39,7 @@ MARGIN_SHARE = 0.01
 RECORDED_PACKAGES = ("fercourse", "numpy", "scikit-learn", "keras", "tensorflow", "nbgrader", "papermill")
 _SCRATCH_IGNORE = ("data", "submission.csv", "*.keras", ".ipynb_checkpoints", "__pycache__")
 #: A calibration record's fields, in the order thresholds.json shows them.
-RECORD_FIELDS = ("date", "data", "n_train", "n_test", "test_disguised", "reference_accuracy",
+RECORD_FIELDS = ("date", "data", "n_train", "n_test", "reference_accuracy",
                  "dummy_accuracy", "dummy_predicts", "margin_rows", "tiers", "reference_seconds", "versions")
 
 
@@ -139,7 +139,7 @@ def run_reference(notebook: Path, workdir: Path, *, progress: bool = True) -> fl
 
 def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, n_train: int | None = None,
               n_test: int | None = None, dataset: str | None = None, salt: str = "fercourse",
-              disguise_test: bool | None = None, margin_rows: int | None = None, dry_run: bool = False,
+              margin_rows: int | None = None, dry_run: bool = False,
               progress: bool = True, log: Callable[[str], None] | None = print) -> Calibration:
     # Over 60 lines: a 30-line numpydoc docstring; the body (checks, measure, write) is 40.
     """Calibrate ``assignment``'s tiers on ``data``; write them, with what was measured, to thresholds.json.
@@ -156,9 +156,7 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
     dataset : str, optional
         The thresholds set to write; default ``sample`` for the sample, ``fer2013`` otherwise.
     salt : str
-        Salt of the prepared release (ids and the test faces' disguise), as in ``grade setup``.
-    disguise_test : bool, optional
-        Default as ``grade setup``: disguised test faces for real data, not for the sample.
+        Salt of the prepared release (its ids and so its row order), as in ``grade setup``.
     margin_rows : int, optional
         The tiers' margin in test rows (default :func:`default_margin_rows`).
     dry_run : bool
@@ -186,8 +184,7 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
     if margin_rows is not None and margin_rows < 1:
         raise InputError(f"--margin-rows {margin_rows}: expected a positive number of test rows")
 
-    record = measure(notebook, data, n_train=n_train, n_test=n_test, salt=salt, disguise_test=disguise_test,
-                     progress=progress, log=log)
+    record = measure(notebook, data, n_train=n_train, n_test=n_test, salt=salt, progress=progress, log=log)
     n = record["n_test"]
     margin_rows = margin_rows or default_margin_rows(n)
     tiers = tiers_between(record["dummy_accuracy_exact"], record["reference_accuracy_exact"], n, margin_rows)
@@ -214,7 +211,7 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
 
 
 def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: int | None = None,
-            salt: str = "fercourse", disguise_test: bool | None = None, progress: bool = True,
+            salt: str = "fercourse", progress: bool = True,
             log: Callable[[str], None] = print) -> dict:
     # Over 60 lines: one scratch folder, used from the release to the scores.
     """Run the reference ``notebook`` on a release of ``data`` and score it and the majority dummy.
@@ -247,15 +244,14 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
         scratch = Path(scratch)
         log(f"preparing the data from {data} ...")
         loaded = load(data, n_train=n_train, n_test=n_test, progress=progress)
-        release = prepare(loaded, scratch / "prepared", salt=salt, disguise_test=disguise_test)
+        release = prepare(loaded, scratch / "prepared", salt=salt)
         work = scratch / source.name
         shutil.copytree(source, work, ignore=shutil.ignore_patterns(*_SCRATCH_IGNORE))
         (work / "data").mkdir()
         shutil.copyfile(release.train_csv, work / "data" / "train.csv")
         shutil.copyfile(release.test_csv, work / "data" / "test.csv")
-        disguised = "disguised" if release.test_disguised else "not disguised"
-        log(f"released {release.n_train} train and {release.n_test} test rows (test faces {disguised}) into "
-            f"a scratch copy of {source.name}/")
+        log(f"released {release.n_train} train and {release.n_test} test rows into a scratch copy of "
+            f"{source.name}/")
         log(f"running the reference solution of {notebook.name} (kernel output in the scratch folder) ...")
         seconds = run_reference(work / notebook.name, work, progress=progress)
         try:
@@ -266,12 +262,12 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
         key = AnswerKey.read(release.answer_key)
     train_labels = np.concatenate([split.y for split in (loaded.train, loaded.val) if split is not None])
     majority = int(np.bincount(train_labels).argmax())
-    dummy = evaluate(key.labels, np.full(len(key.labels), majority), split="test").accuracy
+    dummy = evaluate(key.labels, np.full(len(key.labels), majority), split="test")["accuracy"]
     n, accuracy = int(reference["n"]), float(reference["accuracy"])
     log(f"reference: accuracy {accuracy:.4f} ({round(accuracy * n)} of {n} test rows, {seconds:.0f} s); "
         f"dummy (always {EMOTIONS[majority]}): {dummy:.4f} ({round(dummy * n)} rows)")
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), "data": str(data),
-            "n_train": release.n_train, "n_test": n, "test_disguised": release.test_disguised,
+            "n_train": release.n_train, "n_test": n,
             "reference_accuracy": round(accuracy, 4), "dummy_accuracy": round(dummy, 4),
             "dummy_predicts": EMOTIONS[majority], "reference_seconds": round(seconds, 1),
             "versions": package_versions(), "reference_accuracy_exact": accuracy,

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from fercourse.data.dataset import Dataset, Split
 from fercourse.errors import InputError
 from fercourse.grading.instructor_files import PIN_FILE, split_path
 from fercourse.grading.records.split import DEFAULT_PUBLIC_FRACTION, PublicPrivateSplit
@@ -43,9 +44,10 @@ class CourseData:
     dataset: str
     n_train: int
     n_test: int
-    test_disguised: bool = True
     split: Path | None = None
     n_public: int = 0
+    n_held: int = 0
+    """Faces of the instructor-held test set (``test_set``): the private part; 0 without one."""
 
 
 def thresholds_set(source: str, dataset: str | None = None) -> str:
@@ -65,8 +67,8 @@ def thresholds_set(source: str, dataset: str | None = None) -> str:
 
 def setup_course(source: str, course: str | Path, key_out: str | Path, *, dataset: str | None = None,
                  n_train: int | None = None, n_test: int | None = None,
-                 salt: str | None = None, disguise_test: bool | None = None,
-                 public_fraction: float = DEFAULT_PUBLIC_FRACTION) -> CourseData:
+                 salt: str | None = None, public_fraction: float = DEFAULT_PUBLIC_FRACTION,
+                 test_set: str | Path | None = None) -> CourseData:
     # Over 60 lines: the docstring; the body is one sequence of writes.
     """Prepare the course data for every assignment and pin the answer key.
 
@@ -74,11 +76,9 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     into ``course/source/<assignment>/data/`` for each assignment, writes the answer key to
     ``key_out`` (which must lie outside ``course``; mode 0600) and writes ``course/answer_key.pin.json``
     with its SHA-256 and the thresholds set to use (``dataset``: ``sample`` when ``source`` is
-    ``"sample"``, else ``fer2013``). ``disguise_test`` (default: True for real data, False for
-    the built-in sample) disguises the released test faces so that a pixel lookup in the public
-    FER2013 does not find their labels (see :func:`~fercourse.data.writers.prepare`).
+    ``"sample"``, else ``fer2013``). The faces are released as they are in ``source``.
 
-    ``salt`` seeds the ids, the disguise and the split; without one, setup draws a random salt
+    ``salt`` seeds the ids and the split; without one, setup draws a random salt
     (the key must not be reproducible from public defaults: anyone can run setup on the public
     sample) and keeps it beside the key (``<key>.salt``, mode 0600) for a later setup of the same
     key.
@@ -86,6 +86,12 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     The test ids are split into a public part (``public_fraction`` of them) and a private part,
     seeded by ``salt`` (:mod:`fercourse.grading.records.split`), written next to the key
     (``<key>.split.json``, mode 0600) and pinned too (``split_sha256`` in the pin).
+
+    With ``test_set`` (an instructor-held set of labelled faces,
+    :func:`~fercourse.grading.authoring.held_test_set.read_held_test_set`) the released test set
+    is the source's test faces, unchanged (the public part, with the ids they get without a held
+    set), plus the held faces (the private part, on which the tiers are counted);
+    ``public_fraction`` is then not used.
     """
     import shutil
     import tempfile
@@ -104,11 +110,19 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     if not 0 < public_fraction < 1:
         raise InputError(f"--public-fraction {public_fraction}: expected a number strictly between 0 and 1")
     dataset = thresholds_set(source, dataset)
+    held = None
+    if test_set is not None:  # read before the long part, so that a bad file fails fast
+        from fercourse.grading.authoring.held_test_set import read_held_test_set
+
+        held = read_held_test_set(test_set)
     if salt is None:  # a public default would let anyone regenerate this key from the public sample
         salt = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as scratch:
         data = load(source, n_train=n_train, n_test=n_test, progress=None)
-        release = prepare(data, scratch, salt=salt, disguise_test=disguise_test)
+        public_ids = data.test.ids
+        if held is not None:
+            data = _with_held_faces(data, held, test_set)
+        release = prepare(data, scratch, salt=salt)
         data_dirs = []
         for assignment in assignments:
             data_dir = assignment / "data"
@@ -123,7 +137,13 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
         key_out.chmod(0o600)
     from fercourse.submission import read_ids
 
-    split = PublicPrivateSplit.from_ids(read_ids(key_out), salt, public_fraction)
+    if held is None:
+        split = PublicPrivateSplit.from_ids(read_ids(key_out), salt, public_fraction)
+    else:
+        from fercourse.data.writers import release_ids
+
+        split = PublicPrivateSplit.held_out(release_ids(salt, "test", public_ids),
+                                            release_ids(salt, "test", held.ids), salt)
     split_sha256 = split.write(split_path(key_out))
     salt_file = salt_path(key_out)
     if salt_file.exists():
@@ -131,9 +151,26 @@ def setup_course(source: str, course: str | Path, key_out: str | Path, *, datase
     salt_file.write_text(salt + "\n", encoding="utf-8")
     salt_file.chmod(0o600)
     pin = {"sha256": release.answer_key_sha256, "dataset": dataset, "source": str(source),
-           "n_train": release.n_train, "n_test": release.n_test, "test_disguised": release.test_disguised,
-           "split_sha256": split_sha256, "public_fraction": public_fraction, "n_public": len(split.public),
-           "n_private": len(split.private)}
+           "n_train": release.n_train, "n_test": release.n_test, "split_sha256": split_sha256,
+           "public_fraction": split.public_fraction, "n_public": len(split.public),
+           "n_private": len(split.private), "held_test_set": None if held is None else str(test_set),
+           "tiers_on": split.tiers_on}
     (course / PIN_FILE).write_text(json.dumps(pin, indent=2) + "\n", encoding="utf-8")
     return CourseData(tuple(data_dirs), key_out, release.answer_key_sha256, dataset, release.n_train,
-                      release.n_test, release.test_disguised, split_path(key_out), len(split.public))
+                      release.n_test, split_path(key_out), len(split.public),
+                      0 if held is None else len(held))
+
+
+def _with_held_faces(data: Dataset, held: Split, where: str | Path) -> Dataset:
+    """``data`` with the held faces appended to its test split (refused if any is a public face)."""
+    import numpy as np
+
+    from fercourse.grading.authoring.held_test_set import check_not_public
+
+    check_not_public(held, data, where)
+    test = data.test
+    if test.labels is None:
+        raise InputError(f"{data.source}: its test split has no labels: expected a labelled source")
+    combined = Split(np.concatenate([test.images, held.images]), np.concatenate([test.labels, held.labels]),
+                     np.concatenate([test.ids.astype(str), held.ids.astype(str)]))
+    return Dataset({**data.splits, "test": combined}, data.source, data.class_names)

@@ -76,9 +76,11 @@ def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[
     """Verdicts for the format cell and the accuracy-tier cell from a submission's bytes.
 
     ``data`` None means no file was submitted. Nothing here runs student code. The tiers count
-    every test row (they were calibrated that way, and a tier stays a stable grade); with a
-    ``split`` the message shows the accuracy on the public rows only, never on the private ones
-    (:mod:`fercourse.grading.records.split`), and the verdict's ``scores`` keep both for the leaderboard.
+    every test row (they were calibrated that way, and a tier stays a stable grade), or only the
+    private rows when they are an instructor-held test set (``split.tiers_on == "private"``: the
+    public rows' labels can be looked up); with a ``split`` the message shows the accuracy on the
+    public rows only, never on the private ones (:mod:`fercourse.grading.records.split`), and the
+    verdict's ``scores`` keep both for the leaderboard.
 
     Examples
     --------
@@ -99,16 +101,19 @@ def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[
     scores = part_scores(key, checked.predictions, split)
     full_digest = bytes_digest(data)
     digest = full_digest[:16]
-    cleared = tiers_cleared(scores["all"]["accuracy"], thresholds)
+    held_out = split is not None and split.tiers_on == "private"
+    cleared = tiers_cleared(scores["private" if held_out else "all"]["accuracy"], thresholds)
     if scores["private"] is None:
         measured = f"accuracy {scores['all']['accuracy']:.2f} on the hidden test labels, {cleared} of " \
                    f"{len(thresholds)} tiers cleared"
     else:
         public = scores["public"]
+        counted = (f"the tiers count the {scores['private']['n']} private test rows, faces held by your "
+                   "instructor, which also decide the final leaderboard" if held_out else
+                   f"the tiers count every test row; the other {scores['private']['n']} rows are private "
+                   "and decide the final leaderboard")
         measured = (f"public accuracy {public['accuracy']:.2f} on the {public['n']} public "
-                    f"test rows, {cleared} of {len(thresholds)} tiers cleared (the tiers count every test "
-                    f"row; the other {scores['private']['n']} rows are private and decide the final "
-                    "leaderboard)")
+                    f"test rows, {cleared} of {len(thresholds)} tiers cleared ({counted})")
     scores = {**scores, "submission_sha256": full_digest, "tiers_cleared": cleared,
               "n_tiers": len(thresholds)}
     return {"format": Verdict(1, f"{name} is valid ({scores['all']['n']} rows; sha256 {digest}...)"),

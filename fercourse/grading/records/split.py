@@ -6,8 +6,11 @@ on the public leaderboard); the **private** part decides the final standings
 (many submissions, or labels guessed from it) gains nothing on the private part.
 
 Which id goes where is a pure function of the offering's salt and the id (the salt already seeds
-the release's ids and the test faces' disguise): ids are ordered by a salted hash and the first
-``round(n * public_fraction)`` are public. The split is written next to the answer key
+the release's ids): ids are ordered by a salted hash and the first ``round(n * public_fraction)``
+are public. With an instructor-held test set (``fercourse grade setup --test-set``) the split is
+given instead (:meth:`PublicPrivateSplit.held_out`): every face of the public source is public, every
+held face private, and the tiers count the private rows only (``tiers_on``), since the public
+faces' labels can be looked up. The split is written next to the answer key
 (``answer_key.split.json``, mode 0600): instructor-only, never under the course folder, so never
 released and never visible to a student's kernel. ``fercourse grade setup`` pins its SHA-256 in
 ``answer_key.pin.json`` and the grader refuses any other split.
@@ -47,14 +50,17 @@ FORMAT = "fercourse public/private split 1"
 class PublicPrivateSplit:
     """The public and private test ids, the public fraction asked for, and the pseudonym secret.
 
-    ``pseudonym_secret`` (a one-way hash of the salt, so it reveals neither the salt nor the
-    disguise) keys the students' leaderboard pseudonyms (:mod:`fercourse.grading.records.pseudonyms`).
+    ``pseudonym_secret`` (a one-way hash of the salt, so it does not reveal the salt) keys the
+    students' leaderboard pseudonyms (:mod:`fercourse.grading.records.pseudonyms`). ``tiers_on`` says
+    which rows the accuracy tiers count: ``"all"`` (a split of one test set), or ``"private"`` (the
+    private rows are the instructor's held faces, the public ones a public dataset's).
     """
 
     public: frozenset[str]
     private: frozenset[str]
     public_fraction: float
     pseudonym_secret: str
+    tiers_on: str = "all"
 
     @classmethod
     def from_ids(cls, ids: Iterable[str], salt: str,
@@ -71,12 +77,32 @@ class PublicPrivateSplit:
         secret = salted_digest(salt, "pseudonyms")
         return cls(frozenset(ordered[:n_public]), frozenset(ordered[n_public:]), public_fraction, secret)
 
+    @classmethod
+    def held_out(cls, public: Iterable[str], private: Iterable[str], salt: str) -> PublicPrivateSplit:
+        """The split of a release whose private rows are an instructor-held test set: given, not drawn.
+
+        Examples
+        --------
+        >>> split = PublicPrivateSplit.held_out(["a", "b", "c"], ["x"], salt="course-2026")
+        >>> sorted(split.private), split.public_fraction, split.tiers_on
+        (['x'], 0.75, 'private')
+        """
+        public, private = frozenset(map(str, public)), frozenset(map(str, private))
+        if not public or not private or not public.isdisjoint(private):
+            raise InputError(f"{len(public)} public and {len(private)} held test ids: expected both "
+                             "non-empty and disjoint")
+        fraction = round(len(public) / (len(public) + len(private)), 4)
+        return cls(public, private, fraction, salted_digest(salt, "pseudonyms"), "private")
+
     def to_json(self) -> str:
         """The split file's text (ids sorted, so the bytes depend only on the split)."""
-        return json.dumps({"format": FORMAT, "public_fraction": self.public_fraction,
-                           "n_public": len(self.public), "n_private": len(self.private),
-                           "pseudonym_secret": self.pseudonym_secret,
-                           "public": sorted(self.public), "private": sorted(self.private)}, indent=1) + "\n"
+        table = {"format": FORMAT, "public_fraction": self.public_fraction,
+                 "n_public": len(self.public), "n_private": len(self.private),
+                 "pseudonym_secret": self.pseudonym_secret}
+        if self.tiers_on != "all":  # left out otherwise, so a course's pinned split keeps its bytes
+            table["tiers_on"] = self.tiers_on
+        table.update(public=sorted(self.public), private=sorted(self.private))
+        return json.dumps(table, indent=1) + "\n"
 
     def write(self, path: str | Path) -> str:
         """Write the split file (mode 0600, instructor-only); returns its SHA-256."""
@@ -104,12 +130,15 @@ class PublicPrivateSplit:
             table = json.loads(data)
             public, private = frozenset(table["public"]), frozenset(table["private"])
             fraction, secret = float(table["public_fraction"]), str(table["pseudonym_secret"])
-        except (ValueError, KeyError, TypeError) as error:
+            tiers_on = table.get("tiers_on", "all")
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise DataError(path, f"not a public/private split ({error!r}): expected the JSON object "
                                   "`fercourse grade setup` writes") from None
+        if tiers_on not in ("all", "private"):
+            raise DataError(path, f"field 'tiers_on' is {tiers_on!r}: expected 'all' or 'private'")
         if not public or not private or not public.isdisjoint(private):
             raise DataError(path, "the public and private ids must both be non-empty and disjoint")
-        return cls(public, private, fraction, secret)
+        return cls(public, private, fraction, secret, tiers_on)
 
     def check_covers(self, ids: Iterable[str], where: str = "the answer key") -> None:
         """Raise unless the split's ids are exactly ``ids`` (the key's), naming a few that differ."""
