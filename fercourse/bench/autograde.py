@@ -47,9 +47,13 @@ def bench_parallel_autograde(*, submissions: int = 30, workers: int = 2, schedul
                             log=None)
         parallel = time.perf_counter() - start
         totals = {name: gradebook_totals(copy.root, A1) for name, copy in copies.items()}
+    overheads = [o.overhead_seconds for o in summary.students.values() if o.overhead_seconds is not None]
     result = {"submissions": submissions, "where": summary.where, "n_train": n_train, "n_test": n_test,
               "serial_seconds": round(serial, 1), "parallel_seconds": round(parallel, 1),
               "serial_over_parallel": round(serial / parallel, 2),
+              "parallel_over_serial": round(parallel / serial, 2),
+              "per_task_overhead_seconds": round(sum(overheads) / len(overheads), 3) if overheads else None,
+              "process_startup_seconds": summary.startup_seconds,
               "parallel_failed": summary.count("failed"),
               "same_totals": totals["serial"] == totals["parallel"],
               "totals_as_generated": totals["serial"] == expected,
@@ -57,7 +61,13 @@ def bench_parallel_autograde(*, submissions: int = 30, workers: int = 2, schedul
               "load_average_1min_after": round(os.getloadavg()[0], 1)}
     print(f"a1 autograde of {submissions} submissions (sample {n_train}/{n_test}): serial nbgrader "
           f"{result['serial_seconds']:.1f} s, fercourse grade autograde on {summary.where} "
-          f"{result['parallel_seconds']:.1f} s: {result['serial_over_parallel']:.2f}x; totals "
+          f"{result['parallel_seconds']:.1f} s: parallel/serial {result['parallel_over_serial']:.2f} "
+          f"(speed-up {result['serial_over_parallel']:.2f}x); totals "
           f"{'identical' if result['same_totals'] else 'DIFFERENT'}; {result['cpu_count']} CPUs, load "
           f"average {result['load_average_1min_before']} before, {result['load_average_1min_after']} after")
+    if overheads:
+        startups = ", ".join(f"{seconds:.1f}" for seconds in summary.startup_seconds)
+        print(f"per-task overhead (outside nbgrader's autograde: scratch files, grades, recording) "
+              f"{result['per_task_overhead_seconds']:.2f} s on average; grading-process start-up, once "
+              f"per worker: {startups} s")
     return result

@@ -62,8 +62,9 @@ def register(subparsers) -> None:
         description="Build a temporary course on a small built-in sample, generate a class of a1 "
                     "submissions, and grade two copies of it: one with plain serial `nbgrader autograde`, "
                     "one with `fercourse grade autograde` (--workers N local workers, or a Dask "
-                    "--scheduler); print both wall times, the ratio serial/parallel and whether every "
-                    "student's total is identical.")
+                    "--scheduler); print both wall times, their ratio, the per-task overhead (what a "
+                    "student's grading costs outside nbgrader's autograde), each grading process's "
+                    "start-up and whether every student's total is identical.")
     parallel.add_argument("--submissions", type=int, default=30, help="submissions in the class (default 30)")
     parallel.add_argument("--workers", type=int, default=2, help="local workers (default 2)")
     parallel.add_argument("--scheduler", default=None, metavar="ADDRESS",

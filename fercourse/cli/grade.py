@@ -143,13 +143,15 @@ def run_new(args: argparse.Namespace) -> int:
 
 def _register_calibrate(commands) -> None:
     calibrate = commands.add_parser(
-        "calibrate", help="set an assignment's three accuracy tiers from its reference and the dummy",
+        "calibrate", help="set an assignment's three accuracy tiers from its reference runs and the lessons' "
+                          "simple baselines",
         description="Prepare SOURCE as `grade setup` does, run the source notebook's reference solution "
-                    "from a scratch copy (never inside source/), score its submission.csv and the "
-                    "majority-class dummy against the answer key, and write three tiers between them (a "
-                    "margin of 1% of the test rows, at least 3, inside each) to COURSE/thresholds.json "
-                    "with what was measured. Refuses when the reference does not beat the dummy by four "
-                    "margins.")
+                    "once per seed from a scratch copy (never inside source/), score each submission.csv "
+                    "and the lessons' simple baselines (majority class, naive Bayes) against the answer "
+                    "key, and write three tiers to COURSE/thresholds.json with what was measured and the "
+                    "rule of each: tier 1 = best simple baseline + a margin of 1%% of the test rows (at "
+                    "least 3), tier 3 = mean of the reference runs - 2 standard deviations, tier 2 "
+                    "halfway. Refuses when there is no room for three increasing tiers.")
     calibrate.add_argument("name", help="the assignment (COURSE/source/NAME/NAME.ipynb)")
     calibrate.add_argument("--data", required=True,
                            help="'sample', a Kaggle fer2013.csv, course CSVs or an image-folder root")
@@ -161,6 +163,8 @@ def _register_calibrate(commands) -> None:
     calibrate.add_argument("--margin-rows", type=int, default=None,
                            help="test rows between the dummy and tier 1, and between tier 3 and the "
                                 "reference (default 1%% of the test rows, at least 3)")
+    calibrate.add_argument("--seeds", type=_seeds, default=(0, 1, 2), metavar="S,S,S",
+                           help="seeds of the reference runs, at least 3 (default 0,1,2)")
     calibrate.add_argument("--dry-run", action="store_true",
                            help="measure and print the tiers; write nothing")
     calibrate.set_defaults(handler=run_calibrate)
@@ -173,8 +177,16 @@ def run_calibrate(args: argparse.Namespace) -> int:
     salt = {} if args.salt is None else {"salt": args.salt}
     calibrate(args.name, args.data, args.course, n_train=args.n_train, n_test=args.n_test,
               dataset=args.dataset, margin_rows=args.margin_rows,
-              dry_run=args.dry_run, progress=True, log=lambda line: print(line, flush=True), **salt)
+              dry_run=args.dry_run, seeds=args.seeds, progress=True, log=lambda line: print(line, flush=True),
+              **salt)
     return 0
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers, e.g. 0,1,2") from None
 
 
 def _register_autograde(commands) -> None:

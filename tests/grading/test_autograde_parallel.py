@@ -62,16 +62,34 @@ def nbgrader_processes(student: str) -> list[int]:
     return found
 
 
+def grading_processes(student: str) -> list[int]:
+    """PIDs of the long-lived local grading processes grading ``student`` now (their ``current`` file)."""
+    import tempfile
+
+    from fercourse.grading.coordinator.task import SCRATCH_PREFIX
+
+    found = []
+    for scratch in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            if (scratch / "current").read_text().strip() == student:
+                found.append(int((scratch / "owner").read_text().split()[1]))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 class Killer(threading.Thread):
-    """Kills, once, the first nbgrader process grading ``student`` (or its parent, a Dask worker)."""
+    """Kills, once, the first process grading ``student``: a local grading process, or (``parent``) the
+    Dask worker whose nbgrader process grades it."""
 
     def __init__(self, student: str, parent: bool = False):
         super().__init__(daemon=True)
         self.student, self.parent, self.killed, self.stop = student, parent, None, False
 
     def run(self):
+        find = nbgrader_processes if self.parent else grading_processes
         while not self.stop:
-            for pid in nbgrader_processes(self.student):
+            for pid in find(self.student):
                 time.sleep(2)  # mid-run: nbgrader is working on the notebook
                 target = int(Path(f"/proc/{pid}/stat").read_text().split()[3]) if self.parent else pid
                 os.kill(target, signal.SIGKILL)
@@ -131,7 +149,7 @@ def test_parallel_and_dask_grade_exactly_as_serial_nbgrader_and_lose_nothing_to_
     serial_rows = gradebook_rows(serial.root)
     assert gradebook_totals(serial.root, A1) == expected  # the reference run itself is right
 
-    # --workers 2, through the command line; one student's nbgrader process is killed mid-run
+    # --workers 2, through the command line; the grading process grading one student is killed mid-run
     parallel = copy_course(course, "parallel")
     first = {student: row for student, row in serial_rows.items() if student[:4] in ("s000", "s001", "s002",
                                                                                      "s003")}
@@ -187,14 +205,14 @@ def test_a_task_that_keeps_failing_is_named_and_the_others_are_graded(graded_cla
 
     course, _, expected = graded_class
     copy = copy_course(course, "failing")
-    real = parallel.grade_task
+    real = parallel.GradingProcess.grade
 
-    def grade_task(task, instructor):
+    def grade(process, task):
         if task.student == "s000_reference":
             raise TaskError("s000_reference: nbgrader autograde exited 1: kernel died")
-        return real(task, instructor)
+        return real(process, task)
 
-    monkeypatch.setattr(parallel, "grade_task", grade_task)
+    monkeypatch.setattr(parallel.GradingProcess, "grade", grade)
     retried = []
     summary = parallel.autograde(copy.root, A1, students="s00[01]*", workers=2, key=course.key,
                                  log=retried.append)

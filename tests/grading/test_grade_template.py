@@ -125,6 +125,18 @@ def test_tiers_leave_the_margin_and_refuse_without_room():
                                        "test rows; three tiers with a margin of 3 rows need at least 12")
 
 
+def test_tiers_from_runs_sit_above_the_baselines_and_below_the_seed_spread():
+    from fercourse.grading.authoring.calibrate import tiers_from_runs
+
+    runs = [0.52, 0.55, 0.54]  # mean 0.5367, std 0.0153: tier 3 at mean - 2 std
+    assert tiers_from_runs(0.30, runs, 3589, 36) == [0.311, 0.408, 0.506]
+    with pytest.raises(InputError, match="2 reference run\\(s\\): expected at least 3 seeds"):
+        tiers_from_runs(0.30, runs[:2], 3589, 36)
+    with pytest.raises(InputError, match=r"the reference runs \(mean 0.3133, std 0.0231 over 3 seeds: tier 3 "
+                                         r"would be 0.267\) leave no room above the simple baselines"):
+        tiers_from_runs(0.30, [0.30, 0.30, 0.34], 3589, 36)
+
+
 def test_calibrate_refuses_an_unknown_assignment(course):
     from fercourse.grading.authoring.calibrate import calibrate
 

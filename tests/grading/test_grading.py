@@ -430,3 +430,62 @@ def test_a_repeated_or_hand_edited_graded_cell_fails_its_student_not_the_run():
     with pytest.raises(InputError, match="mallory's a1.ipynb: cell 2 has nbgrader metadata of schema 0, "
                                          "expected 3"):
         DeduplicateGradeIds().preprocess(edited, resources)
+
+
+def test_feedback_teaches_from_the_public_rows_and_leaks_nothing_private(course):
+    """Per-class recall, the normalised confusion matrix and lesson pointers, measured on the public rows."""
+    from fercourse.grading.records.history import read_history
+
+    root, submitted, key, config = course
+    # key a happy, b neutral, c angry, d happy, e sad; public a, b, d. Everything predicted happy except
+    # the private c and e, predicted right: public recall happy 1.00, neutral 0.00; private accuracy 1.00
+    with_split(key, config, public=("a", "b", "d"))
+    (submitted / "submission.csv").write_bytes(b"id,emotion\na,3\nb,3\nc,0\nd,3\ne,4\n")
+    nb, points = run(config, submitted)
+    shown = outputs_text(nb.cells[1])
+    assert points["accuracy_tiers"] == 2  # 4 of 5 rows: tiers count every row
+    assert "public accuracy 0.67 on the 3 public test rows" in shown
+    assert "What to work on (measured on the 3 public test rows only):" in shown
+    assert ("per-class recall: angry -, disgust -, fear -, happy 1.00, sad -, surprise -, neutral 0.00"
+            in shown)  # angry and sad rows are private: no recall shown for them
+    matrix = shown[shown.index("confusion matrix"):shown.index("hints:")].splitlines()
+    assert matrix[1].split() == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    assert matrix[5].split() == ["happy", "0.00", "0.00", "0.00", "1.00", "0.00", "0.00", "0.00"]
+    assert matrix[8].split() == ["neutral", "0.00", "0.00", "0.00", "1.00", "0.00", "0.00", "0.00"]
+    assert matrix[2].split() == ["angry", *["-"] * 7]
+    hints = shown[shown.index("hints:"):].splitlines()[1:]
+    assert hints == [
+        '- no neutral predicted: give the rare classes weight, lesson 2, "Giving the rare classes weight: '
+        'class weights or oversampling?"',
+        '- 100% of your predictions are happy, which is 67% of the faces: the model learned the class '
+        'frequencies, not the faces; lesson 1, "Trap 2: class imbalance" and "Model: the floor"']
+    # nothing about the private rows (accuracy 1.00 there, 0.80 overall) nor the tiers (0.5, 0.7, 0.9)
+    assert "0.80" not in shown and "sad 1" not in shown and "angry 1" not in shown
+    assert not any(f"{tier}" in shown for tier in ("0.5 ", "0.7", "0.9"))
+    history = read_history(root, "a1")["ann"]
+    assert len(history) == 1 and history[0]["public"] == {"n": 3, "correct": 2, "accuracy": 2 / 3}
+    assert "private" not in history[0] and "tiers_cleared" not in history[0]
+
+
+def test_hints_point_to_real_lesson_sections_at_most_three():
+    import nbformat
+    import numpy as np
+
+    from fercourse.grading.records.weak_spots import MAX_HINTS, SECTIONS, hints
+
+    for name, (lesson, notebook, heading) in SECTIONS.items():
+        cells = nbformat.read(REPO / "notebooks" / notebook, 4).cells
+        headings = {line.lstrip("#").strip() for cell in cells if cell.cell_type == "markdown"
+                    for line in cell.source.splitlines() if line.startswith("#")}
+        assert notebook.startswith(f"{lesson:02d}_") and heading in headings, name
+    counts = np.diag([30, 0, 5, 80, 20, 30, 40]).astype(int)
+    counts[1, 0], counts[2, 4], counts[2, 6] = 4, 12, 3  # disgust read as angry; fear mostly as sad
+    counts[4, 3] = 60  # many sad faces called happy, but happy stays under half of the predictions
+    found = hints(counts, kind="keras")
+    assert found == ['no disgust predicted: give the rare classes weight, lesson 6, "Class weights"',
+                     "fear is your weakest predicted class (recall 0.25), most often read as sad (60% of its "
+                     'faces): lesson 6, "Augmentation on and off"']
+    counts[:, 3] += 50  # now happy dominates too: three hints, never more
+    assert len(hints(counts)) == MAX_HINTS and "lesson 2" in hints(counts)[2]
+    good = np.diag([10] * 7) + 1
+    assert hints(good) == []

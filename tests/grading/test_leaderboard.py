@@ -178,3 +178,31 @@ def test_cli_writes_page_and_csv(course, tmp_path, capsys):
     assert "top: dee 0.9600" in printed and out.is_file() and out.with_suffix(".csv").is_file()
     assert main(["grade", "leaderboard", "nope", "--course", str(course)]) == 1
     assert "fercourse grade: error: unknown assignment 'nope'" in capsys.readouterr().err
+
+
+def test_history_shows_each_resubmissions_public_accuracy_and_nothing_private(course, tmp_path):
+    from fercourse.grading.records.history import append_history, history_path, read_history
+
+    def graded(student, public, private, sha, status="scored"):
+        append_history(course, {**record(student, public, private, status=status), "submission_sha256": sha,
+                                "graded_at": "2026-12-01T10:00:00+00:00"})
+
+    graded("ada", 20, 49, "s1")
+    graded("ada", 0, 0, "s2", status="invalid")
+    graded("ada", 45, 30, "s3")
+    graded("ada", 45, 30, "s3")  # the same file graded again (--force): not a new submission
+    graded("bo", 40, 30, "b1")
+    assert [len(entries) for entries in read_history(course, "a1").values()] == [3, 1]
+    assert "49" not in history_path(course, "a1").read_text()  # the log keeps no private score
+    board = standings(course, "a1", now=NOW)
+    assert {row.name: row.history for row in board.rows if row.history} == {"ada": (0.4, None, 0.9),
+                                                                           "bo": (0.8,)}
+    rows = {r["name"]: r["history"] for r in csv.DictReader(io.StringIO(render_csv(board)))}
+    assert (rows["ada"], rows["bo"], rows["cy"]) == ("0.4000;-;0.9000", "0.8000", "")
+    page = render_html(board)
+    assert "<td class=\"history\">0.4000 \u2192 - \u2192 0.9000</td>" in page and "0.9800" not in page
+    final = render_html(standings(course, "a1", final=True, pseudonyms=True, now=NOW))
+    assert "0.4000 \u2192 - \u2192 0.9000" in final and ">ada<" not in final  # public history, pseudonymised
+    history_path(course, "a1").write_text("not json\n")
+    with pytest.raises(ValueError, match=r"\.fercourse-history-a1\.jsonl.*line 1 is not a history entry"):
+        standings(course, "a1")

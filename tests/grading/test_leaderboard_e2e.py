@@ -11,6 +11,7 @@ scored outside the kernel.
 from __future__ import annotations
 
 import csv
+import html
 
 import pytest
 
@@ -61,6 +62,12 @@ def test_feedback_shows_public_accuracy_and_leaderboards_rank_the_verdicts(tmp_p
         for hidden in (private, overall):  # neither the private nor the all-rows accuracy
             assert f"accuracy {hidden:.2f}" not in feedback[student], (student, hidden)
     assert not [p for p in (course.root / "feedback").rglob("*") if p.is_file() and p.suffix != ".html"]
+    # what to work on, from the public rows: ace is right on every public row, bea on 60% of them
+    assert "What to work on (measured on the 70 public test rows only):" in feedback["bea"]
+    assert "no weak spot stands out" in feedback["ace"] and "per-class recall: angry 1.00" in feedback["ace"]
+    taught = html.unescape(feedback["bea"]).split("What to work on")[1]
+    assert "confusion matrix (rows: true emotion" in taught and "\nhints:\n- " in taught
+    assert "private" not in taught
 
     pages = {}
     for label, flags in (("public", []), ("final", ["--final"])):
@@ -74,3 +81,17 @@ def test_feedback_shows_public_accuracy_and_leaderboards_rank_the_verdicts(tmp_p
                                ("2", "cal", "0.600000", "yes"), ("", "dot", "", "no")]
     assert pages["final"] == [("1", "bea", "0.900000", "no"), ("1", "cal", "0.900000", "yes"),
                               ("3", "ace", "0.300000", "no"), ("", "dot", "", "no")]
+
+    # ace resubmits a worse file, graded by `fercourse grade autograde`: the board keeps both, in order
+    from fercourse.grading.coordinator.parallel import autograde
+
+    submit(course, "ace", A1, files={"submission.csv": submission(key_rows, split.public, 0.5, 0.5)},
+           replace=A1_QUICK_SOLUTIONS)
+    summary = autograde(course.root, A1, students="ace", workers=1, key=course.key, log=None)
+    assert summary.count("graded") == 1
+    out = tmp_path / "again.html"
+    assert main(["grade", "leaderboard", A1, "--course", str(course.root), "--out", str(out)]) == 0
+    with out.with_suffix(".csv").open() as handle:
+        history = {r["name"]: r["history"] for r in csv.DictReader(handle)}
+    assert history == {"ace": "1.0000;0.5000", "bea": "0.6000", "cal": "0.6000", "dot": "-"}
+    assert "1.0000 \u2192 0.5000" in out.read_text()

@@ -1,4 +1,20 @@
-"""``fercourse grade calibrate``: measure an assignment's reference solution and the dummy, set three tiers.
+"""``fercourse grade calibrate``: measure an assignment's reference solution over seeds, set three tiers.
+
+Each tier has a meaning, recorded with it (:data:`TIER_RULES`):
+
+- tier 1: **beats the simple baselines the lessons taught** (lesson 1's floor, always the majority
+  class; lesson 2's Gaussian naive Bayes on the pixels, fitted on the released training set) by a
+  margin of test rows;
+- tier 3: **reachable by a correct solution on any machine**: the mean of the reference solution's
+  accuracies over at least three seeds (:data:`DEFAULT_SEEDS`) minus two standard deviations;
+- tier 2: halfway.
+
+:func:`tiers_from_runs` places them; :func:`calibrate` measures (:func:`measure`) and writes the
+tiers with the seeds, the per-seed accuracies, their mean and spread, the baselines and the rules
+under ``"calibration"`` in ``thresholds.json``.
+
+The description below is of the single-run rule this module used before, which
+:func:`tiers_between` still computes (kept for comparison; ``calibrate`` no longer uses it):
 
 The tiers of ``thresholds.json`` sit between two measured accuracies on the released test set:
 the **dummy** (always the majority class of the released training labels: what a submission
@@ -35,12 +51,29 @@ from fercourse.grading.instructor_files import THRESHOLDS_FILE
 
 MIN_MARGIN_ROWS = 3
 MARGIN_SHARE = 0.01
+#: Seeds the reference runs with (its notebook's ``seed`` parameter), and the fewest allowed.
+DEFAULT_SEEDS = (0, 1, 2)
+MIN_SEEDS = 3
+#: Standard deviations of the reference runs between their mean and tier 3.
+SPREAD_FACTOR = 2
+#: The lessons' simple baselines that tier 1 must beat (``fercourse.models.build_baseline`` names).
+SIMPLE_BASELINES = ("dummy", "naive_bayes")
+TIER_RULES = {
+    "tier 1": "beats the simple baselines the lessons taught: the best test accuracy of lesson 1's floor "
+              "(always the majority class) and lesson 2's Gaussian naive Bayes on pixels, both fitted on the "
+              "released training set, plus the margin, rounded up to 3 decimals",
+    "tier 2": "halfway between tier 1 and tier 3",
+    "tier 3": "reachable by a correct solution on any machine: the mean test accuracy of the reference "
+              f"solution over the seeds minus {SPREAD_FACTOR} standard deviations (ddof=1), rounded down "
+              "to 3 decimals",
+}
 #: Libraries whose versions a calibration records (the reference's accuracy depends on them).
 RECORDED_PACKAGES = ("fercourse", "numpy", "scikit-learn", "keras", "tensorflow", "nbgrader", "papermill")
 _SCRATCH_IGNORE = ("data", "submission.csv", "*.keras", ".ipynb_checkpoints", "__pycache__")
 #: A calibration record's fields, in the order thresholds.json shows them.
-RECORD_FIELDS = ("date", "data", "n_train", "n_test", "reference_accuracy",
-                 "dummy_accuracy", "dummy_predicts", "margin_rows", "tiers", "reference_seconds", "versions")
+RECORD_FIELDS = ("date", "data", "n_train", "n_test", "seeds", "reference_accuracies",
+                 "reference_accuracy", "reference_std", "baselines", "dummy_accuracy", "dummy_predicts",
+                 "margin_rows", "tiers", "rules", "reference_seconds", "versions")
 
 
 @dataclass(frozen=True)
@@ -103,6 +136,42 @@ def tiers_between(dummy: float, reference: float, n_test: int, margin_rows: int)
     return [low, middle, high]
 
 
+def tiers_from_runs(baseline: float, accuracies: list[float], n_test: int, margin_rows: int) -> list[float]:
+    """Tiers by :data:`TIER_RULES`: above the best simple baseline, below the reference runs' spread.
+
+    Parameters
+    ----------
+    baseline : float
+        The best test accuracy of the lessons' simple baselines.
+    accuracies : list of float
+        The reference solution's test accuracy for each seed (at least :data:`MIN_SEEDS`).
+
+    Raises
+    ------
+    InputError
+        Fewer than three runs, or no room for three increasing tiers (the figures are named).
+
+    Examples
+    --------
+    >>> tiers_from_runs(0.2464, [0.2929, 0.2821, 0.2786], 280, 3)
+    [0.258, 0.264, 0.269]
+    """
+    if len(accuracies) < MIN_SEEDS:
+        raise InputError(f"{len(accuracies)} reference run(s): expected at least {MIN_SEEDS} seeds, so that "
+                         "the top tier can allow for the spread between runs")
+    mean, std = float(np.mean(accuracies)), float(np.std(accuracies, ddof=1))
+    low = math.ceil(round((baseline + margin_rows / n_test) * 1000, 6)) / 1000
+    high = math.floor(round((mean - SPREAD_FACTOR * std) * 1000, 6)) / 1000
+    middle = round((low + high) / 2, 3)
+    if not low < middle < high:
+        raise InputError(f"the reference runs (mean {mean:.4f}, std {std:.4f} over {len(accuracies)} seeds: "
+                         f"tier 3 would be {high}) leave no room above the simple baselines (best "
+                         f"{baseline:.4f}, tier 1 {low} with a margin of {margin_rows} of {n_test} test "
+                         "rows): not writing tiers. Improve the reference solution, or calibrate on more "
+                         "test rows")
+    return [low, middle, high]
+
+
 def package_versions(names=RECORDED_PACKAGES) -> dict[str, str]:
     """Installed versions of ``names`` and Python's (missing ones left out), without importing them."""
     import platform
@@ -117,8 +186,9 @@ def package_versions(names=RECORDED_PACKAGES) -> dict[str, str]:
     return versions
 
 
-def run_reference(notebook: Path, workdir: Path, *, progress: bool = True) -> float:
-    """Execute ``notebook`` (with papermill) in ``workdir``; returns the seconds it took.
+def run_reference(notebook: Path, workdir: Path, *, progress: bool = True,
+                  parameters: dict | None = None) -> float:
+    """Execute ``notebook`` (with papermill, ``parameters`` injected) in ``workdir``; returns the seconds.
 
     The kernel's own output (TensorFlow's start-up messages) goes to ``workdir/kernel.log``.
 
@@ -130,7 +200,8 @@ def run_reference(notebook: Path, workdir: Path, *, progress: bool = True) -> fl
     from fercourse.course.execute import execute_notebook
 
     started = time.perf_counter()
-    error = execute_notebook(notebook, workdir / f"executed_{notebook.name}", parameters={}, cwd=workdir,
+    error = execute_notebook(notebook, workdir / f"executed_{notebook.name}", parameters=parameters or {},
+                             cwd=workdir,
                              kernel_log=workdir / "kernel.log", progress=progress)
     if error:
         raise InputError(f"the reference solution did not run: {error}")
@@ -140,7 +211,8 @@ def run_reference(notebook: Path, workdir: Path, *, progress: bool = True) -> fl
 def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, n_train: int | None = None,
               n_test: int | None = None, dataset: str | None = None, salt: str = "fercourse",
               margin_rows: int | None = None, dry_run: bool = False,
-              progress: bool = True, log: Callable[[str], None] | None = print) -> Calibration:
+              seeds: tuple[int, ...] = DEFAULT_SEEDS, progress: bool = True,
+              log: Callable[[str], None] | None = print) -> Calibration:
     # Over 60 lines: a 30-line numpydoc docstring; the body (checks, measure, write) is 40.
     """Calibrate ``assignment``'s tiers on ``data``; write them, with what was measured, to thresholds.json.
 
@@ -161,6 +233,8 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
         The tiers' margin in test rows (default :func:`default_margin_rows`).
     dry_run : bool
         Measure and print, but write nothing.
+    seeds : tuple of int
+        The reference runs once per seed (the notebook's ``seed`` parameter); at least three.
 
     Returns
     -------
@@ -183,17 +257,23 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
     dataset = thresholds_set(data, dataset)
     if margin_rows is not None and margin_rows < 1:
         raise InputError(f"--margin-rows {margin_rows}: expected a positive number of test rows")
+    if len(set(seeds)) < MIN_SEEDS:
+        raise InputError(f"--seeds {','.join(map(str, seeds))}: expected at least {MIN_SEEDS} different "
+                         "seeds (the top tier allows for the spread between reference runs)")
 
-    record = measure(notebook, data, n_train=n_train, n_test=n_test, salt=salt, progress=progress, log=log)
+    record = measure(notebook, data, n_train=n_train, n_test=n_test, salt=salt,
+                     seeds=tuple(dict.fromkeys(seeds)), progress=progress, log=log)
     n = record["n_test"]
     margin_rows = margin_rows or default_margin_rows(n)
-    tiers = tiers_between(record["dummy_accuracy_exact"], record["reference_accuracy_exact"], n, margin_rows)
-    del record["dummy_accuracy_exact"], record["reference_accuracy_exact"]
-    record.update(margin_rows=margin_rows, tiers=tiers)
+    best_baseline = max(record.pop("baselines_exact").values())
+    tiers = tiers_from_runs(best_baseline, record.pop("reference_accuracies_exact"), n, margin_rows)
+    record.update(margin_rows=margin_rows, tiers=tiers, rules=TIER_RULES)
     record = {name: record[name] for name in RECORD_FIELDS}
     previous = table[assignment].get(dataset)
-    log(f"tiers for {assignment}/{dataset}: {', '.join(map(str, tiers))} (margin {margin_rows} test rows "
-        f"= {margin_rows / n:.4f} above the dummy and below the reference)")
+    log(f"tiers for {assignment}/{dataset}: {', '.join(map(str, tiers))} (tier 1: best simple baseline + "
+        f"{margin_rows} test rows; tier 3: reference mean {record['reference_accuracy']:.4f} - "
+        f"{SPREAD_FACTOR} x std {record['reference_std']:.4f} over seeds "
+        f"{', '.join(map(str, record['seeds']))})")
     if previous is not None and [float(t) for t in previous] != tiers:
         log(f"replacing the previous tiers {', '.join(str(t) for t in previous)}" if not dry_run else
             f"the current tiers are {', '.join(str(t) for t in previous)}")
@@ -211,10 +291,10 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
 
 
 def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: int | None = None,
-            salt: str = "fercourse", progress: bool = True,
-            log: Callable[[str], None] = print) -> dict:
+            salt: str = "fercourse", seeds: tuple[int, ...] = (0,),
+            progress: bool = True, log: Callable[[str], None] = print) -> dict:
     # Over 60 lines: one scratch folder, used from the release to the scores.
-    """Run the reference ``notebook`` on a release of ``data`` and score it and the majority dummy.
+    """Run the reference ``notebook`` once per seed on a release of ``data``; score it and the baselines.
 
     The release is prepared as ``grade setup`` does, into a scratch copy of the notebook's folder
     (never inside ``source/``).
@@ -222,8 +302,9 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
     Returns
     -------
     dict
-        The calibration record's measured fields (:data:`RECORD_FIELDS` but the tiers and margin),
-        plus ``reference_accuracy_exact`` and ``dummy_accuracy_exact`` (unrounded).
+        The calibration record's measured fields (:data:`RECORD_FIELDS` but the tiers, margin and
+        rules; ``reference_accuracy`` is the mean over the seeds), plus ``reference_accuracies_exact``
+        and ``baselines_exact`` (unrounded).
 
     Raises
     ------
@@ -235,7 +316,6 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
 
     from fercourse.data import load
     from fercourse.data.writers import prepare
-    from fercourse.evaluate import evaluate
     from fercourse.labels import EMOTIONS
     from fercourse.submission import AnswerKey, SubmissionError, score_submission
 
@@ -252,23 +332,49 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
         shutil.copyfile(release.test_csv, work / "data" / "test.csv")
         log(f"released {release.n_train} train and {release.n_test} test rows into a scratch copy of "
             f"{source.name}/")
-        log(f"running the reference solution of {notebook.name} (kernel output in the scratch folder) ...")
-        seconds = run_reference(work / notebook.name, work, progress=progress)
-        try:
-            reference = score_submission(work / "submission.csv", release.answer_key)
-        except SubmissionError as error:
-            raise InputError(f"the reference solution of {notebook.name} wrote no valid submission.csv: "
-                             + "; ".join(error.problems)) from None
+        accuracies, seconds = [], 0.0
+        for seed in seeds:
+            for left in [work / "submission.csv", *work.glob("*.keras")]:  # fit_or_load would load it
+                left.unlink(missing_ok=True)
+            log(f"running the reference solution of {notebook.name} with seed {seed} (kernel output in the "
+                "scratch folder) ...")
+            seconds += run_reference(work / notebook.name, work, progress=progress, parameters={"seed": seed})
+            try:
+                reference = score_submission(work / "submission.csv", release.answer_key)
+            except SubmissionError as error:
+                raise InputError(f"the reference solution of {notebook.name} (seed {seed}) wrote no valid "
+                                 "submission.csv: " + "; ".join(error.problems)) from None
+            accuracies.append(float(reference["accuracy"]))
+            log(f"seed {seed}: accuracy {accuracies[-1]:.4f}")
         key = AnswerKey.read(release.answer_key)
+        baselines = simple_baselines(work / "data", key)
+    n = int(reference["n"])
     train_labels = np.concatenate([split.y for split in (loaded.train, loaded.val) if split is not None])
     majority = int(np.bincount(train_labels).argmax())
-    dummy = evaluate(key.labels, np.full(len(key.labels), majority), split="test")["accuracy"]
-    n, accuracy = int(reference["n"]), float(reference["accuracy"])
-    log(f"reference: accuracy {accuracy:.4f} ({round(accuracy * n)} of {n} test rows, {seconds:.0f} s); "
-        f"dummy (always {EMOTIONS[majority]}): {dummy:.4f} ({round(dummy * n)} rows)")
+    mean = float(np.mean(accuracies))
+    std = float(np.std(accuracies, ddof=1)) if len(accuracies) > 1 else 0.0
+    log(f"reference over seeds {', '.join(map(str, seeds))}: mean accuracy {mean:.4f}, std {std:.4f} "
+        f"({n} test rows, {seconds:.0f} s in all); simple baselines: "
+        + ", ".join(f"{name} {accuracy:.4f}" for name, accuracy in baselines.items()))
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), "data": str(data),
             "n_train": release.n_train, "n_test": n,
-            "reference_accuracy": round(accuracy, 4), "dummy_accuracy": round(dummy, 4),
-            "dummy_predicts": EMOTIONS[majority], "reference_seconds": round(seconds, 1),
-            "versions": package_versions(), "reference_accuracy_exact": accuracy,
-            "dummy_accuracy_exact": dummy}
+            "seeds": list(seeds), "reference_accuracies": [round(a, 4) for a in accuracies],
+            "reference_accuracy": round(mean, 4), "reference_std": round(std, 4),
+            "baselines": {name: round(accuracy, 4) for name, accuracy in baselines.items()},
+            "dummy_accuracy": round(baselines["dummy"], 4), "dummy_predicts": EMOTIONS[majority],
+            "reference_seconds": round(seconds, 1), "versions": package_versions(),
+            "reference_accuracies_exact": accuracies, "baselines_exact": baselines}
+
+
+def simple_baselines(data_dir: Path, key, names: tuple[str, ...] = SIMPLE_BASELINES) -> dict[str, float]:
+    """Test accuracy of the lessons' simple baselines fitted on the release in ``data_dir`` (seed 0)."""
+    from fercourse.data import as_flat, load
+    from fercourse.evaluate import evaluate
+    from fercourse.models import build_baseline
+
+    release = load(str(data_dir), progress=False)
+    truth = dict(zip(key.ids, key.labels))
+    y_test = np.asarray([truth[test_id] for test_id in release.test.ids])
+    X_train, X_test = as_flat(release.train.X), as_flat(release.test.X)
+    return {name: evaluate(y_test, build_baseline(name, random_state=0).fit(X_train, release.train.y)
+                           .predict(X_test), split="test")["accuracy"] for name in names}

@@ -20,6 +20,8 @@ from pathlib import Path
 from fercourse.errors import InputError
 from fercourse.grading.coordinator.task import InstructorFiles, Task, TaskResult
 from fercourse.grading.instructor_files import KEY_SIDECARS, THRESHOLDS_FILE, course_root_files, sidecar_path
+from fercourse.grading.records.history import append_history
+from fercourse.grading.records.verdicts import PREFIX as VERDICT_PREFIX
 from fercourse.grading.student_files import classify, read_regular
 
 MANIFEST = ".fercourse-autograde.json"
@@ -220,6 +222,9 @@ def record(course: NbgraderCourse, assignment: str, result: TaskResult) -> float
         shutil.copy(source / relative, partial / relative)
     shutil.rmtree(autograded, ignore_errors=True)
     partial.rename(autograded)
+    for relative, (data, _) in sorted(result.files.items()):  # the scratch course's history stayed there
+        if relative.startswith(VERDICT_PREFIX) and "/" not in relative:
+            append_history(course.root, json.loads(data))
 
     timestamp = course.coursedir.get_existing_timestamp(
         str(course.path(course.coursedir.submitted_directory, student, assignment)))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from fercourse.grading.coordinator.course import (
     write_manifest,
 )
 from fercourse.grading.coordinator.task import InstructorFiles, Task, TaskResult, grade_task
+from fercourse.grading.coordinator.worker import GradingProcess
 from fercourse.grading.digests import folder_digest
 
 ATTEMPTS = 2  # a failed task is tried once more
@@ -51,6 +53,9 @@ class StudentOutcome:
     seconds: float | None = None
     host: str | None = None
     error: str | None = None
+    #: seconds of this student's grading spent outside nbgrader's autograde: the task's scratch work
+    #: (writing the submission, reading grades, collecting files) and recording it in the course
+    overhead_seconds: float | None = None
 
 
 @dataclass
@@ -61,6 +66,8 @@ class AutogradeSummary:
     where: str
     seconds: float
     students: dict[str, StudentOutcome] = field(default_factory=dict)
+    #: how long each local grading process took to start (spawn, imports, scratch course), once per slot
+    startup_seconds: list[float] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(outcome.status == status for outcome in self.students.values())
@@ -167,7 +174,8 @@ def autograde(course: str | Path, assignment: str, *, students: str = "*", worke
         if scheduler is not None:
             _run_dask(scheduler, course, assignment, todo, instructor, done)
         else:
-            _run_local(workers or os.cpu_count() or 1, course, assignment, todo, instructor, done)
+            summary.startup_seconds = _run_local(workers or os.cpu_count() or 1, course, assignment, todo,
+                                                 instructor, done)
     finally:
         bar.close()
         summary.seconds = time.perf_counter() - start
@@ -186,6 +194,7 @@ class _Recorder:
         outcome = self.summary.students.setdefault(task.student, StudentOutcome("failed"))
         outcome.attempts = task.attempt
         if result is not None:
+            start = time.perf_counter()
             try:
                 outcome.score = record(self.course, self.assignment, result)
             except InputError as refusal:
@@ -196,6 +205,9 @@ class _Recorder:
                              f"wrote it; needs a look): {why}")
                 outcome.status, outcome.error = "graded", None
                 outcome.seconds, outcome.host = round(result.seconds, 1), result.host
+                if result.nbgrader_seconds is not None:
+                    outcome.overhead_seconds = round(result.seconds - result.nbgrader_seconds
+                                                     + time.perf_counter() - start, 3)
                 self.manifest.setdefault(self.assignment, {})[task.student] = self.digests[task.student]
                 write_manifest(self.course, self.manifest)
                 self.bar.update()
@@ -231,12 +243,28 @@ def _drive(submit: Callable, wait: Callable, course: NbgraderCourse, assignment:
 
 
 def _run_local(workers: int, course: NbgraderCourse, assignment: str, students: list[str],
-               instructor: InstructorFiles, done: Callable) -> None:
-    # Threads suffice: each task's work happens in its own nbgrader process (and sandboxed kernel).
+               instructor: InstructorFiles, done: Callable) -> list[float]:
+    """Grade on ``workers`` local slots; returns each grading process's start-up seconds."""
+    # One thread per slot, each driving its own long-lived grading process (which runs the kernels):
+    # nbgrader's start-up is paid once per slot, not once per student.
+    slots = threading.local()
+    processes: list[GradingProcess] = []
+
+    def grade(task: Task) -> TaskResult:
+        if not hasattr(slots, "process"):
+            slots.process = GradingProcess(instructor)
+            processes.append(slots.process)
+        return slots.process.grade(task)
+
     with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="autograde") as pool:
-        _drive(lambda task: pool.submit(grade_task, task, instructor),
-               lambda futures: concurrent.futures.wait(futures, return_when="FIRST_COMPLETED").done,
-               course, assignment, students, done, workers)
+        try:
+            _drive(lambda task: pool.submit(grade, task),
+                   lambda futures: concurrent.futures.wait(futures, return_when="FIRST_COMPLETED").done,
+                   course, assignment, students, done, workers)
+        finally:  # before the threads end: a process is killed when the thread that started it ends
+            for process in processes:
+                process.close()
+    return [round(process.startups, 2) for process in processes]
 
 
 def _run_dask(scheduler: str, course: NbgraderCourse, assignment: str, students: list[str],

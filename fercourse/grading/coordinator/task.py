@@ -120,6 +120,9 @@ class TaskResult:
     host: str
     #: files of the autograded folder not carried back (relative path -> why): over the size bound
     left_out: dict[str, str] = field(default_factory=dict)
+    #: of ``seconds``, the time nbgrader's autograde took (the rest is this task's overhead: writing the
+    #: scratch course, reading the grades, collecting the files); None where not measured
+    nbgrader_seconds: float | None = None
 
 
 def nbgrader_environment(key: str | Path | None = None) -> dict[str, str]:
@@ -165,46 +168,69 @@ def _write(path: Path, data: bytes, mode: int | None = None) -> None:
 
 
 def grade_task(task: Task, instructor: InstructorFiles) -> TaskResult:
-    """Autograde one student with nbgrader in a private scratch course.
+    """Autograde one student with a fresh ``nbgrader`` process in a private scratch course.
 
+    What a Dask worker runs; local workers keep one grading process each instead
+    (:mod:`fercourse.grading.coordinator.worker`), which saves nbgrader's start-up per student.
     Raises :class:`TaskError` (naming the student, quoting nbgrader's log) when it was not graded.
     """
     start = time.perf_counter()
     sweep_stale_scratch()
     with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
         (Path(scratch) / "owner").write_text(f"{os.uname().nodename} {os.getpid()}\n")
-        root = Path(scratch) / "course"
-        key = Path(scratch) / "instructor" / "answer_key.csv"
-        for relative, data in instructor.files.items():
-            _write(root / relative, data)
-        _write(key, instructor.key, 0o600)
-        for suffix, data in instructor.key_sidecars.items():
-            _write(key.with_name(key.stem + suffix), data, 0o600)
-        for relative, (data, mode) in task.files.items():
-            _write(root / task.submitted / relative, data, mode)
-        # a refused entry stays a link (a hard link stays a hard link), so this nbgrader's graders refuse
-        # it, with the same reason, as the serial run's do; it names an empty file of this scratch
-        # folder, never anything of the instructor's
-        for index, (relative, reason) in enumerate(sorted(task.refused.items())):
-            placeholder = Path(scratch) / f"refused-{index}"
-            placeholder.write_bytes(b"")
-            (root / task.submitted / relative).parent.mkdir(parents=True, exist_ok=True)
-            if reason.startswith("a hard link"):
-                os.link(placeholder, root / task.submitted / relative)
-            else:
-                os.symlink(placeholder, root / task.submitted / relative)
-        result = run_nbgrader(root, "autograde", task.assignment, "--student", glob.escape(task.student),
-                              f"--CourseDirectory.root={root}",
-                              f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}",
-                              "--Autograde.create_student=True", *instructor.nbgrader_args, key=key)
-        autograded = root / task.autograded
-        if result.returncode != 0 or not autograded.is_dir():
-            raise TaskError(f"{task.student}: nbgrader autograde exited {result.returncode}: "
-                             + _log_excerpt(result.stdout + result.stderr))
-        notebooks = read_grades(f"sqlite:///{root / 'gradebook.db'}", instructor.course_id, task.assignment,
-                                task.student, root / task.submitted)
-        files, from_source, left_out = _collect(autograded, root / "source" / task.assignment,
-                                                instructor.max_file_bytes)
+        root, key = write_instructor_files(Path(scratch), instructor)
+        write_submission(Path(scratch), task)
+        result = run_nbgrader(root, "autograde", *autograde_arguments(root, task, instructor), key=key)
+        return collect_result(root, task, instructor, start, result.returncode, result.stdout + result.stderr)
+
+
+def write_instructor_files(scratch: Path, instructor: InstructorFiles) -> tuple[Path, Path]:
+    """Write the scratch course (``scratch/course``) and the key beside it; returns (course root, key)."""
+    root = scratch / "course"
+    key = scratch / "instructor" / "answer_key.csv"
+    for relative, data in instructor.files.items():
+        _write(root / relative, data)
+    _write(key, instructor.key, 0o600)
+    for suffix, data in instructor.key_sidecars.items():
+        _write(key.with_name(key.stem + suffix), data, 0o600)
+    return root, key
+
+
+def write_submission(scratch: Path, task: Task) -> None:
+    """Write one student's submitted folder into the scratch course."""
+    root = scratch / "course"
+    for relative, (data, mode) in task.files.items():
+        _write(root / task.submitted / relative, data, mode)
+    # a refused entry stays a link (a hard link stays a hard link), so this nbgrader's graders refuse
+    # it, with the same reason, as the serial run's do; it names an empty file of this scratch
+    # folder, never anything of the instructor's
+    for index, (relative, reason) in enumerate(sorted(task.refused.items())):
+        placeholder = scratch / f"refused-{index}"
+        placeholder.write_bytes(b"")
+        (root / task.submitted / relative).parent.mkdir(parents=True, exist_ok=True)
+        if reason.startswith("a hard link"):
+            os.link(placeholder, root / task.submitted / relative)
+        else:
+            os.symlink(placeholder, root / task.submitted / relative)
+
+
+def autograde_arguments(root: Path, task: Task, instructor: InstructorFiles) -> list[str]:
+    """The arguments after ``nbgrader autograde`` that grade ``task``'s student in the scratch course."""
+    return [task.assignment, "--student", glob.escape(task.student), f"--CourseDirectory.root={root}",
+            f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}", "--Autograde.create_student=True",
+            *instructor.nbgrader_args]
+
+
+def collect_result(root: Path, task: Task, instructor: InstructorFiles, start: float, returncode: int | None,
+                   log: str) -> TaskResult:
+    """The task's result from the scratch course after nbgrader ran, or :class:`TaskError` quoting ``log``."""
+    autograded = root / task.autograded
+    if returncode != 0 or not autograded.is_dir():
+        raise TaskError(f"{task.student}: nbgrader autograde exited {returncode}: " + _log_excerpt(log))
+    notebooks = read_grades(f"sqlite:///{root / 'gradebook.db'}", instructor.course_id, task.assignment,
+                            task.student, root / task.submitted)
+    files, from_source, left_out = _collect(autograded, root / "source" / task.assignment,
+                                            instructor.max_file_bytes)
     return TaskResult(task.student, notebooks, files, from_source, time.perf_counter() - start,
                       os.uname().nodename, left_out)
 

@@ -51,6 +51,7 @@ from fercourse.grading.plugins.scoring import (
     load_thresholds,
 )
 from fercourse.grading.plugins.state import GradingState, notebook_of, state_for
+from fercourse.grading.records.history import append_history
 from fercourse.grading.records.pseudonyms import pseudonym
 from fercourse.grading.records.split import PublicPrivateSplit
 from fercourse.grading.records.verdicts import remove_verdicts, write_verdict
@@ -188,7 +189,8 @@ class SnapshotSubmission(FercourseGrader):
         key = self.answer_key(state)
         split = self.split(state)
         thresholds = load_thresholds(self.course_root() / self.thresholds_file, assignment, self.dataset)
-        verdicts = self._verdicts(submitted, contents, key, thresholds, split)
+        kind = "keras" if assignment in self.model_files else "sklearn"
+        verdicts = self._verdicts(submitted, contents, key, thresholds, split, kind)
         if assignment in self.model_files and verdicts["accuracy"].points is not None:
             verdicts["accuracy"] = self._model_explains(verdicts["accuracy"], submitted, assignment,
                                                         verdicts["data"], state)
@@ -216,8 +218,9 @@ class SnapshotSubmission(FercourseGrader):
         return AfterModelCheck(accuracy, pending, self.log)
 
     def _verdicts(self, submitted: Path, contents: FolderContents, key: AnswerKey, thresholds: list[float],
-                  split: PublicPrivateSplit | None) -> dict:
-        """The two verdicts from the submitted file as it is (``data``: its bytes when it was read)."""
+                  split: PublicPrivateSplit | None, kind: str = "sklearn") -> dict:
+        """The two verdicts from the submitted file as it is (``data``: its bytes when it was read);
+        ``kind`` (``keras`` for an assignment that submits a model) picks the feedback's lessons."""
         name = self.submission_file
         path = submitted / name
         reason = contents.refused.get(name)
@@ -231,7 +234,7 @@ class SnapshotSubmission(FercourseGrader):
             except PermissionError:  # swapped for a link since it was classified
                 reason = "not a regular file any more"
             else:
-                return {**grade_submission_bytes(data, key, thresholds, name, split), "data": data}
+                return {**grade_submission_bytes(data, key, thresholds, name, split, kind), "data": data}
         if reason is not None:
             return {"format": Verdict(None, f"{name} is {reason}: expected a regular file"),
                     "accuracy": Verdict(None, f"not scored: {name} is {reason}")}
@@ -289,7 +292,9 @@ class ApplyScores(FercourseGrader):
         for forged in remove_verdicts(folder):  # written by the student's kernel
             self.log.warning("fercourse: removed %s, written while %s's kernel ran", forged, student)
         if cells and record is not None:
-            write_verdict(folder, notebook, leaderboard_record(record, verdicts))
+            written = leaderboard_record(record, verdicts)
+            write_verdict(folder, notebook, written)
+            append_history(self.course_root(), written)  # the leaderboard's history column
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             grade_id = meta.get("grade_id")

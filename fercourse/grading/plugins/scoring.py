@@ -21,6 +21,7 @@ from fercourse.errors import InputError
 from fercourse.grading.digests import bytes_digest
 from fercourse.grading.records.split import PublicPrivateSplit
 from fercourse.grading.records.verdicts import part_scores
+from fercourse.grading.records.weak_spots import public_report
 from fercourse.submission import AnswerKey, check_submission_bytes
 
 
@@ -72,7 +73,8 @@ def load_thresholds(path: str | Path, assignment: str, dataset: str) -> list[flo
 
 def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[float],
                            name: str = "submission.csv",
-                           split: PublicPrivateSplit | None = None) -> dict[str, Verdict]:
+                           split: PublicPrivateSplit | None = None,
+                           kind: str = "sklearn") -> dict[str, Verdict]:
     """Verdicts for the format cell and the accuracy-tier cell from a submission's bytes.
 
     ``data`` None means no file was submitted. Nothing here runs student code. The tiers count
@@ -81,6 +83,10 @@ def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[
     public rows' labels can be looked up); with a ``split`` the message shows the accuracy on the
     public rows only, never on the private ones (:mod:`fercourse.grading.records.split`), and the
     verdict's ``scores`` keep both for the leaderboard.
+    Below it the message carries what to work on, also from the public rows only: per-class recall,
+    the normalised confusion matrix and lesson pointers
+    (:func:`fercourse.grading.records.weak_spots.public_report`; ``kind`` ``sklearn`` or ``keras``
+    picks the lessons' remedies).
 
     Examples
     --------
@@ -116,8 +122,10 @@ def grade_submission_bytes(data: bytes | None, key: AnswerKey, thresholds: list[
                     f"test rows, {cleared} of {len(thresholds)} tiers cleared ({counted})")
     scores = {**scores, "submission_sha256": full_digest, "tiers_cleared": cleared,
               "n_tiers": len(thresholds)}
+    report = public_report(key, checked.predictions, split, kind=kind)
     return {"format": Verdict(1, f"{name} is valid ({scores['all']['n']} rows; sha256 {digest}...)"),
-            "accuracy": Verdict(cleared, f"{name} as submitted (sha256 {digest}...): {measured}", scores)}
+            "accuracy": Verdict(cleared, f"{name} as submitted (sha256 {digest}...): {measured}\n{report}",
+                                scores)}
 
 
 class AfterModelCheck:

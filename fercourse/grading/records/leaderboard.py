@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from fercourse.errors import InputError
+from fercourse.grading.records.history import public_accuracies, read_history
 from fercourse.grading.records.pseudonyms import unique_pseudonyms
 from fercourse.grading.records.verdicts import read_verdicts
 
@@ -32,7 +33,8 @@ NOT_RANKED = {"invalid": "not ranked: no valid submission.csv",
               "withheld": "not ranked: accuracy points withheld (see the feedback)"}
 Lateness = dict[str, tuple[float, "datetime | None"]]
 """student -> (seconds late, submission time) from the gradebook."""
-CSV_FIELDS = ("rank", "name", "accuracy", "correct", "n", "late", "hours_late", "submitted_at", "status")
+CSV_FIELDS = ("rank", "name", "accuracy", "correct", "n", "late", "hours_late", "submitted_at", "status",
+              "history")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Row:
     seconds_late: float
     submitted_at: datetime | None
     status: str
+    #: public accuracy of each of the student's submissions, oldest first (None: not scored)
+    history: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,13 @@ def competition_ranks(correct: list[int]) -> list[int]:
 
 
 def rank_verdicts(records: dict[str, dict], *, final: bool, pseudonyms: bool,
-                  lateness: Lateness | None = None) -> list[Row]:
+                  lateness: Lateness | None = None,
+                  histories: dict[str, tuple[float | None, ...]] | None = None) -> list[Row]:
     """Rows, ranked best first then the unranked, from ``student -> verdict record``.
 
     ``lateness`` maps a student to (seconds late, submission time) from the gradebook; students
-    missing from it count as on time.
+    missing from it count as on time. ``histories`` maps a student to the public accuracies of
+    their submissions (:mod:`fercourse.grading.records.history`).
     """
     part = "private" if final else "public"
     lateness = lateness or {}
@@ -101,7 +107,7 @@ def rank_verdicts(records: dict[str, dict], *, final: bool, pseudonyms: bool,
         scores = record.get(part) if record.get("status") == "scored" else None
         rows.append(Row(None, names[student], scores and scores["accuracy"], scores and scores["correct"],
                         scores and scores["n"], seconds_late > 0, seconds_late, submitted,
-                        record.get("status", "invalid")))
+                        record.get("status", "invalid"), (histories or {}).get(student, ())))
     ranked = sorted((r for r in rows if r.correct is not None), key=lambda r: (-r.correct, r.name))
     unranked = sorted((r for r in rows if r.correct is None), key=lambda r: r.name)
     ranks = competition_ranks([r.correct for r in ranked])
@@ -193,7 +199,9 @@ def standings(course: str | Path, assignment: str, *, final: bool = False, pseud
                          f"same ids and key; it adds the split), then `nbgrader autograde {assignment} "
                          "--force`")
     lateness, due = gradebook_lateness(course, assignment, sorted(records))
-    rows = rank_verdicts(records, final=final, pseudonyms=pseudonyms, lateness=lateness)
+    histories = {student: public_accuracies(entries)
+                 for student, entries in read_history(course, assignment).items()}
+    rows = rank_verdicts(records, final=final, pseudonyms=pseudonyms, lateness=lateness, histories=histories)
     scored_rows, other_rows = (n_private, n_public) if final else (n_public, n_private or 0)
     return Standings(assignment, final, pseudonyms, tuple(rows), scored_rows or 0, other_rows or 0,
                      split == "public/private", due, now or datetime.now(timezone.utc))
@@ -208,9 +216,21 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
+def history_text(history: tuple[float | None, ...], separator: str = " \u2192 ") -> str:
+    """A student's public accuracies, oldest first (``-`` for a submission that was not scored).
+
+    Examples
+    --------
+    >>> history_text((0.25, None, 0.3125))
+    '0.2500 \u2192 - \u2192 0.3125'
+    """
+    return separator.join("-" if value is None else f"{value:.4f}" for value in history)
+
+
 def render_csv(board: Standings) -> str:
     """The standings as CSV (``rank`` empty for an unranked row; ``name`` a pseudonym when asked, and
-    then no submission times, which could tell who is who)."""
+    then no submission times, which could tell who is who; ``history`` the public accuracy of each
+    submission, oldest first, separated by ``;``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
@@ -218,7 +238,8 @@ def render_csv(board: Standings) -> str:
         writer.writerow([row.rank or "", row.name, "" if row.accuracy is None else f"{row.accuracy:.6f}",
                          "" if row.correct is None else row.correct, row.n or "", "yes" if row.late else "no",
                          f"{row.seconds_late / 3600:.2f}" if row.late else "",
-                         "" if board.pseudonyms else _when(row.submitted_at), row.status])
+                         "" if board.pseudonyms else _when(row.submitted_at), row.status,
+                         history_text(row.history, ";")])
     return out.getvalue()
 
 
@@ -234,6 +255,7 @@ table { border-collapse: collapse; width: 100%; margin-top: 1rem; }
 th, td { text-align: left; padding: .45rem .7rem; border-bottom: 1px solid #d9dde3; }
 th { background: #f1f3f6; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+td.history { color: #4a5463; font-size: .9rem; font-variant-numeric: tabular-nums; }
 tr.unranked td { color: #6b7480; }
 .late { display: inline-block; padding: 0 .4rem; border-radius: .3rem; background: #f6d7a7; color: #6a3d00;
         font-size: .85rem; }
@@ -260,11 +282,13 @@ def render_html(board: Standings) -> str:
         if row.rank is None:
             note = NOT_RANKED.get(row.status, row.status)
             lines.append(f'<tr class="unranked"><td class="number">&ndash;</td><td>{e(row.name)}{late}</td>'
-                         f'<td class="number">&ndash;</td><td>{e(note)}</td></tr>')
+                         f'<td class="number">&ndash;</td><td>{e(note)}</td>'
+                         f'<td class="history">{e(history_text(row.history))}</td></tr>')
         else:
             when = "" if board.pseudonyms else _when(row.submitted_at)  # times could tell who is who
             lines.append(f'<tr><td class="number">{row.rank}</td><td>{e(row.name)}{late}</td>'
-                         f'<td class="number">{row.accuracy:.4f}</td><td>{e(when)}</td></tr>')
+                         f'<td class="number">{row.accuracy:.4f}</td><td>{e(when)}</td>'
+                         f'<td class="history">{e(history_text(row.history))}</td></tr>')
     due = f" Due {e(_when(board.due))}; late submissions are marked." if board.due else ""
     title = f"Leaderboard: {board.assignment} ({board.label})"
     return f"""<!DOCTYPE html>
@@ -280,13 +304,14 @@ def render_html(board: Standings) -> str:
 <p class="about">{e(about)}{due}</p>
 <table id="leaderboard">
 <thead><tr><th class="number">Rank</th><th>{who}</th><th class="number">Accuracy</th><th>{when_header}</th>
-</tr></thead>
+<th title="public accuracy of each submission, oldest first">History (public)</th></tr></thead>
 <tbody>
 {chr(10).join(lines)}
 </tbody>
 </table>
 <footer>{len([r for r in board.rows if r.rank])} ranked, {len(board.rows)} submissions. Generated
 {e(_when(board.generated))} by <code>fercourse grade leaderboard</code>. Equal accuracy shares a rank.
+History: the public accuracy of each graded submission, oldest first (&ndash;: not scored).
 </footer>
 </body>
 </html>
@@ -305,5 +330,5 @@ def write_leaderboard(board: Standings, out: str | Path) -> tuple[Path, Path]:
     return out, table
 
 
-__all__ = ["Row", "Standings", "competition_ranks", "rank_verdicts", "render_csv", "render_html", "standings",
-           "write_leaderboard"]
+__all__ = ["Row", "Standings", "competition_ranks", "history_text", "rank_verdicts", "render_csv",
+           "render_html", "standings", "write_leaderboard"]
