@@ -65,10 +65,10 @@ class Calibration:
 
     Examples
     --------
-    >>> calibration = Calibration(temperature=2.0, threshold=0.5)
+    >>> calibration = Calibration(temperature=2.0, threshold=0.6)
     >>> calibration.probabilities(np.array([[0.8, 0.2]])).round(3).tolist()
     [[0.667, 0.333]]
-    >>> calibration.uncertain(np.array([[0.6, 0.4], [0.9, 0.1]])).tolist()
+    >>> calibration.uncertain(np.array([[0.6, 0.4], [0.9, 0.1]])).tolist()  # calibrated: 0.55 and 0.75
     [True, False]
     """
 

@@ -78,6 +78,9 @@ def test_reads_a_real_smile_without_a_model_argument(astronaut, capsys):
     [result] = json.loads(capsys.readouterr().out)
     [face] = result["faces"]
     assert face["emotion"] == "happy" and face["confidence"] > 0.5
+    # Calibrated on FER2013 validation, and sure enough to be above the threshold chosen there.
+    assert result["calibration"]["source"] == "fer2013_reference.calibration.json"
+    assert face["decision"] == "happy" and face["confidence"] >= result["calibration"]["threshold"]
     x, y, w, h = face["box"]
     assert 150 < x + w / 2 < 300 and 60 < y + h / 2 < 200  # Eileen Collins' face, top middle of the photo
 
