@@ -562,7 +562,8 @@ def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     output = tmp_path / "07_demo.ipynb"
     monkeypatch.delenv("MPLBACKEND", raising=False)  # conftest's Agg would hide the inline figures
     papermill.execute_notebook(str(source), str(output), cwd=str(notebooks), kernel_name="python3",
-                               progress_bar=False)  # defaults: the model that ships with fercourse
+                               parameters={"quick": True, "num_epochs": 2},
+                               progress_bar=False)  # model_file None: the model that ships with fercourse
     executed = json.loads(output.read_text())
     outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
     stdout = "".join("".join(o["text"]) for o in outputs if o.get("name") == "stdout")
@@ -570,5 +571,9 @@ def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     # The astronaut's smile, pre-rendered for the book.
     box = re.search(r"face 1 at \((\d+), (\d+), (\d+), (\d+)\): happy", stdout)
     assert box and iou(tuple(int(v) for v in box.groups()), ASTRONAUT_FACE_BY_HAND) > 0.7
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
+    # The calibration section: the detector reports the temperature and threshold stored with the model.
+    assert re.search(r"the detector's calibration \(fer2013_reference.calibration.json\): "
+                     r"temperature \d\.\d{3}, uncertain below 0\.\d{3}", stdout)
+    assert re.search(r"face at \(\d+, \d+, \d+, \d+\): happy \(top: happy", stdout)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 6
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
