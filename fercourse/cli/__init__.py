@@ -27,6 +27,7 @@ COMMANDS = {
     "detect": "find faces in photos and classify each face's emotion",
     "train": "train a named recipe (seed_cnn, reference) with checkpoints, a budget and resume",
     "evaluate": "score a saved model: accuracy, macro-F1, per-class recall, confusion matrix",
+    "calibrate": "fit a saved model's temperature and 'uncertain' threshold on validation",
     "export": "save a trained model for inference (float32, no optimizer) with its scores",
     "compare": "train every model (baselines, MLP, LSTM, GRU, CNNs) and compare them on test",
     "experiment": "run the recorded experiments behind the lessons' comparisons",

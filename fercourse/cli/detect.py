@@ -14,9 +14,14 @@ examples:
   fercourse detect class.png --model artifacts/fer2013-bn.keras --out annotated/ --detector haar --profile
 
 --json prints one list with an object per image, in the order given:
-  {"image": PATH, "faces": [{"box": [x, y, w, h], "emotion": NAME, "confidence": P,
-                             "probabilities": {NAME: P, ...}}, ...]}
+  {"image": PATH, "calibration": {"temperature": T, "threshold": C, ...} or null,
+   "faces": [{"box": [x, y, w, h], "emotion": NAME, "confidence": P, "uncertain": BOOL,
+              "decision": NAME or "uncertain", "probabilities": {NAME: P, ...}}, ...]}
 or {"image": PATH, "error": MESSAGE} for a file that could not be read.
+The probabilities are the ones reported: calibrated (divided by the temperature fitted on FER2013
+validation, `fercourse calibrate`) when the model has a calibration file beside it, as the shipped
+model does; "decision" is "uncertain" when the top one is below the threshold chosen on validation
+(threshold null: never, as with --no-uncertain).
 Exit status: 0 when every image was read (faces or not), 1 when any failed.
 """
 
@@ -36,6 +41,10 @@ def register(subparsers) -> None:
                         help="a saved seven-class Keras model, e.g. artifacts/fer2013-bn.keras (lesson 05) "
                              "(default: 'pretrained', the FER2013 model that ships with fercourse)")
     parser.add_argument("--json", action="store_true", help="print one JSON list (format below)")
+    parser.add_argument("--no-uncertain", dest="mark_uncertain", action="store_false",
+                        help="always name the most probable emotion, never 'uncertain'")
+    parser.add_argument("--uncalibrated", action="store_true",
+                        help="report the model's raw probabilities (no temperature; implies --no-uncertain)")
     parser.add_argument("--out", metavar="DIR", help="write each photo with boxes and labels to "
                                                      "DIR/<name>.png")
     parser.add_argument("--detector", choices=DETECTORS, default=None,
@@ -71,7 +80,8 @@ def run_detect(args: argparse.Namespace) -> int:
     chosen = {"detector": args.detector} if args.detector else {}
     detector = EmotionDetector(args.model, profile=args.profile, min_neighbors=args.min_neighbors,
                                scale_factor=args.scale_factor, min_size=args.min_size,
-                               min_score=args.min_score, **chosen)
+                               min_score=args.min_score, calibration=None if args.uncalibrated else "auto",
+                               mark_uncertain=args.mark_uncertain, **chosen)
     out = Path(args.out) if args.out else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -87,7 +97,8 @@ def run_detect(args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"{image}: error: {message}", file=sys.stderr)
             continue
-        results.append({"image": image, "faces": [face.to_dict() for face in faces]})
+        results.append({"image": image, "calibration": detector.describe_calibration(),
+                        "faces": [face.to_dict() for face in faces]})
         if out:
             target = _unique(out / (Path(image).stem + ".png"), written)
             target.write_bytes(encode_png(annotate(rgb, faces)))
@@ -114,4 +125,6 @@ def _print_text(image: str, faces) -> None:
     print(f"{image}: {len(faces)} face{'s' if len(faces) != 1 else ''}")
     for number, face in enumerate(faces, start=1):
         others = ", ".join(f"{name} {p:.2f}" for name, p in face.probabilities.items())
-        print(f"  face {number} box {list(face.box)}: {face.emotion} {face.confidence:.2f} ({others})")
+        decision = f"uncertain (top: {face.emotion} {face.confidence:.2f})" if face.uncertain else \
+            f"{face.emotion} {face.confidence:.2f}"
+        print(f"  face {number} box {list(face.box)}: {decision} ({others})")

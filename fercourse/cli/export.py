@@ -83,4 +83,21 @@ def run(args: argparse.Namespace) -> int:
     record_path = out.with_suffix(".json")
     atomic_write_text(record_path, json.dumps(exported_record(source, scores, trained), indent=2) + "\n")
     print(f"wrote {record_path}")
+    _note_stale_calibration(out)
     return 0
+
+
+def _note_stale_calibration(out) -> None:
+    """Say so when a calibration file beside ``out`` was measured for the model just replaced."""
+    import sys
+
+    from fercourse.models.calibrated import StaleCalibrationError, calibration_path, read_calibration_record
+
+    try:
+        read_calibration_record(out)
+    except StaleCalibrationError:
+        print(f"note: {calibration_path(out).name} was measured for the previous model, and the demo now "
+              f"ignores it; recompute it: fercourse calibrate {out} --data ../shared/fer2013 --write",
+              file=sys.stderr)
+    except ValueError:  # a broken file: the demo names it when it loads
+        pass

@@ -13,7 +13,14 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
-from fercourse.demo.detector import Detection, EmotionDetector, annotate, encode_png, plot_probabilities
+from fercourse.demo.detector import (
+    Detection,
+    EmotionDetector,
+    annotate,
+    encode_png,
+    label_text,
+    plot_probabilities,
+)
 from fercourse.demo.images import read_image
 
 #: File types the upload button offers (browsers filter the file dialog with this).
@@ -29,6 +36,9 @@ class UploadApp(widgets.VBox):
         Accepts one image file.
     button : ipywidgets.Button
         Runs detection on the uploaded file.
+    mark_uncertain : ipywidgets.Checkbox
+        Label faces below the detector's calibrated threshold "uncertain" (ticked by default when the
+        detector has a calibration; disabled when it has none).
     output : ipywidgets.VBox
         Holds the result: a message (``HTML``), the annotated photo (``Image``) and one
         probability chart per face (``Image``).
@@ -40,11 +50,17 @@ class UploadApp(widgets.VBox):
         self.upload = widgets.FileUpload(accept=ACCEPT, multiple=False, description="Photo")
         self.button = widgets.Button(description="Detect", button_style="primary", icon="search",
                                      tooltip="find faces and classify their emotions")
+        calibrated = detector.calibration is not None
+        threshold = f" (confidence below {detector.calibration.threshold:.0%})" if calibrated else ""
+        self.mark_uncertain = widgets.Checkbox(value=detector.mark_uncertain and calibrated,
+                                               disabled=not calibrated,
+                                               description=f'say "uncertain"{threshold}', indent=False,
+                                               layout=widgets.Layout(width="auto"))
         self.output = widgets.VBox(layout=widgets.Layout(margin="8px 0 0 0"))
         self.output.add_class("fercourse-output")
         self.button.on_click(self._on_click)
         intro = widgets.HTML("<b>Upload a photo with one or more faces, then click Detect.</b>")
-        super().__init__([intro, widgets.HBox([self.upload, self.button]), self.output])
+        super().__init__([intro, widgets.HBox([self.upload, self.button, self.mark_uncertain]), self.output])
 
     def __repr__(self) -> str:
         # What a static page (the book, nbviewer) shows in place of the live widgets.
@@ -69,13 +85,14 @@ class UploadApp(widgets.VBox):
         content = upload["content"] if isinstance(upload, dict) else upload.content
         try:
             rgb = read_image(bytes(content), name=name)
-            detections = self.detector.detect(rgb)
+            detections = self.detector.detect(rgb, mark_uncertain=self.mark_uncertain.value)
         except (ValueError, TypeError) as error:
             return [_message(f"Could not read this file. {error}", error=True)]
         if not detections:
             return [_message(f"No face found in {html.escape(name)}. Try a photo where faces look at the "
                              f"camera, are well lit and not too small."), self._image(rgb, "fercourse-photo")]
-        summary = ", ".join(f"face {i}: <b>{d.emotion}</b> ({d.confidence:.0%})"
+        summary = ", ".join(f"face {i}: <b>{d.decision}</b> ("
+                            + (f"{d.emotion} " if d.uncertain else "") + f"{d.confidence:.0%})"
                             for i, d in enumerate(detections, start=1))
         plural = "s" if len(detections) != 1 else ""
         charts = [self._chart(i, d) for i, d in enumerate(detections, start=1)]
@@ -111,7 +128,7 @@ def probability_chart_png(detection: Detection, *, title: str = "") -> bytes:
 
     figure = Figure(figsize=(3.2, 2.2), dpi=100, layout="constrained")
     ax = plot_probabilities(detection, figure.add_subplot(),
-                            title=f"{title}: {detection.emotion} {detection.confidence:.0%}".lstrip(": "))
+                            title=f"{title}: {label_text(detection)}".lstrip(": "))
     ax.title.set_fontsize(10)
     ax.tick_params(labelsize=8)
     buffer = io.BytesIO()

@@ -6,8 +6,9 @@ Nothing changes matplotlib's global style until you call :func:`use_plot_style`.
 matplotlib (and TensorFlow, for :func:`plot_saliency`) is imported inside the functions,
 so ``import fercourse.plotting`` stays cheap.
 
-The plots live in three modules, all re-exported here: :mod:`~fercourse.plotting.data_plots`
-(the data), :mod:`~fercourse.plotting.model_plots` (trained models) and
+The plots live in these modules, all re-exported here: :mod:`~fercourse.plotting.data_plots`
+(the data), :mod:`~fercourse.plotting.model_plots` (trained models),
+:mod:`~fercourse.plotting.calibration_plots` (how far confidence is from accuracy) and
 :mod:`~fercourse.plotting.saliency` (where a CNN looked).
 
 Examples
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from fercourse.labels import EMOTION_COLORS
 from fercourse.plotting._common import PLOT_STYLE, use_plot_style
+from fercourse.plotting.calibration_plots import plot_coverage_accuracy, plot_reliability
 from fercourse.plotting.data_plots import (
                                            plot_class_distribution,
                                            plot_eigenfaces,
@@ -52,5 +54,5 @@ __all__ = [
     "plot_training_curves", "plot_seed_spread", "plot_confusion_matrix", "plot_per_class_metrics",
     "plot_rf_importance",
     "plot_roc_curves", "plot_misclassified", "plot_learning_rate_schedules", "saliency_map", "plot_saliency",
-    "plot_attention_rows",
+    "plot_attention_rows", "plot_reliability", "plot_coverage_accuracy",
 ]

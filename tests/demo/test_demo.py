@@ -478,6 +478,74 @@ def test_app_says_so_for_no_face_and_bad_files(detector):
     assert "Could not read this file. notes.jpg: not an image file" in message.value
 
 
+# --- calibrated probabilities and "uncertain" ---------------------------------------------------------
+
+def test_the_shipped_detector_reports_probabilities_calibrated_on_validation():
+    from fercourse.models.calibrated import read_calibration_record
+    from fercourse.models.pretrained import pretrained_path
+
+    detector = EmotionDetector()
+    stored = read_calibration_record(pretrained_path())
+    assert detector.calibration.temperature == stored["temperature"]
+    assert detector.threshold() == stored["threshold"]["threshold"]  # the one chosen on validation
+    assert detector.describe_calibration()["source"] == "fer2013_reference.calibration.json"
+    assert EmotionDetector(mark_uncertain=False).threshold() is None
+    assert EmotionDetector(calibration=None).calibration is None
+
+
+def test_faces_below_the_threshold_are_uncertain_unless_turned_off(cnn, astronaut):
+    from fercourse.demo.detector import UNCERTAIN_RGB, label_text
+    from fercourse.models.calibrated import Calibration
+    from fercourse.models.calibration import apply_temperature
+
+    raw = EmotionDetector(cnn).detect(astronaut)[0]
+    unsure = EmotionDetector(cnn, calibration=Calibration(temperature=2.0, threshold=0.99))
+    [face] = unsure.detect(astronaut)
+    expected = apply_temperature(np.array([list(raw.probabilities.values())]), 2.0)[0]
+    assert list(face.probabilities.values()) == pytest.approx(expected.tolist())
+    assert face.emotion == raw.emotion and face.uncertain and face.decision == "uncertain"
+    assert face.to_dict()["decision"] == "uncertain"
+    assert label_text(face) == f"uncertain ({face.emotion} {face.confidence:.0%})"
+    assert not unsure.detect(astronaut, mark_uncertain=False)[0].uncertain
+    assert not EmotionDetector(cnn, calibration=Calibration(2.0, 0.99), mark_uncertain=False).detect(
+        astronaut)[0].uncertain
+    assert unsure.detect_batch([astronaut])[0][0].uncertain
+    # The box is drawn in gray, not in the emotion's colour.
+    x, y, w, h = face.box
+    assert tuple(annotate(astronaut, [face])[y + h // 2, x]) == UNCERTAIN_RGB
+
+
+def test_a_calibration_measured_for_another_model_is_ignored_with_a_warning(cnn, tmp_path, astronaut):
+    from fercourse.models.calibrated import write_calibration
+
+    path = tmp_path / "mine.keras"
+    cnn.save(path)
+    record = {"temperature": 3.0, "threshold": {"threshold": 0.5, "target_accuracy": 0.75}}
+    write_calibration(path, record, data="sample", command="test")
+    assert EmotionDetector(path).calibration.temperature == 3.0
+    cnn.save(tmp_path / "other.keras")
+    path.write_bytes((tmp_path / "other.keras").read_bytes() + b"\0")  # another file, same name
+    with pytest.warns(UserWarning, match="measured for another mine.keras"):
+        detector = EmotionDetector(path)
+    assert detector.calibration is None
+
+
+def test_app_says_uncertain_and_its_checkbox_turns_it_off(cnn, astronaut):
+    from fercourse.demo import upload_app
+    from fercourse.models.calibrated import Calibration
+
+    app = upload_app(EmotionDetector(cnn, calibration=Calibration(temperature=1.0, threshold=0.99)))
+    assert app.mark_uncertain.value and not app.mark_uncertain.disabled
+    assert "99%" in app.mark_uncertain.description
+    upload(app, "astronaut.png", png_bytes(astronaut))
+    app.button.click()
+    assert "face 1: <b>uncertain</b> (" in app.output.children[0].value
+    app.mark_uncertain.value = False
+    app.button.click()
+    assert "uncertain" not in app.output.children[0].value
+    assert upload_app(EmotionDetector(cnn)).mark_uncertain.disabled  # no calibration: nothing to turn on
+
+
 # --- the lesson notebook -----------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -494,7 +562,8 @@ def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     output = tmp_path / "07_demo.ipynb"
     monkeypatch.delenv("MPLBACKEND", raising=False)  # conftest's Agg would hide the inline figures
     papermill.execute_notebook(str(source), str(output), cwd=str(notebooks), kernel_name="python3",
-                               progress_bar=False)  # defaults: the model that ships with fercourse
+                               parameters={"quick": True, "num_epochs": 2},
+                               progress_bar=False)  # model_file None: the model that ships with fercourse
     executed = json.loads(output.read_text())
     outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
     stdout = "".join("".join(o["text"]) for o in outputs if o.get("name") == "stdout")
@@ -502,5 +571,9 @@ def test_demo_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     # The astronaut's smile, pre-rendered for the book.
     box = re.search(r"face 1 at \((\d+), (\d+), (\d+), (\d+)\): happy", stdout)
     assert box and iou(tuple(int(v) for v in box.groups()), ASTRONAUT_FACE_BY_HAND) > 0.7
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
+    # The calibration section: the detector reports the temperature and threshold stored with the model.
+    assert re.search(r"the detector's calibration \(fer2013_reference.calibration.json\): "
+                     r"temperature \d\.\d{3}, uncertain below 0\.\d{3}", stdout)
+    assert re.search(r"face at \(\d+, \d+, \d+, \d+\): happy \(top: happy", stdout)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 6
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)

@@ -55,10 +55,13 @@ def test_json_has_one_object_per_image_in_order(model_path, photos, capsys):
     result = json.loads(out)
     assert [item["image"] for item in result] == images
     astronaut, notes, coffee = result
-    assert set(astronaut) == {"image", "faces"} and coffee == {"image": images[2], "faces": []}
+    # A model file without a calibration beside it: its raw probabilities, never "uncertain".
+    assert set(astronaut) == {"image", "calibration", "faces"} and astronaut["calibration"] is None
+    assert coffee == {"image": images[2], "calibration": None, "faces": []}
     assert set(notes) == {"image", "error"} and "not an image file" in notes["error"]
     [face] = astronaut["faces"]
-    assert set(face) == {"box", "emotion", "confidence", "probabilities"}
+    assert set(face) == {"box", "emotion", "confidence", "uncertain", "decision", "probabilities"}
+    assert face["uncertain"] is False and face["decision"] == face["emotion"]
     assert iou(face["box"], (176, 62, 94, 112)) > 0.7  # the astronaut's face, boxed by hand
     assert list(face["probabilities"]) == list(EMOTIONS)
     assert sum(face["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
@@ -87,6 +90,52 @@ def test_missing_model_is_one_clear_error(photos, tmp_path, capsys):
     assert status == 1
     error = capsys.readouterr().err
     assert f"fercourse detect: error: {tmp_path / 'none.keras'}: no saved model here" in error
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading")
+def test_json_reports_calibrated_probabilities_and_the_uncertain_decision(model_path, photos, tmp_path,
+                                                                         capsys):
+    import shutil
+
+    from fercourse.models.calibration import apply_temperature
+
+    model = tmp_path / "cnn.keras"
+    shutil.copy(model_path, model)
+    image = str(photos / "astronaut.png")
+    assert main(["detect", image, "--model", str(model), "--json"]) == 0
+    [raw_face] = json.loads(capsys.readouterr().out)[0]["faces"]
+    # An untrained CNN on the sample: no threshold reaches 75 % on validation, so every face is uncertain.
+    assert main(["calibrate", str(model), "--data", "sample", "--n-train", "1000", "--n-test", "200",
+                 "--write"]) == 0
+    assert f"wrote {tmp_path / 'cnn.calibration.json'}" in capsys.readouterr().err
+    stored = json.loads((tmp_path / "cnn.calibration.json").read_text())
+    assert stored["threshold"]["reached"] is False and stored["threshold"]["threshold"] == 1.0
+
+    assert main(["detect", image, "--model", str(model), "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert result["calibration"]["temperature"] == stored["temperature"]
+    assert result["calibration"]["threshold"] == 1.0
+    [face] = result["faces"]
+    assert face["uncertain"] is True and face["decision"] == "uncertain"
+    raw = np.array([list(raw_face["probabilities"].values())])
+    expected = apply_temperature(raw, stored["temperature"])[0]
+    assert list(face["probabilities"].values()) == pytest.approx(expected.tolist(), abs=1e-6)
+    assert face["confidence"] == max(face["probabilities"].values())
+
+    assert main(["detect", image, "--model", str(model), "--json", "--no-uncertain"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert result["calibration"]["threshold"] is None
+    assert result["faces"][0]["decision"] == result["faces"][0]["emotion"]
+    assert result["faces"][0]["probabilities"] == face["probabilities"]  # still calibrated
+
+    assert main(["detect", image, "--model", str(model), "--uncalibrated"]) == 0
+    out = capsys.readouterr().out
+    assert "uncertain" not in out and f"{raw_face['emotion']} {raw_face['confidence']:.2f}" in out
+
+
+def test_calibrate_refuses_to_store_sample_figures_for_the_shipped_model(capsys):
+    assert main(["calibrate", "pretrained", "--data", "sample", "--write"]) == 1
+    assert "--write for the shipped model needs real FER2013" in capsys.readouterr().err
 
 
 def test_detect_without_a_model_uses_the_shipped_one_and_still_reports_bad_files(tmp_path, capsys):

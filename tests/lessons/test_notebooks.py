@@ -47,13 +47,13 @@ def test_one_parameters_cell_right_after_the_imports(path):
     assert tagged[0] == 1 and "import" in code[0].source, \
         f"{path.name}: parameters must follow the imports cell"
     values = notebooks.lesson_parameters(path)
-    if path.stem == "07_demo":  # trains and loads no data: only the model to use (None: the shipped one)
-        assert values == {"model_file": None}
-        return
+    if path.stem == "07_demo":  # the model to use (None: the shipped one), and the calibration section's
+        assert values["model_file"] is None and values["target_accuracy"] == 0.75
     assert {"data", "quick", "seed"} <= set(values)
     assert values["data"] == "sample" and values["quick"] is False and values["seed"] == 0
     # Only a lesson that trains a network takes an epoch budget (quick mode injects it where declared).
-    trains_a_network = path.stem in ("03_mlp", "04_recurrent", "05_cnn", "06_augmentation", "08_trust")
+    trains_a_network = path.stem in ("03_mlp", "04_recurrent", "05_cnn", "06_augmentation", "07_demo",
+                                     "08_trust")
     assert ("num_epochs" in values) == trains_a_network, path.stem
     assert not trains_a_network or (isinstance(values["num_epochs"], int) and values["num_epochs"] >= 1)
 
@@ -269,8 +269,7 @@ def test_lesson_runs_in_quick_mode_with_figures(executed_lessons, name):
     result = executed_lessons.results[name]
     assert result.ok, result.error
     notebook = nbformat.read(result.output, as_version=4)
-    if name != "07_demo":  # the demo trains nothing: it declares no quick parameter to inject
-        assert notebook.metadata.papermill.parameters.get("quick") is True
+    assert notebook.metadata.papermill.parameters.get("quick") is True
     note = [cell.source for cell in notebook.cells if "build-note" in cell.metadata.get("tags", [])]
     assert note and note[0].startswith("*This page was run"), name  # what ran, under the title
     injected = [cell for cell in notebook.cells if "injected-parameters" in cell.metadata.get("tags", [])]

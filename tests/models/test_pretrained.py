@@ -72,12 +72,37 @@ def test_model_card_quotes_the_record():
     assert "fercourse evaluate pretrained --data ../shared/fer2013 --tta shift" in card
 
 
+def test_model_card_quotes_the_calibration_file():
+    """After `fercourse calibrate pretrained --data ../shared/fer2013 --write`, update the card too."""
+    from fercourse.models.calibrated import read_calibration_record
+    from fercourse.models.pretrained import pretrained_path
+
+    card = (REPO_ROOT / "MODEL_CARD.md").read_text(encoding="utf-8")
+    record = read_calibration_record(pretrained_path())
+    threshold, validation, test = record["threshold"], record["validation"], record["test"]
+    assert f"**T = {record['temperature']:.3f}**" in card
+    assert f"**\"Uncertain\" threshold: {threshold['threshold']:.3f}**" in card
+    assert f"at least {threshold['target_accuracy']:.0%} of the" in card
+    for name, split in (("validation (fitted here)", validation), ("PublicTest", test)):
+        assert (f"| {name} | {split['n']:,} | {split['accuracy']:.1%} | {split['ece_before']:.4f} | "
+                f"{split['ece_after']:.4f} | {split['nll_before']:.4f} | {split['nll_after']:.4f} |") in card
+    kept = f"it keeps {validation['coverage']:.1%} of the faces, right {validation['accuracy_kept']:.1%}"
+    assert kept in card
+    assert f"on PublicTest it keeps\n  {test['coverage']:.1%}, right {test['accuracy_kept']:.1%}" in card
+    for point, test_point in zip(validation["coverage_accuracy"], test["coverage_accuracy"]):
+        assert f"| {point['coverage']:.0%} | {point['accuracy']:.1%} | {test_point['accuracy']:.1%} |" in card
+    assert "fercourse calibrate pretrained --data ../shared/fer2013 --write" in card
+
+
 def test_reads_a_real_smile_without_a_model_argument(astronaut, capsys):
     """A fresh install: `fercourse detect photo --json` with no --model finds the astronaut smiling."""
     assert main(["detect", str(astronaut), "--json"]) == 0
     [result] = json.loads(capsys.readouterr().out)
     [face] = result["faces"]
     assert face["emotion"] == "happy" and face["confidence"] > 0.5
+    # Calibrated on FER2013 validation, and sure enough to be above the threshold chosen there.
+    assert result["calibration"]["source"] == "fer2013_reference.calibration.json"
+    assert face["decision"] == "happy" and face["confidence"] >= result["calibration"]["threshold"]
     x, y, w, h = face["box"]
     assert 150 < x + w / 2 < 300 and 60 < y + h / 2 < 200  # Eileen Collins' face, top middle of the photo
 

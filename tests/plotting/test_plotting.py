@@ -312,3 +312,35 @@ def test_learning_rate_schedules_share_one_axis_in_epochs():
     assert set(constant.get_ydata()) == {1e-3}
     with pytest.raises(ValueError, match="total_steps is 0: expected a positive whole number of steps"):
         plotting.plot_learning_rate_schedules({"constant": 1e-3}, 0)
+
+
+def test_reliability_diagram_puts_a_calibrated_model_on_the_diagonal(tmp_path):
+    from fercourse.models.calibration import apply_temperature
+
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.full(7, 0.4), size=4000)
+    labels = np.array([rng.choice(7, p=row) for row in probabilities])
+    ax = plotting.plot_reliability({"calibrated": (probabilities, labels),
+                                    "over-confident": (apply_temperature(probabilities, 0.5), labels)})
+    diagonal, calibrated, over = ax.lines
+    assert list(diagonal.get_xdata()) == [0, 1]
+    assert np.allclose(calibrated.get_xdata(), calibrated.get_ydata(), atol=0.08)
+    assert (over.get_ydata() < over.get_xdata()).mean() > 0.8  # below the diagonal: over-confident
+    labels_shown = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels_shown[1].startswith("calibrated (ECE 0.0")
+    assert labels_shown[2].startswith("over-confident (ECE")
+    _save(ax.figure, tmp_path, "reliability")
+
+
+def test_coverage_accuracy_marks_the_threshold(tmp_path):
+    probabilities = np.array([[0.9, 0.1], [0.8, 0.2], [0.6, 0.4], [0.55, 0.45]])
+    ax = plotting.plot_coverage_accuracy({"model": (probabilities, np.array([0, 0, 1, 0]))}, threshold=0.8)
+    [curve] = ax.lines
+    assert list(curve.get_xdata()) == [0.25, 0.5, 0.75, 1.0]
+    assert list(curve.get_ydata()) == pytest.approx([1.0, 1.0, 2 / 3, 0.75])
+    [marker] = ax.collections
+    assert marker.get_offsets().tolist() == [[0.5, 1.0]]
+    assert "threshold 0.80: 50% answered" in [text.get_text() for text in ax.get_legend().get_texts()]
+    with pytest.raises(ValueError, match="expected a \\(probabilities, labels\\) pair"):
+        plotting.plot_coverage_accuracy({"model": probabilities})
+    _save(ax.figure, tmp_path, "coverage")
