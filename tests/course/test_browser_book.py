@@ -26,7 +26,8 @@ LESSON_NAMES = ("01_eda", "02_baselines", "03_mlp", "04_recurrent", "05_cnn", "0
 #: Every page of the book: each lesson and each course page (a new page is added here).
 PAGES = ("index.html", "intro.html", "setup.html",
          *(f"lessons/{name}.html" for name in ("01_eda", "02_baselines", "03_mlp", "04_recurrent", "05_cnn",
-                                               "06_augmentation", "07_demo", "08_trust")),
+                                               "06_augmentation", "07_demo", "08_trust",
+                                               "09_labeller")),
          "assignments.html", "ethics.html", "results.html", "model_card.html", "instructor_guide.html",
          "references.html")
 
