@@ -140,7 +140,8 @@ class LabellerApp(widgets.VBox):
         scores = score_labels(self.faces.labels[rows], answers, self.model_answers[rows])
         self.last_scores = scores
         tables = widgets.HBox([_table("You (rows: FER2013's label)", scores.confusion),
-                               _table("The model on the same faces", scores.model_confusion)])
+                               _table("The model on the same faces", scores.model_confusion)],
+                              layout=widgets.Layout(flex_flow="row wrap"))
         self.results.children = [_html(_summary(scores, len(self.faces)), "fercourse-scores"), tables,
                                  self._save()]
         return scores
