@@ -8,6 +8,9 @@ Pieces, one job each:
 - :mod:`fercourse.demo.detector`: :class:`EmotionDetector`, :class:`Detection`, :func:`annotate`,
   :func:`plot_probabilities`.
 - :mod:`fercourse.demo.app`: :func:`upload_app`, the ipywidgets app (imported on first use).
+- :mod:`fercourse.demo.labelling`: the faces a class labels (lesson 9), one student's session, its
+  scores and CSV; :mod:`fercourse.demo.agreement`: a class's CSVs together, Fleiss' kappa;
+  :mod:`fercourse.demo.labeller`: :func:`labeller_app`, the labelling app (imported on first use).
 - :mod:`fercourse.bench.detect`: the ``fercourse bench detect`` speed benchmark.
 
 OpenCV, PIL, Keras, MTCNN and ipywidgets are imported inside functions, so importing this package is cheap.
@@ -27,7 +30,8 @@ from fercourse.demo.faces import DetectionSettings, crop_face, detect_faces, non
 from fercourse.demo.images import MAX_PIXELS, read_image
 
 __all__ = ["Detection", "DetectionSettings", "EmotionDetector", "MAX_PIXELS", "annotate", "crop_face",
-           "detect_faces", "non_max_suppression", "plot_probabilities", "read_image", "upload_app"]
+           "detect_faces", "labeller_app", "non_max_suppression", "plot_probabilities", "read_image",
+           "upload_app"]
 
 
 def upload_app(detector):
@@ -35,3 +39,10 @@ def upload_app(detector):
     from fercourse.demo.app import upload_app as build
 
     return build(detector)
+
+
+def labeller_app(faces, **options):
+    """Build the labelling app; see :func:`fercourse.demo.labeller.labeller_app`."""
+    from fercourse.demo.labeller import labeller_app as build
+
+    return build(faces, **options)

@@ -22,11 +22,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-LESSON_NAMES = ("01_eda", "02_baselines", "03_mlp", "04_recurrent", "05_cnn", "06_augmentation", "07_demo")
+LESSON_NAMES = ("01_eda", "02_baselines", "03_mlp", "04_recurrent", "05_cnn", "06_augmentation", "07_demo",
+                "09_labeller")
 #: Every page of the book: each lesson and each course page (a new page is added here).
 PAGES = ("index.html", "intro.html", "setup.html",
          *(f"lessons/{name}.html" for name in ("01_eda", "02_baselines", "03_mlp", "04_recurrent", "05_cnn",
-                                               "06_augmentation", "07_demo", "08_trust")),
+                                               "06_augmentation", "07_demo", "08_trust",
+                                               "09_labeller")),
          "assignments.html", "ethics.html", "results.html", "model_card.html", "instructor_guide.html",
          "references.html")
 
@@ -127,7 +129,7 @@ def test_solutions_stay_folded_until_clicked(book_url, built_book, chromium, tes
                 assert first.locator(".cell_input").first.is_visible()
                 assert first.locator(".cell_output").first.is_visible()
                 page.screenshot(path=str(test_artifacts / "book_solution_opened.png"))
-        assert checked == 18
+        assert checked == 21
     finally:
         page.close()
 
