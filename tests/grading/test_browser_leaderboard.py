@@ -39,7 +39,7 @@ def test_leaderboard_page_renders_offline_in_chromium(chromium, tmp_path, test_a
     page.goto(page_path.as_uri(), wait_until="load")
     assert page.title() == "Leaderboard: a1_baselines (public)"
     headers = page.eval_on_selector_all("#leaderboard thead th", "cells => cells.map(c => c.textContent)")
-    assert headers == ["Rank", "Student", "Accuracy", "Submitted"]
+    assert headers == ["Rank", "Student", "Accuracy", "Submitted", "History (public)"]
     cells = page.eval_on_selector_all(
         "#leaderboard tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.innerText.trim()))")
     assert [row[:3] for row in cells] == [["1", "ada", "0.9000"], ["2", "bo late (2.0 h)", "0.8000"],
