@@ -44,6 +44,8 @@ ABOUT = ("Generated: real-FER2013 figures written by the commands that measured 
          "(fercourse evaluate --record, fercourse book build --data). Do not edit by hand; "
          "the book's Results page and the lessons read it.")
 KINDS = ("model", "lesson", "experiment")
+#: Keys of the shipped model's scores (``fercourse evaluate pretrained --record model/shipped...``).
+SHIPPED_PREFIX = "model/shipped"
 
 
 def results_path(course: str | os.PathLike | None = None) -> Path:
@@ -192,7 +194,10 @@ def render_markdown(results: dict, kind: str = "model") -> str:
     """The Results page's generated table(s) for ``kind``: ``"model"`` or ``"lesson"`` entries."""
     entries = {key: entry for key, entry in results.get("entries", {}).items() if entry["kind"] == kind}
     if kind == "model":
-        return _model_table(entries)
+        # the section holding this table is about the shipped model; every other recorded model is a
+        # row of the all-model table (fercourse.course.model_table)
+        shipped = {key: entry for key, entry in entries.items() if key.startswith(SHIPPED_PREFIX)}
+        return _model_table(shipped or entries)
     if kind == "lesson":
         return _lesson_tables(entries)
     raise ValueError(f"kind {kind!r}: expected one of {', '.join(KINDS)}")

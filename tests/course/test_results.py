@@ -57,6 +57,11 @@ def test_rendered_tables_show_the_recorded_figures(tmp_path):
     assert row in table
     assert "fercourse evaluate pretrained --data fer2013 --split test --tta shift" in table
     assert "have not been run on real FER2013" in results.render_markdown(loaded, "lesson")
+    # another recorded model (an earlier shipped run) belongs to the all-model table, not this section
+    earlier = {**_model_entry(0.6461), "title": "Reference recipe, seed 0"}
+    results.record_result("model/reference-seed0", earlier, path)
+    table = results.render_markdown(results.load_results(path), "model")
+    assert row in table and "Reference recipe, seed 0" not in table
 
 
 def test_a_damaged_results_file_is_named_with_what_is_wrong(tmp_path):
