@@ -1,6 +1,7 @@
 """``fercourse grade``: the nbgrader course's instructor commands, one group in one module.
 
-``setup`` (data and key pin), ``new`` and ``calibrate`` (an assignment and its tiers),
+``setup`` (data and key pin), ``new`` and ``calibrate`` (an assignment and its tiers), ``tiers`` (the
+guide's tables of them),
 ``autograde`` (a class in parallel or on Dask), ``leaderboard`` (the class's standings) and ``review``
 (submissions that deserve a human look). Options
 that several commands share are defined once (:func:`_course_option`, :func:`_release_options`).
@@ -22,13 +23,14 @@ DATASETS = ("sample", "fer2013")
 
 
 def register(subparsers) -> None:
-    """Add the ``fercourse grade`` group and its six commands."""
+    """Add the ``fercourse grade`` group and its seven commands."""
     commands = add_command_group(subparsers, "grade",
                                  description="Tools for the nbgrader course in autograder/ (see "
                                              "autograder/README.md, the instructor guide).")
     _register_setup(commands)
     _register_new(commands)
     _register_calibrate(commands)
+    _register_tiers(commands)
     _register_autograde(commands)
     _register_leaderboard(commands)
     _register_review(commands)
@@ -149,7 +151,7 @@ def _register_calibrate(commands) -> None:
                     "once per seed from a scratch copy (never inside source/), score each submission.csv "
                     "and the lessons' simple baselines (majority class, naive Bayes) against the answer "
                     "key, and write three tiers to COURSE/thresholds.json with what was measured and the "
-                    "rule of each: tier 1 = best simple baseline + a margin of 1%% of the test rows (at "
+                    "rule of each: tier 1 = best simple baseline + a margin of 1% of the test rows (at "
                     "least 3), tier 3 = mean of the reference runs - 2 standard deviations, tier 2 "
                     "halfway. Refuses when there is no room for three increasing tiers.")
     calibrate.add_argument("name", help="the assignment (COURSE/source/NAME/NAME.ipynb)")
@@ -179,6 +181,40 @@ def run_calibrate(args: argparse.Namespace) -> int:
               dataset=args.dataset, margin_rows=args.margin_rows,
               dry_run=args.dry_run, seeds=args.seeds, progress=True, log=lambda line: print(line, flush=True),
               **salt)
+    return 0
+
+
+def _register_tiers(commands) -> None:
+    tiers = commands.add_parser(
+        "tiers", help="print the tiers of thresholds.json as the guide's tables (or rewrite them there)",
+        description="Print COURSE/thresholds.json's tiers as Markdown tables, one per dataset: for each "
+                    "assignment the tiers, the rule that set them and what its calibration measured (the "
+                    "reference's test and validation accuracy per seed, the simple baselines). With "
+                    "--write, replace the generated block of the instructor guide (COURSE/README.md, between "
+                    "its marker lines) instead; run it after every `grade calibrate`.")
+    _course_option(tiers)
+    tiers.add_argument("--write", action="store_true",
+                       help="rewrite the tables in COURSE/README.md instead of printing them")
+    tiers.set_defaults(handler=run_tiers)
+
+
+def run_tiers(args: argparse.Namespace) -> int:
+    """``fercourse grade tiers``."""
+    from pathlib import Path
+
+    from fercourse.grading.authoring.course_files import read_thresholds_table
+    from fercourse.grading.authoring.tiers_table import guide_block, update_guide
+    from fercourse.grading.instructor_files import THRESHOLDS_FILE
+
+    course = Path(args.course)
+    table = read_thresholds_table(course / THRESHOLDS_FILE)
+    if not args.write:
+        print(guide_block(table))
+        return 0
+    guide = course / "README.md"
+    changed = update_guide(guide, table)
+    print(f"{guide}: the tiers tables {'rewritten from' if changed else 'already match'} "
+          f"{course / THRESHOLDS_FILE}")
     return 0
 
 

@@ -72,6 +72,7 @@ RECORDED_PACKAGES = ("fercourse", "numpy", "scikit-learn", "keras", "tensorflow"
 _SCRATCH_IGNORE = ("data", "submission.csv", "*.keras", ".ipynb_checkpoints", "__pycache__")
 #: A calibration record's fields, in the order thresholds.json shows them.
 RECORD_FIELDS = ("date", "data", "n_train", "n_test", "seeds", "reference_accuracies",
+                 "validation_accuracies", "test_minus_validation_points",
                  "reference_accuracy", "reference_std", "baselines", "dummy_accuracy", "dummy_predicts",
                  "margin_rows", "tiers", "rules", "reference_seconds", "versions")
 
@@ -332,7 +333,7 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
         shutil.copyfile(release.test_csv, work / "data" / "test.csv")
         log(f"released {release.n_train} train and {release.n_test} test rows into a scratch copy of "
             f"{source.name}/")
-        accuracies, seconds = [], 0.0
+        accuracies, validations, seconds = [], [], 0.0
         for seed in seeds:
             for left in [work / "submission.csv", *work.glob("*.keras")]:  # fit_or_load would load it
                 left.unlink(missing_ok=True)
@@ -345,7 +346,11 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
                 raise InputError(f"the reference solution of {notebook.name} (seed {seed}) wrote no valid "
                                  "submission.csv: " + "; ".join(error.problems)) from None
             accuracies.append(float(reference["accuracy"]))
-            log(f"seed {seed}: accuracy {accuracies[-1]:.4f}")
+            validations.append(glued_validation(work / f"executed_{notebook.name}"))
+            shown = "" if validations[-1] is None else (
+                f" (the notebook's validation accuracy {validations[-1]:.4f}: test - validation "
+                f"{100 * (accuracies[-1] - validations[-1]):+.1f} points)")
+            log(f"seed {seed}: accuracy {accuracies[-1]:.4f}{shown}")
         key = AnswerKey.read(release.answer_key)
         baselines = simple_baselines(work / "data", key)
     n = int(reference["n"])
@@ -359,11 +364,27 @@ def measure(notebook: Path, data: str, *, n_train: int | None = None, n_test: in
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), "data": str(data),
             "n_train": release.n_train, "n_test": n,
             "seeds": list(seeds), "reference_accuracies": [round(a, 4) for a in accuracies],
+            "validation_accuracies": [None if v is None else round(v, 4) for v in validations],
+            "test_minus_validation_points": [None if v is None else round(100 * (a - v), 1)
+                                             for a, v in zip(accuracies, validations)],
             "reference_accuracy": round(mean, 4), "reference_std": round(std, 4),
             "baselines": {name: round(accuracy, 4) for name, accuracy in baselines.items()},
             "dummy_accuracy": round(baselines["dummy"], 4), "dummy_predicts": EMOTIONS[majority],
             "reference_seconds": round(seconds, 1), "versions": package_versions(),
             "reference_accuracies_exact": accuracies, "baselines_exact": baselines}
+
+
+def glued_validation(executed: Path) -> float | None:
+    """The validation accuracy an executed assignment notebook glued as ``validation_accuracy``, or None.
+
+    The course's assignments glue it (:func:`fercourse.glue.glue`) in a locked cell after training, so
+    that a calibration records how well validation predicted the graded test accuracy; a notebook
+    without that cell (an older or hand-made assignment) records None.
+    """
+    from fercourse.course.results import harvest_glue
+
+    value = harvest_glue(executed).get("validation_accuracy")
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def simple_baselines(data_dir: Path, key, names: tuple[str, ...] = SIMPLE_BASELINES) -> dict[str, float]:
