@@ -152,8 +152,9 @@ def _register_calibrate(commands) -> None:
                     "and the lessons' simple baselines (majority class, naive Bayes) against the answer "
                     "key, and write three tiers to COURSE/thresholds.json with what was measured and the "
                     "rule of each: tier 1 = best simple baseline + a margin of 1% of the test rows (at "
-                    "least 3), tier 3 = mean of the reference runs - 2 standard deviations, tier 2 "
-                    "halfway. Refuses when there is no room for three increasing tiers.")
+                    "least 3), tier 3 = mean of the reference runs - 2 spreads (their standard deviation, at "
+                    "least the standard error of an accuracy on the test rows), tier 2 halfway. Refuses when "
+                    "there is no room for three increasing tiers.")
     calibrate.add_argument("name", help="the assignment (COURSE/source/NAME/NAME.ipynb)")
     calibrate.add_argument("--data", required=True,
                            help="'sample', a Kaggle fer2013.csv, course CSVs or an image-folder root")
@@ -167,6 +168,9 @@ def _register_calibrate(commands) -> None:
                                 "reference (default 1%% of the test rows, at least 3)")
     calibrate.add_argument("--seeds", type=_seeds, default=(0, 1, 2), metavar="S,S,S",
                            help="seeds of the reference runs, at least 3 (default 0,1,2)")
+    calibrate.add_argument("--min-spread", type=float, default=None, metavar="ACCURACY",
+                           help="floor of the spread below the reference runs' mean (default: the standard "
+                                "error of an accuracy on the test rows; 0 trusts the seeds' deviation alone)")
     calibrate.add_argument("--dry-run", action="store_true",
                            help="measure and print the tiers; write nothing")
     calibrate.set_defaults(handler=run_calibrate)
@@ -179,7 +183,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     salt = {} if args.salt is None else {"salt": args.salt}
     calibrate(args.name, args.data, args.course, n_train=args.n_train, n_test=args.n_test,
               dataset=args.dataset, margin_rows=args.margin_rows,
-              dry_run=args.dry_run, seeds=args.seeds, progress=True, log=lambda line: print(line, flush=True),
+              dry_run=args.dry_run, seeds=args.seeds, min_spread=args.min_spread, progress=True,
+              log=lambda line: print(line, flush=True),
               **salt)
     return 0
 
@@ -191,8 +196,12 @@ def _register_tiers(commands) -> None:
                     "assignment the tiers, the rule that set them and what its calibration measured (the "
                     "reference's test and validation accuracy per seed, the simple baselines). With "
                     "--write, replace the generated block of the instructor guide (COURSE/README.md, between "
-                    "its marker lines) instead; run it after every `grade calibrate`.")
+                    "its marker lines) instead; run it after every `grade calibrate`. With --recompute, "
+                    "first apply today's tier rules again to what each `grade calibrate` record measured "
+                    "(after a change of the rules: nothing is trained again) and write thresholds.json.")
     _course_option(tiers)
+    tiers.add_argument("--recompute", action="store_true",
+                       help="set the tiers again from the recorded measurements by today's rules")
     tiers.add_argument("--write", action="store_true",
                        help="rewrite the tables in COURSE/README.md instead of printing them")
     tiers.set_defaults(handler=run_tiers)
@@ -208,6 +217,8 @@ def run_tiers(args: argparse.Namespace) -> int:
 
     course = Path(args.course)
     table = read_thresholds_table(course / THRESHOLDS_FILE)
+    if args.recompute:
+        _recompute_tiers(table, course / THRESHOLDS_FILE)
     if not args.write:
         print(guide_block(table))
         return 0
@@ -216,6 +227,24 @@ def run_tiers(args: argparse.Namespace) -> int:
     print(f"{guide}: the tiers tables {'rewritten from' if changed else 'already match'} "
           f"{course / THRESHOLDS_FILE}")
     return 0
+
+
+def _recompute_tiers(table: dict, thresholds_file) -> None:
+    """Apply today's rules to every record ``grade calibrate`` wrote; print each change; write the file."""
+    from fercourse.grading.authoring.course_files import write_thresholds_table
+    from fercourse.grading.authoring.tier_rules import retier
+
+    for assignment, entry in table.items():
+        for dataset, record in (entry.get("calibration") or {}).items() if isinstance(entry, dict) else ():
+            if not record.get("reference_accuracies"):
+                print(f"{assignment}/{dataset}: set by the earlier single-run rule: kept (run grade "
+                      "calibrate)", file=sys.stderr)
+                continue
+            before, entry[dataset] = entry.get(dataset), retier(record)
+            print(f"{assignment}/{dataset}: tiers {', '.join(map(str, entry[dataset]))}"
+                  + ("" if before is None or [float(t) for t in before] == entry[dataset] else
+                     f" (were {', '.join(str(t) for t in before)})"), file=sys.stderr)
+    write_thresholds_table(thresholds_file, table)
 
 
 def _seeds(text: str) -> tuple[int, ...]:

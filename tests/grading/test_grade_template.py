@@ -132,9 +132,20 @@ def test_tiers_from_runs_sit_above_the_baselines_and_below_the_seed_spread():
     assert tiers_from_runs(0.30, runs, 3589, 36) == [0.311, 0.408, 0.506]
     with pytest.raises(InputError, match="2 reference run\\(s\\): expected at least 3 seeds"):
         tiers_from_runs(0.30, runs[:2], 3589, 36)
-    with pytest.raises(InputError, match=r"the reference runs \(mean 0.3133, std 0.0231 over 3 seeds: tier 3 "
-                                         r"would be 0.267\) leave no room above the simple baselines"):
+    with pytest.raises(InputError, match=r"the reference runs \(mean 0.3133, spread 0.0231 over 3 seeds: "
+                                         r"tier 3 would be 0.267\) leave no room above the simple baselines"):
         tiers_from_runs(0.30, [0.30, 0.30, 0.34], 3589, 36)
+
+
+def test_three_seeds_that_agree_by_chance_do_not_pull_the_top_tier_up_to_them():
+    from fercourse.grading.authoring.tier_rules import reference_spread, tiers_from_runs
+
+    runs = [0.4341, 0.4363, 0.4324]  # a3 on FER2013: std 0.0020, where earlier runs spread 1.5 points
+    standard_error = (0.4343 * (1 - 0.4343) / 3589) ** 0.5
+    assert reference_spread(runs, 3589) == pytest.approx(standard_error, abs=1e-4)
+    assert tiers_from_runs(0.2602, runs, 3589, 36) == [0.271, 0.344, 0.417]
+    assert 0.4202 >= 0.417  # the lowest earlier run of the same notebook clears it
+    assert tiers_from_runs(0.2602, runs, 3589, 36, min_spread=0) == [0.271, 0.351, 0.43]  # the seeds alone
 
 
 def test_calibrate_refuses_an_unknown_assignment(course):
@@ -166,4 +177,10 @@ def test_every_committed_assignment_is_registered_and_calibrated():
             margin = record["margin_rows"] / record["n_test"]
             assert record["tiers"] == table[name][dataset], (name, dataset)
             assert record["dummy_accuracy"] + margin <= record["tiers"][0] + 1e-4, (name, dataset)
-            assert record["tiers"][2] <= record["reference_accuracy"] - margin + 1e-4, (name, dataset)
+            if "reference_spread" in record:  # grade calibrate's rule: mean - 2 spreads, spread >= the std
+                assert record["reference_spread"] >= record["reference_std"], (name, dataset)
+                best_baseline, spread = max(record["baselines"].values()), record["reference_spread"]
+                assert best_baseline + margin <= record["tiers"][0] + 1e-4, (name, dataset)
+                assert record["tiers"][2] <= record["reference_accuracy"] - 2 * spread + 1e-4, (name, dataset)
+            else:  # the earlier single-run rule
+                assert record["tiers"][2] <= record["reference_accuracy"] - margin + 1e-4, (name, dataset)

@@ -60,6 +60,26 @@ def test_grade_tiers_write_rewrites_the_tables_and_nothing_else(tmp_path, capsys
     assert (course / "README.md").read_text() == guide
 
 
+def test_grade_tiers_recompute_applies_todays_rule_to_the_recorded_runs(tmp_path, capsys):
+    course = _course(tmp_path)
+    table = json.loads((course / "thresholds.json").read_text())
+    record = {"date": "2026-12-07T14:36Z", "data": "fer2013", "n_train": 28709, "n_test": 3589,
+              "seeds": [0, 1, 2], "reference_accuracies": [0.4341, 0.4363, 0.4324],
+              "reference_accuracy": 0.4343, "reference_std": 0.002,
+              "baselines": {"dummy": 0.2494, "naive_bayes": 0.2602}, "margin_rows": 36,
+              "tiers": [0.271, 0.351, 0.43], "rules": {"tier 3": "mean - 2 standard deviations"}}
+    table["a3_mlp"]["fer2013"], table["a3_mlp"]["calibration"]["fer2013"] = record["tiers"], record
+    (course / "thresholds.json").write_text(json.dumps(table))
+
+    assert fercourse_cli("grade", "tiers", "--course", str(course), "--recompute", "--write") == 0
+    assert "a3_mlp/fer2013: tiers 0.271, 0.344, 0.417 (were 0.271, 0.351, 0.43)" in capsys.readouterr().err
+    written = json.loads((course / "thresholds.json").read_text())["a3_mlp"]
+    assert written["fer2013"] == written["calibration"]["fer2013"]["tiers"] == [0.271, 0.344, 0.417]
+    assert written["calibration"]["fer2013"]["reference_spread"] == 0.0083  # the standard error, not 0.002
+    assert "| a3_mlp | 0.271, 0.344, 0.417 |" in (course / "README.md").read_text()
+    assert written["sample"] == table["a3_mlp"]["sample"]  # a single-run record is kept as it is
+
+
 def test_grade_tiers_names_the_guide_without_marker_lines(tmp_path, capsys):
     course = _course(tmp_path)
     (course / "README.md").write_text("# Guide without the generated block\n")

@@ -37,7 +37,6 @@ source) is recorded next to the tiers, under ``"calibration"``.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -47,33 +46,27 @@ from typing import Callable
 import numpy as np
 
 from fercourse.errors import InputError
+from fercourse.grading.authoring.tier_rules import (  # noqa: F401 - the rules' names, also read from here
+    DEFAULT_SEEDS,
+    MIN_SEEDS,
+    SIMPLE_BASELINES,
+    SPREAD_FACTOR,
+    TIER_RULES,
+    default_margin_rows,
+    reference_spread,
+    tiers_between,
+    tiers_from_runs,
+)
 from fercourse.grading.instructor_files import THRESHOLDS_FILE
 
-MIN_MARGIN_ROWS = 3
-MARGIN_SHARE = 0.01
-#: Seeds the reference runs with (its notebook's ``seed`` parameter), and the fewest allowed.
-DEFAULT_SEEDS = (0, 1, 2)
-MIN_SEEDS = 3
-#: Standard deviations of the reference runs between their mean and tier 3.
-SPREAD_FACTOR = 2
-#: The lessons' simple baselines that tier 1 must beat (``fercourse.models.build_baseline`` names).
-SIMPLE_BASELINES = ("dummy", "naive_bayes")
-TIER_RULES = {
-    "tier 1": "beats the simple baselines the lessons taught: the best test accuracy of lesson 1's floor "
-              "(always the majority class) and lesson 2's Gaussian naive Bayes on pixels, both fitted on the "
-              "released training set, plus the margin, rounded up to 3 decimals",
-    "tier 2": "halfway between tier 1 and tier 3",
-    "tier 3": "reachable by a correct solution on any machine: the mean test accuracy of the reference "
-              f"solution over the seeds minus {SPREAD_FACTOR} standard deviations (ddof=1), rounded down "
-              "to 3 decimals",
-}
 #: Libraries whose versions a calibration records (the reference's accuracy depends on them).
 RECORDED_PACKAGES = ("fercourse", "numpy", "scikit-learn", "keras", "tensorflow", "nbgrader", "papermill")
 _SCRATCH_IGNORE = ("data", "submission.csv", "*.keras", ".ipynb_checkpoints", "__pycache__")
 #: A calibration record's fields, in the order thresholds.json shows them.
 RECORD_FIELDS = ("date", "data", "n_train", "n_test", "seeds", "reference_accuracies",
                  "validation_accuracies", "test_minus_validation_points",
-                 "reference_accuracy", "reference_std", "baselines", "dummy_accuracy", "dummy_predicts",
+                 "reference_accuracy", "reference_std", "reference_spread", "baselines", "dummy_accuracy",
+                 "dummy_predicts",
                  "margin_rows", "tiers", "rules", "reference_seconds", "versions")
 
 
@@ -87,90 +80,6 @@ class Calibration:
     previous: list[float] | None
     record: dict
     written: bool
-
-
-def default_margin_rows(n_test: int) -> int:
-    """The tiers' margin in test rows: 1% of them, at least 3.
-
-    Examples
-    --------
-    >>> default_margin_rows(280), default_margin_rows(2000), default_margin_rows(3589)
-    (3, 20, 36)
-    """
-    return max(MIN_MARGIN_ROWS, math.ceil(MARGIN_SHARE * n_test))
-
-
-def tiers_between(dummy: float, reference: float, n_test: int, margin_rows: int) -> list[float]:
-    """Three tiers between the dummy's and the reference's accuracy, ``margin_rows`` test rows inside each.
-
-    Tier 1 is the dummy plus the margin rounded up to 3 decimals, tier 3 the reference minus the
-    margin rounded down, tier 2 halfway between them.
-
-    Raises
-    ------
-    InputError
-        The reference beats the dummy by fewer than four margins: no room for three tiers.
-
-    Examples
-    --------
-    >>> tiers_between(0.246, 0.293, 280, 3)
-    [0.257, 0.269, 0.282]
-    >>> tiers_between(0.246, 0.26, 280, 3)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    fercourse.errors.InputError: the reference (accuracy 0.2600) beats the dummy (0.2460) by 4 of 280 ...
-    """
-    margin = margin_rows / n_test
-    gap = reference - dummy
-    if gap < 4 * margin - 1e-9:
-        raise InputError(f"the reference (accuracy {reference:.4f}) beats the dummy ({dummy:.4f}) by "
-                         f"{round(gap * n_test)} of {n_test} test rows; three tiers with a margin of "
-                         f"{margin_rows} rows need at least {4 * margin_rows} (reference >= dummy + 4 "
-                         "margins): not writing tiers. Improve the reference solution, or calibrate on more "
-                         "test rows")
-    low = math.ceil(round((dummy + margin) * 1000, 6)) / 1000
-    high = math.floor(round((reference - margin) * 1000, 6)) / 1000
-    middle = round((low + high) / 2, 3)
-    if not low < middle < high:
-        raise InputError(f"tiers {low}, {middle}, {high} between the dummy ({dummy:.4f}) and the reference "
-                         f"({reference:.4f}) are not increasing at 3 decimals: calibrate on more test rows")
-    return [low, middle, high]
-
-
-def tiers_from_runs(baseline: float, accuracies: list[float], n_test: int, margin_rows: int) -> list[float]:
-    """Tiers by :data:`TIER_RULES`: above the best simple baseline, below the reference runs' spread.
-
-    Parameters
-    ----------
-    baseline : float
-        The best test accuracy of the lessons' simple baselines.
-    accuracies : list of float
-        The reference solution's test accuracy for each seed (at least :data:`MIN_SEEDS`).
-
-    Raises
-    ------
-    InputError
-        Fewer than three runs, or no room for three increasing tiers (the figures are named).
-
-    Examples
-    --------
-    >>> tiers_from_runs(0.2464, [0.2929, 0.2821, 0.2786], 280, 3)
-    [0.258, 0.264, 0.269]
-    """
-    if len(accuracies) < MIN_SEEDS:
-        raise InputError(f"{len(accuracies)} reference run(s): expected at least {MIN_SEEDS} seeds, so that "
-                         "the top tier can allow for the spread between runs")
-    mean, std = float(np.mean(accuracies)), float(np.std(accuracies, ddof=1))
-    low = math.ceil(round((baseline + margin_rows / n_test) * 1000, 6)) / 1000
-    high = math.floor(round((mean - SPREAD_FACTOR * std) * 1000, 6)) / 1000
-    middle = round((low + high) / 2, 3)
-    if not low < middle < high:
-        raise InputError(f"the reference runs (mean {mean:.4f}, std {std:.4f} over {len(accuracies)} seeds: "
-                         f"tier 3 would be {high}) leave no room above the simple baselines (best "
-                         f"{baseline:.4f}, tier 1 {low} with a margin of {margin_rows} of {n_test} test "
-                         "rows): not writing tiers. Improve the reference solution, or calibrate on more "
-                         "test rows")
-    return [low, middle, high]
 
 
 def package_versions(names=RECORDED_PACKAGES) -> dict[str, str]:
@@ -212,7 +121,8 @@ def run_reference(notebook: Path, workdir: Path, *, progress: bool = True,
 def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, n_train: int | None = None,
               n_test: int | None = None, dataset: str | None = None, salt: str = "fercourse",
               margin_rows: int | None = None, dry_run: bool = False,
-              seeds: tuple[int, ...] = DEFAULT_SEEDS, progress: bool = True,
+              seeds: tuple[int, ...] = DEFAULT_SEEDS, min_spread: float | None = None,
+              progress: bool = True,
               log: Callable[[str], None] | None = print) -> Calibration:
     # Over 60 lines: a 30-line numpydoc docstring; the body (checks, measure, write) is 40.
     """Calibrate ``assignment``'s tiers on ``data``; write them, with what was measured, to thresholds.json.
@@ -236,6 +146,9 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
         Measure and print, but write nothing.
     seeds : tuple of int
         The reference runs once per seed (the notebook's ``seed`` parameter); at least three.
+    min_spread : float, optional
+        Floor of the spread tier 3 allows (default: the standard error of an accuracy on the test
+        rows; :func:`~fercourse.grading.authoring.tier_rules.reference_spread`). Recorded when given.
 
     Returns
     -------
@@ -267,13 +180,19 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
     n = record["n_test"]
     margin_rows = margin_rows or default_margin_rows(n)
     best_baseline = max(record.pop("baselines_exact").values())
-    tiers = tiers_from_runs(best_baseline, record.pop("reference_accuracies_exact"), n, margin_rows)
-    record.update(margin_rows=margin_rows, tiers=tiers, rules=TIER_RULES)
-    record = {name: record[name] for name in RECORD_FIELDS}
+    runs = record.pop("reference_accuracies_exact")
+    tiers = tiers_from_runs(best_baseline, runs, n, margin_rows, min_spread)
+    record.update(margin_rows=margin_rows, tiers=tiers, rules=TIER_RULES,
+                  reference_spread=round(reference_spread(runs, n, min_spread), 4))
+    if min_spread is not None:
+        record["rules"] = {**TIER_RULES, "tier 3": f"{TIER_RULES['tier 3']}; floor set to {min_spread}"}
+    record = {name: record[name] for name in RECORD_FIELDS} | (
+        {} if min_spread is None else {"min_spread": min_spread})
     previous = table[assignment].get(dataset)
     log(f"tiers for {assignment}/{dataset}: {', '.join(map(str, tiers))} (tier 1: best simple baseline + "
         f"{margin_rows} test rows; tier 3: reference mean {record['reference_accuracy']:.4f} - "
-        f"{SPREAD_FACTOR} x std {record['reference_std']:.4f} over seeds "
+        f"{SPREAD_FACTOR} x spread {record['reference_spread']:.4f} (std {record['reference_std']:.4f}) "
+        "over seeds "
         f"{', '.join(map(str, record['seeds']))})")
     if previous is not None and [float(t) for t in previous] != tiers:
         log(f"replacing the previous tiers {', '.join(str(t) for t in previous)}" if not dry_run else
