@@ -7,6 +7,7 @@ it in a real browser.
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -23,11 +24,13 @@ from fercourse.demo.labeller import LabellerApp, model_labels
 from fercourse.demo.labelling import (
     LabellingSession,
     LabellingSet,
+    face_ids,
     labelling_set,
     simulated_labels,
     student_file,
     write_labels,
 )
+from fercourse.labels import ALIASES, EMOTIONS
 from fercourse.submission import validate_submission, write_submission
 
 
@@ -77,12 +80,69 @@ def test_labelling_set_is_fixed_per_seed_and_drawn_from_validation(small_sample)
     assert first.ids == again.ids and np.array_equal(first.images, again.images)
     assert len(first) == 30 and first.images.shape == (30, 48, 48) and first.ids != other.ids
     train, val = validation_split(small_sample)
-    assert set(first.ids) <= set(val.ids.tolist()) and not set(first.ids) & set(train.ids.tolist())
-    by_id = dict(zip(val.ids.tolist(), val.y.tolist()))
+    by_id = dict(zip(face_ids(val.ids, seed=0), val.y.tolist()))  # the course's ids of every validation face
     assert [by_id[face] for face in first.ids] == first.labels.tolist()
+    assert not set(first.ids) & set(face_ids(train.ids, seed=0))
     assert list(first.ids) != sorted(first.ids)  # shown shuffled, not in file order
     with pytest.raises(ValueError, match="count is 0"):
         labelling_set(small_sample, count=0)
+
+
+# The ids a student sees ----------------------------------------------------------------------------------
+
+def labels_read_off_ids(ids, dataset) -> dict[str, int]:
+    """The attack: what a student who only reads the ids (in their CSV or the app's state) learns.
+
+    An id gives its face's label away when a word of it names an emotion (FER2013's image folders
+    make ids like ``angry/Training_123``), or when it, or its last part, is the id or file name of a
+    face of the dataset the student has loaded (the sample's ``train-00042``, FER2013's
+    ``Training_123.jpg``, which ``find`` locates in its emotion's folder).
+    """
+    known = {}
+    for split in dataset.splits.values():
+        for source_id, label in zip(split.ids.astype(str).tolist(), split.labels.tolist()):
+            known[source_id] = known[source_id.rsplit("/", 1)[-1]] = label
+    found = {}
+    for face in ids:
+        named = [ALIASES[word] for word in re.split(r"[^a-z]+", face.lower()) if word in ALIASES]
+        if named:
+            found[face] = EMOTIONS.index(named[0])
+        elif face in known or face.rsplit("/", 1)[-1] in known:
+            found[face] = known.get(face, known.get(face.rsplit("/", 1)[-1]))
+    return found
+
+
+def test_the_attack_reads_labels_off_source_ids(small_sample):
+    # The attack works where it should, so its silence below means something.
+    assert labels_read_off_ids(["sad/Training_1", "fearful-7"], small_sample) == {"sad/Training_1": 4,
+                                                                                   "fearful-7": 2}
+    source, labels = small_sample.train.ids[:3].tolist(), small_sample.train.labels[:3].tolist()
+    assert labels_read_off_ids(source, small_sample) == dict(zip(source, labels))
+
+
+def test_sample_face_ids_give_no_label_away(small_sample, tmp_path):
+    faces = labelling_set(small_sample, count=30)
+    assert labels_read_off_ids(faces.ids, small_sample) == {}
+    session = LabellingSession(faces)
+    for _ in range(len(faces)):
+        session.label("happy")
+    write_labels(tmp_path / "labels_ana.csv", faces, session)
+    written = [line.split(",")[0] for line in (tmp_path / "labels_ana.csv").read_text().splitlines()[1:]]
+    assert written == list(faces.ids) and labels_read_off_ids(written, small_sample) == {}
+    # Opaque, and still the same for every student of a course: a function of the face and the seed only.
+    assert all(re.fullmatch(r"face-[0-9a-f]{10}", face) for face in faces.ids)
+    assert face_ids(["train-00001"], seed=0) == ("face-78dee4ca33",)
+
+
+@pytest.mark.fer2013
+def test_fer2013_face_ids_give_no_label_away(fer2013_root):
+    from fercourse.data import load
+
+    fer2013 = load(fer2013_root, progress=False)
+    faces = labelling_set(fer2013)
+    assert len(faces) == 100 and faces.source == labelling_set(fer2013).source
+    assert labels_read_off_ids(faces.ids, fer2013) == {}
+    assert faces.ids == labelling_set(fer2013).ids  # every student of the course gets the same ids
 
 
 def test_session_skip_comes_back_and_back_allows_a_change():
