@@ -17,6 +17,8 @@ from fercourse.demo.agreement import (
     class_agreement,
     confusion_pairs,
     fleiss_kappa,
+    fleiss_kappa_per_class,
+    per_class_agreement,
     rating_counts,
     read_class_labels,
 )
@@ -61,6 +63,37 @@ def test_fleiss_kappa_refuses_unequal_raters_naming_the_item():
         fleiss_kappa([[3, 0], [1, 2], [1, 1]])
     with pytest.raises(ValueError, match="at least two raters"):
         fleiss_kappa([[1, 0], [0, 1]])
+
+
+def test_per_class_kappa_by_hand_and_its_weighted_mean_is_fleiss_kappa():
+    counts = np.array([[3, 0, 0], [0, 3, 0], [1, 1, 1], [2, 1, 0]])
+    # By hand, kappa_j = 1 - sum_i n_ij (3 - n_ij) / (N n (n-1) p_j q_j) with N n (n-1) = 24:
+    # class 0: 1 - 4 / (24 * 1/2 * 1/2) = 1/3; class 1: 1 - 4 / (24 * 5/12 * 7/12) = 11/35;
+    # class 2: 1 - 2 / (24 * 1/12 * 11/12) = -1/11.
+    per_class = fleiss_kappa_per_class(counts)
+    assert per_class == pytest.approx([1 / 3, 11 / 35, -1 / 11])
+    shares = counts.sum(axis=0) / counts.sum()
+    weights = shares * (1 - shares)
+    assert np.sum(weights * per_class) / np.sum(weights) == pytest.approx(fleiss_kappa(counts))
+    padded = fleiss_kappa_per_class(np.pad(counts, ((0, 0), (0, 4))))
+    assert np.isnan(padded[3:]).all() and padded[:3] == pytest.approx(per_class)  # nobody chose 3-6
+
+
+def test_per_class_agreement_counts_recall_and_pairs():
+    labels = [[0, 0, 3, 2], [0, 2, 3, 2], [0, 0, 4, 2]]  # 3 students, 4 faces
+    table = per_class_agreement(labels, [0, 0, 3, 2], [0, 2, 3, 4])
+    assert table.index.tolist()[:4] == ["angry", "disgust", "fear", "happy"]
+    angry = table.loc["angry"]
+    # Angry faces 0 and 1: 5 of 6 answers angry; majority angry on both; model 1 of 2;
+    # pairs alike: face 0 all 3 pairs, face 1 one pair of 3, so (1 + 1/3) / 2.
+    assert angry["faces"] == 2 and angry["students"] == pytest.approx(5 / 6)
+    assert angry["class majority"] == 1.0 and angry["model"] == 0.5
+    assert angry["pair agreement"] == pytest.approx(2 / 3)
+    assert table.loc["happy", "students"] == pytest.approx(2 / 3) and table.loc["fear", "model"] == 0.0
+    assert table.loc["disgust", "faces"] == 0 and np.isnan(table.loc["disgust", "students"])
+    assert table["kappa"].tolist()[:1] == pytest.approx(
+        fleiss_kappa_per_class(rating_counts(labels))[:1].tolist())
+    assert np.isnan(per_class_agreement([[0, 3]], [0, 3], [0, 3])["pair agreement"]).all()  # one student
 
 
 def test_rating_counts_and_kappa_from_labels():
@@ -214,6 +247,22 @@ def test_class_mode_reads_valid_files_and_names_bad_ones(tmp_path):
     assert "labels_link.csv: a link or not a plain file" in text
 
 
+def test_class_mode_reads_a_list_of_files_and_leaves_out_a_second_file_per_student(tmp_path):
+    faces = toy_faces()
+    write_class(tmp_path / "a", faces, {"ana": [3, 2, 4, 0, 0, 6], "bo": [3, 4, 4, 0, 0, 6]})
+    write_class(tmp_path / "b", faces, {"ana": [0, 0, 0, 0, 0, 0]})
+    files = [tmp_path / "a" / "labels_ana.csv", tmp_path / "a" / "labels_bo.csv",
+             tmp_path / "b" / "labels_ana.csv"]
+    read = read_class_labels(files, faces)
+    assert read.students == ["ana", "bo"] and read.labels[0].tolist() == [3, 2, 4, 0, 0, 6]
+    second = f"{files[2]}: a second file for student 'ana' (the first is {files[0]}): left out"
+    assert read.problems == [second]
+    with pytest.raises(FileNotFoundError, match="labels_cy.csv: no such file"):
+        read_class_labels([files[0], tmp_path / "labels_cy.csv"], faces)
+    with pytest.raises(FileNotFoundError, match="no labels file given"):
+        read_class_labels([], faces)
+
+
 def test_class_mode_errors_for_an_empty_or_all_bad_folder(tmp_path):
     faces = toy_faces()
     with pytest.raises(FileNotFoundError, match="no such folder"):
@@ -243,6 +292,7 @@ def test_class_agreement_majority_model_and_confusion_pairs(tmp_path):
     assert result.summary["model"] == pytest.approx(4 / 6)
     assert result.pairs.loc["fear read as sad", "students"] == pytest.approx(2 / 3)
     assert result.pairs.loc["disgust read as angry", "model"] == 1.0
+    assert result.per_class.loc["sad", "students"] == 1.0 and result.per_class.loc["fear", "model"] == 1.0
     assert np.isnan(confusion_pairs([3], [3])["fear read as sad"])
 
 
