@@ -33,9 +33,9 @@ from fercourse.demo.labelling import LabellingSet
 from fercourse.errors import InputError
 from fercourse.labels import EMOTIONS, NUM_CLASSES
 
-__all__ = ["CONFUSION_PAIRS", "ClassAgreement", "ClassLabels", "class_agreement", "confusion_pairs",
-           "fleiss_kappa", "fleiss_kappa_per_class", "per_class_agreement", "rating_counts",
-           "read_class_labels"]
+__all__ = ["CONFUSION_PAIRS", "ClassAgreement", "ClassLabels", "class_agreement", "class_files",
+           "confusion_pairs", "fleiss_kappa", "fleiss_kappa_per_class", "per_class_agreement",
+           "rating_counts", "read_class_labels"]
 
 #: The confusions the lesson asks students to measure on themselves: (FER2013's label, the answer).
 CONFUSION_PAIRS = (("fear", "sad"), ("sad", "fear"), ("disgust", "angry"), ("angry", "disgust"))
