@@ -34,6 +34,7 @@ COMMANDS = {
     "notebooks": "run the lessons headless with papermill",
     "book": "run the lessons and build the course book",
     "student": "write the student copies of the lessons",
+    "labels": "lesson 9's class mode: a class's agreement from the students' labels CSVs",
     "submission": "validate or score a submission CSV (id,emotion)",
     "grade": "autograder tools: course setup, new assignments, tiers, parallel autograde, leaderboard",
     "bench": "benchmarks (ratios against a baseline in the same run)",

@@ -39,7 +39,7 @@ REAL_DATA_BUDGETS: dict[str, Budget] = {
     "04_recurrent": Budget(epochs=6, minutes=5),
     "05_cnn": Budget(epochs=8, minutes=13),
     "06_augmentation": Budget(epochs=3, minutes=10),
-    "07_demo": Budget(epochs=10, minutes=13),  # 766 s measured 2026-12-07 on a loaded 2-core CPU
+    "07_demo": Budget(epochs=10, minutes=13),  # 766 s and 1,085 s measured 2026-12-07, loaded 2-core CPU
     "08_trust": Budget(epochs=5, minutes=19),  # an estimate, scaled from a quick real-data run
     "09_labeller": Budget(minutes=1),  # trains nothing: 38.5 s measured (2026-12-07, load 11, 2 cores)
 }

@@ -251,6 +251,15 @@ HEADLINES: dict[str, tuple[str, ...]] = {
                         "class weights: disgust recall {disgust_recall_plain:.2f} -> "
                         "{disgust_recall_weighted:.2f}, accuracy {accuracy_plain:.3f} -> "
                         "{accuracy_weighted:.3f}"),
+    "07_demo": ("shipped CNN: temperature {shipped_temperature:.3f}, test ECE "
+                "{shipped_test_ece_before:.3f} -> {shipped_test_ece_after:.3f}",
+                "small CNN without label smoothing ({calibration_epochs} epochs): temperature "
+                "{cnn_temperature:.3f}, test ECE {cnn_test_ece_before:.3f} -> {cnn_test_ece_after:.3f}",
+                "'uncertain' below {threshold:.3f}: keeps {threshold_test_coverage:.1%} of the test faces, "
+                "right on {threshold_test_accuracy:.1%} of them"),
+    # Only the model's figure: the lesson's labeller and class are simulated on the book's run.
+    "09_labeller": ("the shipped CNN matches FER2013's label on {model_accuracy:.0%} of the {n_faces} "
+                    "course faces",),
 }
 
 

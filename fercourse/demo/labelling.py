@@ -9,6 +9,14 @@ FER2013's label with ``seed`` (:data:`LABELLING_SEED`, 0 by default) and shown i
 with the same seed. The same data source, ``count`` and ``seed`` give every student the same faces
 in the same order; an instructor who wants a fresh set for a new class changes the seed for everyone.
 
+The ids a student sees (in the CSV, in the app's state) are opaque: :func:`face_ids` turns each
+face's source id into ``face-`` and ten hex digits of a SHA-256 of the id and the seed. A source id
+can give the answer away: FER2013's image folders make ids like ``angry/Training_123``, and a file
+name or a sample id such as ``train-00042`` is one look-up away from its label. The digest depends
+on nothing but the source id and the seed, so every student of a course gets the same ids and a
+class's CSVs line up. It hides the label from a reader, not from a determined student: anyone can
+recompute it from the source ids, as anyone with FER2013 can find a face's label by its pixels.
+
 The labels a student gives are written in the course's submission format (``id,emotion``, integers
 0-6 in canonical order) by :func:`fercourse.submission.write_submission` and checked by the same
 validator the assignments use (:func:`fercourse.submission.check_submission_bytes`), against the
@@ -27,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +47,7 @@ from fercourse.errors import InputError
 from fercourse.labels import EMOTIONS, NUM_CLASSES, to_index
 
 __all__ = ["LABELLING_FACES", "LABELLING_SEED", "LabellerScores", "LabellingSession", "LabellingSet",
-           "labelling_set", "score_labels", "simulated_labels", "student_file", "write_labels"]
+           "face_ids", "labelling_set", "score_labels", "simulated_labels", "student_file", "write_labels"]
 
 #: How many faces a student labels by default.
 LABELLING_FACES = 100
@@ -60,7 +69,7 @@ class LabellingSet:
     labels : np.ndarray
         FER2013's label of each face (canonical order); never shown while labelling.
     ids : tuple of str
-        Each face's id in its source: the ``id`` column of the students' CSVs.
+        Each face's opaque id (:func:`face_ids`): the ``id`` column of the students' CSVs.
     source : str
         Where the faces came from.
     seed : int
@@ -75,6 +84,38 @@ class LabellingSet:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+#: Part of every face id's digest, so that the ids are this course's own (see :func:`face_ids`).
+ID_SALT = "fercourse-labelling"
+
+
+def face_ids(source_ids, seed: int = LABELLING_SEED) -> tuple[str, ...]:
+    """The ids students see for faces with these source ids: ``face-`` and 10 hex digits of a digest.
+
+    The digest is SHA-256 of :data:`ID_SALT`, ``seed`` and the source id, so the id says nothing a
+    reader can use (neither the label folder of ``angry/Training_123`` nor a name to look up) and
+    is the same for every student who labels the face with the same seed.
+
+    Raises
+    ------
+    ValueError
+        Two source ids give the same id (never seen; it would mix two faces' answers).
+
+    Examples
+    --------
+    >>> face_ids(["angry/Training_123", "train-00001"], seed=0)
+    ('face-a229022361', 'face-78dee4ca33')
+    """
+    source_ids = [str(source_id) for source_id in source_ids]
+    ids = tuple("face-" + hashlib.sha256(f"{ID_SALT}|{seed}|{source_id}".encode()).hexdigest()[:10]
+                for source_id in source_ids)
+    if len(set(ids)) != len(ids):
+        repeated = next(face for face in ids if ids.count(face) > 1)
+        sources = [source for source, face in zip(source_ids, ids) if face == repeated]
+        raise InputError(f"source ids {', '.join(sources)} share the face id {repeated}: expected distinct "
+                         "ids (are the source ids repeated?)")
+    return ids
 
 
 def labelling_set(data="sample", count: int = LABELLING_FACES, seed: int = LABELLING_SEED) -> LabellingSet:
@@ -101,7 +142,7 @@ def labelling_set(data="sample", count: int = LABELLING_FACES, seed: int = LABEL
     dataset = data if isinstance(data, Dataset) else load(data, progress=False)
     _, val = validation_split(dataset)
     rows = np.random.default_rng(seed).permutation(stratified_subsample(val, count, seed))
-    return LabellingSet(val.X[rows], val.y[rows], tuple(str(i) for i in val.ids[rows]), dataset.source, seed)
+    return LabellingSet(val.X[rows], val.y[rows], face_ids(val.ids[rows], seed), dataset.source, seed)
 
 
 class LabellingSession:

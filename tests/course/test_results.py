@@ -291,6 +291,18 @@ def test_lesson_overview_quotes_the_recorded_values_in_words(tmp_path):
     assert dropdown.rstrip().endswith(":::")
 
 
+def test_every_recorded_lesson_fills_its_overview_lines():
+    # The committed results file against the overview templates: a lesson that renames a glued value,
+    # or a template with a typo, would silently drop its line from the Results page.
+    entries = results.load_results(REPO_ROOT / "results" / "fer2013.json")["entries"]
+    lessons = {key.split("/", 1)[1]: entry["values"] for key, entry in entries.items()
+               if key.startswith("lesson/")}
+    assert {"07_demo", "09_labeller"} <= set(lessons)
+    for stem, values in lessons.items():
+        assert stem in results.HEADLINES, f"{stem} is recorded but has no overview line"
+        assert len(results.lesson_headlines(stem, values)) == len(results.HEADLINES[stem]), stem
+
+
 @pytest.mark.slow
 def test_a_changed_lesson_trains_anew_instead_of_loading_the_earlier_runs_model(tmp_path, capsys):
     """fit_or_load would load the model the lesson's previous version saved; the cached build deletes it."""

@@ -7,6 +7,7 @@ it in a real browser.
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from fercourse.demo.agreement import (
     class_agreement,
     confusion_pairs,
     fleiss_kappa,
+    fleiss_kappa_per_class,
+    per_class_agreement,
     rating_counts,
     read_class_labels,
 )
@@ -23,11 +26,13 @@ from fercourse.demo.labeller import LabellerApp, model_labels
 from fercourse.demo.labelling import (
     LabellingSession,
     LabellingSet,
+    face_ids,
     labelling_set,
     simulated_labels,
     student_file,
     write_labels,
 )
+from fercourse.labels import ALIASES, EMOTIONS
 from fercourse.submission import validate_submission, write_submission
 
 
@@ -60,6 +65,37 @@ def test_fleiss_kappa_refuses_unequal_raters_naming_the_item():
         fleiss_kappa([[1, 0], [0, 1]])
 
 
+def test_per_class_kappa_by_hand_and_its_weighted_mean_is_fleiss_kappa():
+    counts = np.array([[3, 0, 0], [0, 3, 0], [1, 1, 1], [2, 1, 0]])
+    # By hand, kappa_j = 1 - sum_i n_ij (3 - n_ij) / (N n (n-1) p_j q_j) with N n (n-1) = 24:
+    # class 0: 1 - 4 / (24 * 1/2 * 1/2) = 1/3; class 1: 1 - 4 / (24 * 5/12 * 7/12) = 11/35;
+    # class 2: 1 - 2 / (24 * 1/12 * 11/12) = -1/11.
+    per_class = fleiss_kappa_per_class(counts)
+    assert per_class == pytest.approx([1 / 3, 11 / 35, -1 / 11])
+    shares = counts.sum(axis=0) / counts.sum()
+    weights = shares * (1 - shares)
+    assert np.sum(weights * per_class) / np.sum(weights) == pytest.approx(fleiss_kappa(counts))
+    padded = fleiss_kappa_per_class(np.pad(counts, ((0, 0), (0, 4))))
+    assert np.isnan(padded[3:]).all() and padded[:3] == pytest.approx(per_class)  # nobody chose 3-6
+
+
+def test_per_class_agreement_counts_recall_and_pairs():
+    labels = [[0, 0, 3, 2], [0, 2, 3, 2], [0, 0, 4, 2]]  # 3 students, 4 faces
+    table = per_class_agreement(labels, [0, 0, 3, 2], [0, 2, 3, 4])
+    assert table.index.tolist()[:4] == ["angry", "disgust", "fear", "happy"]
+    angry = table.loc["angry"]
+    # Angry faces 0 and 1: 5 of 6 answers angry; majority angry on both; model 1 of 2;
+    # pairs alike: face 0 all 3 pairs, face 1 one pair of 3, so (1 + 1/3) / 2.
+    assert angry["faces"] == 2 and angry["students"] == pytest.approx(5 / 6)
+    assert angry["class majority"] == 1.0 and angry["model"] == 0.5
+    assert angry["pair agreement"] == pytest.approx(2 / 3)
+    assert table.loc["happy", "students"] == pytest.approx(2 / 3) and table.loc["fear", "model"] == 0.0
+    assert table.loc["disgust", "faces"] == 0 and np.isnan(table.loc["disgust", "students"])
+    assert table["kappa"].tolist()[:1] == pytest.approx(
+        fleiss_kappa_per_class(rating_counts(labels))[:1].tolist())
+    assert np.isnan(per_class_agreement([[0, 3]], [0, 3], [0, 3])["pair agreement"]).all()  # one student
+
+
 def test_rating_counts_and_kappa_from_labels():
     labels = np.array([[0, 1, 0, 0], [0, 1, 1, 0], [0, 1, 2, 1]])  # 3 students, 4 faces
     counts = rating_counts(labels)
@@ -77,12 +113,69 @@ def test_labelling_set_is_fixed_per_seed_and_drawn_from_validation(small_sample)
     assert first.ids == again.ids and np.array_equal(first.images, again.images)
     assert len(first) == 30 and first.images.shape == (30, 48, 48) and first.ids != other.ids
     train, val = validation_split(small_sample)
-    assert set(first.ids) <= set(val.ids.tolist()) and not set(first.ids) & set(train.ids.tolist())
-    by_id = dict(zip(val.ids.tolist(), val.y.tolist()))
+    by_id = dict(zip(face_ids(val.ids, seed=0), val.y.tolist()))  # the course's ids of every validation face
     assert [by_id[face] for face in first.ids] == first.labels.tolist()
+    assert not set(first.ids) & set(face_ids(train.ids, seed=0))
     assert list(first.ids) != sorted(first.ids)  # shown shuffled, not in file order
     with pytest.raises(ValueError, match="count is 0"):
         labelling_set(small_sample, count=0)
+
+
+# The ids a student sees ----------------------------------------------------------------------------------
+
+def labels_read_off_ids(ids, dataset) -> dict[str, int]:
+    """The attack: what a student who only reads the ids (in their CSV or the app's state) learns.
+
+    An id gives its face's label away when a word of it names an emotion (FER2013's image folders
+    make ids like ``angry/Training_123``), or when it, or its last part, is the id or file name of a
+    face of the dataset the student has loaded (the sample's ``train-00042``, FER2013's
+    ``Training_123.jpg``, which ``find`` locates in its emotion's folder).
+    """
+    known = {}
+    for split in dataset.splits.values():
+        for source_id, label in zip(split.ids.astype(str).tolist(), split.labels.tolist()):
+            known[source_id] = known[source_id.rsplit("/", 1)[-1]] = label
+    found = {}
+    for face in ids:
+        named = [ALIASES[word] for word in re.split(r"[^a-z]+", face.lower()) if word in ALIASES]
+        if named:
+            found[face] = EMOTIONS.index(named[0])
+        elif face in known or face.rsplit("/", 1)[-1] in known:
+            found[face] = known.get(face, known.get(face.rsplit("/", 1)[-1]))
+    return found
+
+
+def test_the_attack_reads_labels_off_source_ids(small_sample):
+    # The attack works where it should, so its silence below means something.
+    assert labels_read_off_ids(["sad/Training_1", "fearful-7"], small_sample) == {"sad/Training_1": 4,
+                                                                                   "fearful-7": 2}
+    source, labels = small_sample.train.ids[:3].tolist(), small_sample.train.labels[:3].tolist()
+    assert labels_read_off_ids(source, small_sample) == dict(zip(source, labels))
+
+
+def test_sample_face_ids_give_no_label_away(small_sample, tmp_path):
+    faces = labelling_set(small_sample, count=30)
+    assert labels_read_off_ids(faces.ids, small_sample) == {}
+    session = LabellingSession(faces)
+    for _ in range(len(faces)):
+        session.label("happy")
+    write_labels(tmp_path / "labels_ana.csv", faces, session)
+    written = [line.split(",")[0] for line in (tmp_path / "labels_ana.csv").read_text().splitlines()[1:]]
+    assert written == list(faces.ids) and labels_read_off_ids(written, small_sample) == {}
+    # Opaque, and still the same for every student of a course: a function of the face and the seed only.
+    assert all(re.fullmatch(r"face-[0-9a-f]{10}", face) for face in faces.ids)
+    assert face_ids(["train-00001"], seed=0) == ("face-78dee4ca33",)
+
+
+@pytest.mark.fer2013
+def test_fer2013_face_ids_give_no_label_away(fer2013_root):
+    from fercourse.data import load
+
+    fer2013 = load(fer2013_root, progress=False)
+    faces = labelling_set(fer2013)
+    assert len(faces) == 100 and faces.source == labelling_set(fer2013).source
+    assert labels_read_off_ids(faces.ids, fer2013) == {}
+    assert faces.ids == labelling_set(fer2013).ids  # every student of the course gets the same ids
 
 
 def test_session_skip_comes_back_and_back_allows_a_change():
@@ -154,6 +247,22 @@ def test_class_mode_reads_valid_files_and_names_bad_ones(tmp_path):
     assert "labels_link.csv: a link or not a plain file" in text
 
 
+def test_class_mode_reads_a_list_of_files_and_leaves_out_a_second_file_per_student(tmp_path):
+    faces = toy_faces()
+    write_class(tmp_path / "a", faces, {"ana": [3, 2, 4, 0, 0, 6], "bo": [3, 4, 4, 0, 0, 6]})
+    write_class(tmp_path / "b", faces, {"ana": [0, 0, 0, 0, 0, 0]})
+    files = [tmp_path / "a" / "labels_ana.csv", tmp_path / "a" / "labels_bo.csv",
+             tmp_path / "b" / "labels_ana.csv"]
+    read = read_class_labels(files, faces)
+    assert read.students == ["ana", "bo"] and read.labels[0].tolist() == [3, 2, 4, 0, 0, 6]
+    second = f"{files[2]}: a second file for student 'ana' (the first is {files[0]}): left out"
+    assert read.problems == [second]
+    with pytest.raises(FileNotFoundError, match="labels_cy.csv: no such file"):
+        read_class_labels([files[0], tmp_path / "labels_cy.csv"], faces)
+    with pytest.raises(FileNotFoundError, match="no labels file given"):
+        read_class_labels([], faces)
+
+
 def test_class_mode_errors_for_an_empty_or_all_bad_folder(tmp_path):
     faces = toy_faces()
     with pytest.raises(FileNotFoundError, match="no such folder"):
@@ -183,6 +292,7 @@ def test_class_agreement_majority_model_and_confusion_pairs(tmp_path):
     assert result.summary["model"] == pytest.approx(4 / 6)
     assert result.pairs.loc["fear read as sad", "students"] == pytest.approx(2 / 3)
     assert result.pairs.loc["disgust read as angry", "model"] == 1.0
+    assert result.per_class.loc["sad", "students"] == 1.0 and result.per_class.loc["fear", "model"] == 1.0
     assert np.isnan(confusion_pairs([3], [3])["fear read as sad"])
 
 
