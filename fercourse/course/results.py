@@ -257,6 +257,15 @@ HEADLINES: dict[str, tuple[str, ...]] = {
                 "{cnn_temperature:.3f}, test ECE {cnn_test_ece_before:.3f} -> {cnn_test_ece_after:.3f}",
                 "'uncertain' below {threshold:.3f}: keeps {threshold_test_coverage:.1%} of the test faces, "
                 "right on {threshold_test_accuracy:.1%} of them"),
+    "08_trust": ("honest test accuracy: forest {honest_forest:.3f}, small CNN {honest_cnn:.3f}, shipped CNN "
+                 "{honest_shipped:.3f}",
+                 "best of {num_trials} trials by test score: {worth_test_choice:+.2f} points over the "
+                 "validation choice",
+                 "the {duplicates_count} test faces also in Training: {worth_duplicates:+.2f} points to the "
+                 "shipped CNN",
+                 "oversampling before the split: validation {leak_val:.3f} against {leak_honest_val:.3f}",
+                 "a two-pixel shift changes accuracy by {shift2_forest:+.3f} (forest), {shift2_cnn:+.3f} "
+                 "(small CNN), {shift2_shipped:+.3f} (shipped CNN) on {robustness_n} faces"),
     # Only the model's figure: the lesson's labeller and class are simulated on the book's run.
     "09_labeller": ("the shipped CNN matches FER2013's label on {model_accuracy:.0%} of the {n_faces} "
                     "course faces",),
