@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -32,6 +33,49 @@ def _markdown(notebook) -> str:
     """The prose of a notebook, code blocks (solutions' code) left out."""
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     return re.sub(r"^```(python|bash)\n.*?^```$", "", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads), IPython's ``%``/``!`` lines left out."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return bound, read
+
+
+def solution_only_names(notebook) -> list[str]:
+    """``"cell N reads NAME"`` for each name a non-solution code cell reads that only an earlier solution
+    cell binds: what makes Run All of a student copy (solutions never run) fail with a NameError."""
+    from_solutions, from_lesson, problems = set(), set(), []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        bound, read = _names(cell.source)
+        if SOLUTION_TAG in cell.metadata.get("tags", []):
+            from_solutions |= bound
+            continue
+        problems += [f"cell {index + 1} reads {name}" for name in sorted(read & from_solutions - from_lesson)]
+        from_lesson |= bound
+    return problems
+
+
+def test_solution_only_names_finds_a_lesson_cell_that_needs_a_solution():
+    cells = [nbformat.v4.new_code_cell("x = 1"),
+             nbformat.v4.new_code_cell("import numpy as np\ny = x + 1", metadata={"tags": [SOLUTION_TAG]}),
+             nbformat.v4.new_code_cell("%matplotlib inline\nprint(x, y, np.pi)")]
+    assert solution_only_names(nbformat.v4.new_notebook(cells=cells)) == ["cell 3 reads np", "cell 3 reads y"]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
+def test_no_lesson_cell_needs_a_solution_to_have_run(path):
+    """Run All of a student copy skips the solutions: no later cell may read what only they define."""
+    assert solution_only_names(nbformat.read(path, as_version=4)) == []
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
