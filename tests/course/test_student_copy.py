@@ -180,3 +180,11 @@ def test_glue_runs_without_myst_nb(monkeypatch, capsys):
     assert glue("test_accuracy", 0.61, display=False) is None
     glue("test_accuracy", 0.61)  # display=True shows the value, as myst-nb's glue does
     assert "0.61" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
+def test_student_copy_names_no_maintainers_folder(path):
+    """A student copy shows no path of the course machines' folder layout (../shared/fer2013, /work/...)."""
+    copy = student_notebook(nbformat.read(path, as_version=4))
+    text = "\n".join(cell.source for cell in copy.cells)
+    assert not re.findall(r"(?:\.\./)+shared/|/work/", text), path.name
