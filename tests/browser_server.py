@@ -94,7 +94,8 @@ def jupyter_server(arguments: list[str], folder: Path, *, log_name: str,
         kernels are that venv's too.
     environment : dict, optional
         The server's whole environment (default: this process's, with the checkout on
-        ``PYTHONPATH``); ``MPLBACKEND`` is dropped so figures show inline, as for a student.
+        ``PYTHONPATH``); ``MPLBACKEND`` and ``PYTEST_CURRENT_TEST`` are dropped so figures and
+        descriptor 2 show in the notebook, as for a student.
     """
     private = folder / ".jupyter-test"
     log_path = private / "server.log"
@@ -103,6 +104,9 @@ def jupyter_server(arguments: list[str], folder: Path, *, log_name: str,
     env.update(TF_CPP_MIN_LOG_LEVEL="2", JUPYTER_CONFIG_DIR=str(private / "config"),
                JUPYTER_RUNTIME_DIR=str(private / "runtime"), JUPYTER_DATA_DIR=str(private / "data"))
     env.pop("MPLBACKEND", None)
+    # ipykernel forwards what a kernel writes to descriptor 2 (C++ libraries' lines) to the notebook,
+    # as a student sees it, except under pytest: not for these kernels either
+    env.pop("PYTEST_CURRENT_TEST", None)
     port = free_port()
     log = log_path.open("w")
     command = [str(python or sys.executable), "-m", *arguments, f"--port={port}"]
