@@ -13,7 +13,10 @@ same notebook rewritten for them:
 - links to book pages (``../results.md``) become the page's name in the book;
 - solution code cells (tagged ``solution``) become a collapsed ``<details>`` block holding the code,
   so Run All never executes them; the student copies the code into a cell when they want it;
-- outputs, papermill's injected-parameters cell and the runner's build note are dropped.
+- outputs, papermill's injected-parameters cell and the runner's build note are dropped;
+- the first code cell that imports Keras or TensorFlow imports them quietly first
+  (:data:`QUIET_IMPORT`): a student's Jupyter kernel forwards TensorFlow's C++ start-up lines to the
+  notebook, where they print as a red block (the book's runner keeps them in its kernel log).
 
 Examples
 --------
@@ -35,12 +38,16 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["SOLUTION_TAG", "glue_values", "markdown_for_jupyter", "read_citations", "student_notebook",
-           "write_student_copies"]
+__all__ = ["QUIET_IMPORT", "SOLUTION_TAG", "glue_values", "markdown_for_jupyter", "read_citations",
+           "student_notebook", "write_student_copies"]
 
 #: The tag of a lesson's solution code cells: folded (input and output) in the book, never run in a
 #: student copy.
 SOLUTION_TAG = "solution"
+#: Put before a student copy's first ``import keras`` / ``import tensorflow``.
+QUIET_IMPORT = ("from fercourse.quiet import import_tensorflow_quietly\n\n"
+                "import_tensorflow_quietly()  # keeps TensorFlow's start-up lines out of the notebook\n")
+_TENSORFLOW_IMPORT = re.compile(r"^(?:import|from) (?:keras|tensorflow)\b", re.MULTILINE)
 _GLUE_PREFIX = "application/papermill.record/"
 _GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)(?::([^`]*))?`")
 _CITE_ROLE = re.compile(r"\{cite(:[pt])?\}`([^`]+)`")
@@ -191,7 +198,7 @@ def student_notebook(notebook, *, glue: dict[str, str] | None = None,
     import nbformat
 
     notebook = copy.deepcopy(notebook)
-    cells, pending_title = [], None
+    cells, pending_title, quiet = [], None, False
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags or "build-note" in tags:
@@ -225,6 +232,8 @@ def student_notebook(notebook, *, glue: dict[str, str] | None = None,
             if stripped.startswith("Solution") and "(click to show)" in stripped and "\n" not in stripped:
                 pending_title = stripped.replace(" (click to show)", "").rstrip(":.")
         elif cell.cell_type == "code":
+            if not quiet and _TENSORFLOW_IMPORT.search(_source(cell)):
+                cell.source, quiet = QUIET_IMPORT + _source(cell), True
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
             cell.metadata.pop("papermill", None)

@@ -84,6 +84,20 @@ def test_every_module_a_student_copy_imports_is_installed(student_env, exported)
     assert json.loads(ran.stdout.strip().splitlines()[-1]) == {}
 
 
+@pytest.mark.slow
+def test_a_student_copys_keras_import_cell_prints_nothing(student_env, exported, tmp_path):
+    """Lesson 3 imports Keras and TensorFlow in its first cell: no start-up lines under it."""
+    copy = nbformat.read(exported / "03_mlp.ipynb", as_version=4)
+    first = next(index for index, cell in enumerate(copy.cells) if cell.cell_type == "code")
+    assert "import keras" in copy.cells[first].source
+    copy.cells = copy.cells[:first + 1]
+    nbformat.write(copy, tmp_path / "03_mlp_imports.ipynb")
+    [result] = _run_all(student_env, tmp_path, ["03_mlp_imports.ipynb"], tmp_path / "ran")
+    assert result["error"] is None, result["error"]
+    ran = nbformat.read(tmp_path / "ran" / "03_mlp_imports.ipynb", as_version=4)
+    assert ran.cells[first].outputs == []
+
+
 def _run_all(student_env, exported: Path, names: list[str], out: Path) -> list[dict]:
     script = Path(__file__).with_name("run_student_copies.py")
     ran = student_env.run(["python", script, exported, out, *names], timeout=3600 * len(names), cwd=exported)
