@@ -164,12 +164,19 @@ def markdown_for_jupyter(markdown: str, *, glue: dict[str, str] | None = None,
     return _admonitions(text)
 
 
-def _with_note(text: str, note: str) -> str:
-    """``note`` under the cell's prose, above a heading that ends the cell (``## Exercises``)."""
-    lines = text.rstrip("\n").split("\n")
-    if len(lines) > 1 and lines[-1].startswith("#"):
-        return "\n".join(lines[:-1]).rstrip("\n") + f"\n\n{note}\n\n{lines[-1]}"
-    return f"{text}\n\n{note}"
+_NOTE_HERE = "<!-- fercourse: note -->"
+
+
+def _mark_note(source: str) -> str:
+    """``source`` with a marker where the note on its glued values goes: under the paragraphs that quote
+    them, above the first heading after the last one (a cell may go on with the next section), else at
+    the end."""
+    last = list(_GLUE_ROLE.finditer(source))[-1].end()
+    heading = re.search(r"^#+ ", source[last:], re.MULTILINE)
+    if heading is None:
+        return source.rstrip("\n") + f"\n\n{_NOTE_HERE}"
+    at = last + heading.start()
+    return source[:at].rstrip("\n") + f"\n\n{_NOTE_HERE}\n\n" + source[at:]
 
 
 def _source(cell) -> str:
@@ -219,14 +226,16 @@ def student_notebook(notebook, *, glue: dict[str, str] | None = None,
         if cell.cell_type == "markdown":
             source = _source(cell)
             names = _GLUE_ROLE.findall(source)
-            text = markdown_for_jupyter(source, glue=glue, citations=citations)
+            marked = _mark_note(source) if names else source
+            text = markdown_for_jupyter(marked, glue=glue, citations=citations)
             if names and glue:
                 where = (glue_source or "the course's run of this lesson").strip().strip("*").rstrip(".")
-                text = _with_note(text, f"<sub>Numbers in bold: {where}. Your run computes its own in the "
-                                        "code cells above.</sub>")
+                text = text.replace(_NOTE_HERE, f"<sub>Numbers in bold: {where}. Your run computes its own "
+                                                "in the code cells above.</sub>")
             elif names:
-                text = _with_note(text, "<sub>Names in code font are values your run computes in the code "
-                                        "cells above (each is passed to <code>glue</code> there).</sub>")
+                text = text.replace(_NOTE_HERE, "<sub>Names in code font are values your run computes in "
+                                                "the code cells above (each is passed to <code>glue</code> "
+                                                "there).</sub>")
             cell.source = text
             stripped = source.strip()
             if stripped.startswith("Solution") and "(click to show)" in stripped and "\n" not in stripped:

@@ -193,3 +193,15 @@ def test_student_copy_names_no_maintainers_folder(path):
     copy = student_notebook(nbformat.read(path, as_version=4))
     text = "\n".join(cell.source for cell in copy.cells)
     assert not re.findall(r"(?:\.\./)+shared/|/work/", text), path.name
+
+
+def test_the_note_on_glued_values_sits_under_the_paragraph_that_quotes_them():
+    lesson = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "Classes moved: {glue:text}`moved_count`.\n\n## Trap 2: imbalance\n\nCount the images.")])
+    text = student_notebook(lesson).cells[0].source
+    assert text.index("Names in code font") < text.index("## Trap 2") < text.index("Count the images")
+    assert "fercourse: note" not in text
+    exercise = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "## Exercises\n\n:::{admonition} Exercise 1.1\nBeat {glue:text}`floor:.2f`.\n:::\n")])
+    text = student_notebook(exercise, glue={"floor": "0.25"}).cells[0].source
+    assert text.rstrip().endswith("in the code cells above.</sub>") and "Beat **0.25**." in text
