@@ -46,7 +46,7 @@ __all__ = ["QUIET_IMPORT", "SOLUTION_TAG", "glue_values", "markdown_for_jupyter"
 SOLUTION_TAG = "solution"
 #: Put before a student copy's first ``import keras`` / ``import tensorflow``.
 QUIET_IMPORT = ("from fercourse.quiet import import_tensorflow_quietly\n\n"
-                "import_tensorflow_quietly()  # keeps TensorFlow's start-up lines out of the notebook\n")
+                "import_tensorflow_quietly()  # keeps TensorFlow's start-up lines out of the notebook\n\n")
 _TENSORFLOW_IMPORT = re.compile(r"^(?:import|from) (?:keras|tensorflow)\b", re.MULTILINE)
 _GLUE_PREFIX = "application/papermill.record/"
 _GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)(?::([^`]*))?`")
