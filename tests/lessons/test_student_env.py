@@ -6,8 +6,8 @@ imports; and Run All (headless, nbclient in that venv: tests/lessons/run_student
 on the sample at the copy's student defaults, its parameters cell as shipped, without running a
 solution (they are folded markdown in a copy, never code cells).
 
-At the defaults the nine lessons take far longer than CI allows (CI_DEFAULT_RUNS says what was
-measured), so CI Run-Alls :data:`CI_DEFAULT_RUNS` here and lesson 1 in JupyterLab
+At their defaults the lessons take far longer than CI allows (:data:`MEASURED_SECONDS`: 52 minutes
+for seven of them), so CI Run-Alls :data:`CI_DEFAULT_RUNS` here and lesson 1 in JupyterLab
 (test_browser_jupyterlab.py); the other lessons run in CI from their sources, in quick mode, in the
 developer environment (tests/lessons/test_notebooks.py), and no lesson cell may need a solution to
 have run (tests/course/test_student_copy.py). ``FERCOURSE_STUDENT_RUN_ALL=1`` Run-Alls all nine
@@ -30,9 +30,12 @@ from fercourse.course.student_copy import SOLUTION_TAG
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS = [path.name for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
            if runner.LESSON_PATTERN.match(path.name)]
-#: Run All of each student copy at its defaults, headless in the fresh environment, on a 2-core CPU
-#: shared with other jobs (load average 8-10), 2026-12-07: seconds, and what CI runs of them.
-MEASURED_SECONDS = {}
+#: Run All of each student copy at its defaults (seconds), headless with run_student_copies.py in a
+#: fresh environment, on a 2-core CPU shared with other jobs (load average 7 to 12), 2026-12-07.
+#: 05_cnn and 06_augmentation had not finished when these were written down.
+MEASURED_SECONDS = {"01_eda.ipynb": 56, "02_baselines.ipynb": 430, "03_mlp.ipynb": 770,
+                    "04_recurrent.ipynb": 536, "07_demo.ipynb": 600, "08_trust.ipynb": 706,
+                    "09_labeller.ipynb": 47}
 CI_DEFAULT_RUNS = ("09_labeller.ipynb",)
 RUN_ALL_VARIABLE = "FERCOURSE_STUDENT_RUN_ALL"
 
