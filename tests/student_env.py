@@ -23,6 +23,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 COURSE_PARTS = ("pyproject.toml", "README.md", "fercourse", "notebooks", "book")
 #: The Set up page's install lines, run in this order in the course copy.
 SETUP_LINES = (["install", "--upgrade", "pip"], ["install", ".", "jupyterlab"], ["install", "notebook"])
+#: TensorFlow's C++ lines a student's kernel would forward to the notebook: at import (oneDNN, through
+#: absl) and at the first model (the CUDA probe's cuInit error on a machine without a GPU).
+TENSORFLOW_NOISE = r"oneDNN|absl::|cuInit"
 
 
 @dataclass
