@@ -12,6 +12,7 @@ The folders are the subsystems (each package's docstring lists its modules):
                          names, quick mode, the one training budget type and validation share
 ``files``                atomic file writes
 ``provenance``           library versions and the machine, stored beside records and results
+``quiet``                TensorFlow imported without its C++ start-up lines (commands, ``set_seed``)
 ``data/``                :func:`~fercourse.data.load` for every source into one dataset type; cache,
                          readers, writers, the synthetic sample, pixel layouts, splits, subsampling
 ``models/``              scikit-learn baselines, Keras builders and layers, the one prediction path
@@ -58,6 +59,9 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     if importlib.util.find_spec("keras") is not None:
+        from fercourse.quiet import import_tensorflow_quietly
+
+        import_tensorflow_quietly()  # no C++ start-up lines under the lesson's cell
         import keras
 
         keras.utils.set_random_seed(seed)

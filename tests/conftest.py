@@ -76,6 +76,20 @@ def built_book(executed_lessons, tmp_path_factory):
     return build_book(book, course=REPO_ROOT)  # the results and instructor pages quote this checkout
 
 
+@pytest.fixture(scope="session")
+def student_env(tmp_path_factory):
+    """A fresh venv set up as the book's Set up page says, from a copy of the course
+    (:func:`student_env.build_student_env`), shared by every test of what a student installs.
+
+    Returns a :class:`student_env.StudentEnv`: ``course`` (the copy), ``python``, ``env``, ``run``.
+    """
+    from student_env import build_student_env
+
+    built = build_student_env(tmp_path_factory.mktemp("student-env"))
+    print(f"student environment set up in {built.seconds:.0f} s")
+    return built
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -99,6 +113,6 @@ def chromium():
 def test_artifacts() -> Path:
     """Where browser tests keep screenshots for a person to look at: ``$FERCOURSE_TEST_ARTIFACTS``, else
     ``runs/test-artifacts/``."""
-    folder = Path(os.environ.get("FERCOURSE_TEST_ARTIFACTS", REPO_ROOT / "runs" / "test-artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    from browser_server import artifacts_dir
+
+    return artifacts_dir()

@@ -40,3 +40,18 @@ def test_console_script_is_installed():
     script = shutil.which("fercourse") or str(Path(sys.executable).with_name("fercourse"))
     result = subprocess.run([script, "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("fercourse ")
+
+
+def test_set_seed_imports_tensorflow_without_its_start_up_lines():
+    """A lesson's set_seed(seed) is its first TensorFlow import: no oneDNN/CUDA lines under the cell.
+
+    Those lines go to descriptor 2, which a Jupyter kernel forwards to the notebook; a subprocess's
+    stderr shows the same descriptor.
+    """
+    def stderr_of(code: str) -> str:
+        environment = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                              env=environment, check=True).stderr
+
+    assert "oneDNN" in stderr_of("import keras")  # the lines set_seed must hide (control)
+    assert stderr_of("from fercourse import set_seed; set_seed(0); print('seeded')") == ""

@@ -5,7 +5,7 @@ function; :data:`COMMANDS` lists them in the order ``--help`` shows them, with t
 each. Only the module of the command being run is imported to build its parser, so ``fercourse
 --help`` and every command's own ``--help`` load nothing a command does not use (no TensorFlow, no
 nbgrader). A command whose handler needs TensorFlow sets ``tensorflow=True`` among its defaults; it
-is imported quietly (:func:`import_tensorflow_quietly`) before the handler runs.
+is imported quietly (:func:`fercourse.quiet.import_tensorflow_quietly`) before the handler runs.
 Bad input (a :class:`~fercourse.errors.FercourseError`, or an ``OSError`` about a file the user
 named) ends with a one-paragraph message and exit status 1 (set ``FERCOURSE_DEBUG=1`` to see the
 traceback); a missing optional extra ends with the ``pip install`` line that adds it; any other
@@ -76,38 +76,6 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow and Keras with the process's stderr muted, for the commands that use them.
-
-    TensorFlow's C++ start-up lines (oneDNN, CUDA drivers, CPU instructions) go straight to file
-    descriptor 2 before its logging is set up, so ``TF_CPP_MIN_LOG_LEVEL`` does not stop them
-    (tensorflow/tensorflow#100442), and they would bury a command's own output. Importing here,
-    with descriptor 2 pointed at the null device, and listing the devices (the CUDA probe) keeps
-    them out; anything written later is shown. ``FERCOURSE_DEBUG=1`` shows everything.
-    """
-    import os
-
-    if config.debug():
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        stderr = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no descriptor behind sys.stderr (embedded, captured)
-        stderr = 2
-    sys.stderr.flush()
-    saved, null = os.dup(stderr), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, stderr)
-    try:
-        import keras  # noqa: F401  (imports TensorFlow, its backend)
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
-    finally:
-        os.dup2(saved, stderr)
-        os.close(saved)
-        os.close(null)
-
-
 #: The optional parts of fercourse (pyproject's extras) by a top-level module each one installs: a
 #: command that needs a missing one says which extra to install instead of showing a traceback.
 EXTRA_OF_MODULE = {"nbgrader": "grading", "papermill": "book", "nbformat": "book", "jupyter_book": "book",
@@ -139,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if getattr(args, "tensorflow", False):
+            from fercourse.quiet import import_tensorflow_quietly
+
             import_tensorflow_quietly()
         return int(args.handler(args) or 0)
     except (FercourseError, OSError) as error:

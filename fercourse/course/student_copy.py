@@ -13,7 +13,10 @@ same notebook rewritten for them:
 - links to book pages (``../results.md``) become the page's name in the book;
 - solution code cells (tagged ``solution``) become a collapsed ``<details>`` block holding the code,
   so Run All never executes them; the student copies the code into a cell when they want it;
-- outputs, papermill's injected-parameters cell and the runner's build note are dropped.
+- outputs, papermill's injected-parameters cell and the runner's build note are dropped;
+- the first code cell that imports Keras or TensorFlow imports them quietly first
+  (:data:`QUIET_IMPORT`): a student's Jupyter kernel forwards TensorFlow's C++ start-up lines to the
+  notebook, where they print as a red block (the book's runner keeps them in its kernel log).
 
 Examples
 --------
@@ -35,12 +38,16 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["SOLUTION_TAG", "glue_values", "markdown_for_jupyter", "read_citations", "student_notebook",
-           "write_student_copies"]
+__all__ = ["QUIET_IMPORT", "SOLUTION_TAG", "glue_values", "markdown_for_jupyter", "read_citations",
+           "student_notebook", "write_student_copies"]
 
 #: The tag of a lesson's solution code cells: folded (input and output) in the book, never run in a
 #: student copy.
 SOLUTION_TAG = "solution"
+#: Put before a student copy's first ``import keras`` / ``import tensorflow``.
+QUIET_IMPORT = ("from fercourse.quiet import import_tensorflow_quietly\n\n"
+                "import_tensorflow_quietly()  # keeps TensorFlow's start-up lines out of the notebook\n\n")
+_TENSORFLOW_IMPORT = re.compile(r"^(?:import|from) (?:keras|tensorflow)\b", re.MULTILINE)
 _GLUE_PREFIX = "application/papermill.record/"
 _GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)(?::([^`]*))?`")
 _CITE_ROLE = re.compile(r"\{cite(:[pt])?\}`([^`]+)`")
@@ -157,12 +164,19 @@ def markdown_for_jupyter(markdown: str, *, glue: dict[str, str] | None = None,
     return _admonitions(text)
 
 
-def _with_note(text: str, note: str) -> str:
-    """``note`` under the cell's prose, above a heading that ends the cell (``## Exercises``)."""
-    lines = text.rstrip("\n").split("\n")
-    if len(lines) > 1 and lines[-1].startswith("#"):
-        return "\n".join(lines[:-1]).rstrip("\n") + f"\n\n{note}\n\n{lines[-1]}"
-    return f"{text}\n\n{note}"
+_NOTE_HERE = "<!-- fercourse: note -->"
+
+
+def _mark_note(source: str) -> str:
+    """``source`` with a marker where the note on its glued values goes: under the paragraphs that quote
+    them, above the first heading after the last one (a cell may go on with the next section), else at
+    the end."""
+    last = list(_GLUE_ROLE.finditer(source))[-1].end()
+    heading = re.search(r"^#+ ", source[last:], re.MULTILINE)
+    if heading is None:
+        return source.rstrip("\n") + f"\n\n{_NOTE_HERE}"
+    at = last + heading.start()
+    return source[:at].rstrip("\n") + f"\n\n{_NOTE_HERE}\n\n" + source[at:]
 
 
 def _source(cell) -> str:
@@ -191,7 +205,7 @@ def student_notebook(notebook, *, glue: dict[str, str] | None = None,
     import nbformat
 
     notebook = copy.deepcopy(notebook)
-    cells, pending_title = [], None
+    cells, pending_title, quiet = [], None, False
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags or "build-note" in tags:
@@ -212,19 +226,23 @@ def student_notebook(notebook, *, glue: dict[str, str] | None = None,
         if cell.cell_type == "markdown":
             source = _source(cell)
             names = _GLUE_ROLE.findall(source)
-            text = markdown_for_jupyter(source, glue=glue, citations=citations)
+            marked = _mark_note(source) if names else source
+            text = markdown_for_jupyter(marked, glue=glue, citations=citations)
             if names and glue:
                 where = (glue_source or "the course's run of this lesson").strip().strip("*").rstrip(".")
-                text = _with_note(text, f"<sub>Numbers in bold: {where}. Your run computes its own in the "
-                                        "code cells above.</sub>")
+                text = text.replace(_NOTE_HERE, f"<sub>Numbers in bold: {where}. Your run computes its own "
+                                                "in the code cells above.</sub>")
             elif names:
-                text = _with_note(text, "<sub>Names in code font are values your run computes in the code "
-                                        "cells above (each is passed to <code>glue</code> there).</sub>")
+                text = text.replace(_NOTE_HERE, "<sub>Names in code font are values your run computes in "
+                                                "the code cells above (each is passed to <code>glue</code> "
+                                                "there).</sub>")
             cell.source = text
             stripped = source.strip()
             if stripped.startswith("Solution") and "(click to show)" in stripped and "\n" not in stripped:
                 pending_title = stripped.replace(" (click to show)", "").rstrip(":.")
         elif cell.cell_type == "code":
+            if not quiet and _TENSORFLOW_IMPORT.search(_source(cell)):
+                cell.source, quiet = QUIET_IMPORT + _source(cell), True
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
             cell.metadata.pop("papermill", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from fercourse.course import runner
 from fercourse.course.student_copy import (
+    QUIET_IMPORT,
     SOLUTION_TAG,
     glue_values,
     markdown_for_jupyter,
@@ -32,6 +34,49 @@ def _markdown(notebook) -> str:
     """The prose of a notebook, code blocks (solutions' code) left out."""
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     return re.sub(r"^```(python|bash)\n.*?^```$", "", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads), IPython's ``%``/``!`` lines left out."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return bound, read
+
+
+def solution_only_names(notebook) -> list[str]:
+    """``"cell N reads NAME"`` for each name a non-solution code cell reads that only an earlier solution
+    cell binds: what makes Run All of a student copy (solutions never run) fail with a NameError."""
+    from_solutions, from_lesson, problems = set(), set(), []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        bound, read = _names(cell.source)
+        if SOLUTION_TAG in cell.metadata.get("tags", []):
+            from_solutions |= bound
+            continue
+        problems += [f"cell {index + 1} reads {name}" for name in sorted(read & from_solutions - from_lesson)]
+        from_lesson |= bound
+    return problems
+
+
+def test_solution_only_names_finds_a_lesson_cell_that_needs_a_solution():
+    cells = [nbformat.v4.new_code_cell("x = 1"),
+             nbformat.v4.new_code_cell("import numpy as np\ny = x + 1", metadata={"tags": [SOLUTION_TAG]}),
+             nbformat.v4.new_code_cell("%matplotlib inline\nprint(x, y, np.pi)")]
+    assert solution_only_names(nbformat.v4.new_notebook(cells=cells)) == ["cell 3 reads np", "cell 3 reads y"]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
+def test_no_lesson_cell_needs_a_solution_to_have_run(path):
+    """Run All of a student copy skips the solutions: no later cell may read what only they define."""
+    assert solution_only_names(nbformat.read(path, as_version=4)) == []
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
@@ -63,9 +108,13 @@ def test_student_copy_has_no_raw_myst_and_no_solution_to_run(path):
     assert len(folded) >= len(solutions)
     for solution in solutions:  # the code is still there to read, inside a folded block
         assert any(solution.source.strip() in block for block in folded)
-    # every other code cell is kept as it is, in order
+    # every other code cell is kept as it is, in order; the first that imports Keras does it quietly
     kept = [cell.source for cell in lesson.cells if cell.cell_type == "code" and cell not in solutions]
-    assert code == kept
+    quiet = [index for index, source in enumerate(code) if source.startswith(QUIET_IMPORT)]
+    assert [source.removeprefix(QUIET_IMPORT) for source in code] == kept
+    imports_keras = [index for index, source in enumerate(kept) if re.search(r"^import (keras|tensorflow)\b",
+                                                                              source, re.MULTILINE)]
+    assert quiet == imports_keras[:1]
     assert nbformat.validate(copy) is None
 
 
@@ -136,3 +185,23 @@ def test_glue_runs_without_myst_nb(monkeypatch, capsys):
     assert glue("test_accuracy", 0.61, display=False) is None
     glue("test_accuracy", 0.61)  # display=True shows the value, as myst-nb's glue does
     assert "0.61" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
+def test_student_copy_names_no_maintainers_folder(path):
+    """A student copy shows no path of the course machines' folder layout (../shared/fer2013, /work/...)."""
+    copy = student_notebook(nbformat.read(path, as_version=4))
+    text = "\n".join(cell.source for cell in copy.cells)
+    assert not re.findall(r"(?:\.\./)+shared/|/work/", text), path.name
+
+
+def test_the_note_on_glued_values_sits_under_the_paragraph_that_quotes_them():
+    lesson = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "Classes moved: {glue:text}`moved_count`.\n\n## Trap 2: imbalance\n\nCount the images.")])
+    text = student_notebook(lesson).cells[0].source
+    assert text.index("Names in code font") < text.index("## Trap 2") < text.index("Count the images")
+    assert "fercourse: note" not in text
+    exercise = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "## Exercises\n\n:::{admonition} Exercise 1.1\nBeat {glue:text}`floor:.2f`.\n:::\n")])
+    text = student_notebook(exercise, glue={"floor": "0.25"}).cells[0].source
+    assert text.rstrip().endswith("in the code cells above.</sub>") and "Beat **0.25**." in text

@@ -3,21 +3,16 @@
 A few faces (:data:`FACES`) are labelled with clicks on the emotion buttons, one is skipped and
 comes round again; after the last one the scores show, and the student's CSV lies next to the
 notebook, valid for the assignments' validator, holding the answers clicked. The server start and
-Run All are test_browser_demo.py's. Screenshots go to ``$FERCOURSE_TEST_ARTIFACTS`` (default
+Run All are tests/browser_server.py's. Screenshots go to ``$FERCOURSE_TEST_ARTIFACTS`` (default
 ``runs/test-artifacts/``).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 
 import pytest
-from test_browser_demo import REPO_ROOT, artifacts_dir, free_port, run_all_cells, wait_for_http
+from browser_server import artifacts_dir, frontend, jupyter_server, run_all_cells
 
 from fercourse.submission import check_submission_bytes
 
@@ -30,13 +25,6 @@ CLICKS = (("fear", 2), ("Skip", 3), ("sad", 4), ("angry", 2), ("happy", 2))
 #: The answer each face ends with, in the labelling set's order.
 EXPECTED = (2, 3, 4, 0)
 DATA = 'load("sample", n_train=700, n_test=140)'  # small: the kernel generates it in a second
-
-FRONTENDS = {
-    "voila": (["voila", "labeller.ipynb", "--no-browser", "--Voila.ip=127.0.0.1"], ""),
-    "jupyterlab": (["jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
-                    "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=None", "--allow-root"],
-                   "lab/tree/labeller.ipynb"),
-}
 
 
 def labeller_notebook(folder) -> None:
@@ -53,36 +41,15 @@ def labeller_notebook(folder) -> None:
     (folder / "labeller.ipynb").write_text(json.dumps(notebook))
 
 
-@pytest.fixture(params=list(FRONTENDS))
+@pytest.fixture(params=["voila", "jupyterlab"])
 def served(request, tmp_path):
     """(frontend, URL of the labeller notebook) with a server running in ``tmp_path``; stopped afterwards."""
-    frontend = request.param
-    pytest.importorskip("voila" if frontend == "voila" else "jupyterlab")
+    name = request.param
+    pytest.importorskip(name)
     labeller_notebook(tmp_path)
-    arguments, page = FRONTENDS[frontend]
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO_ROOT),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    env.pop("MPLBACKEND", None)
-    process = subprocess.Popen([sys.executable, "-m", *arguments, f"--port={port}"], cwd=tmp_path, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for_http(url + "static/", process, timeout=90)
-        yield frontend, url + page
-    finally:
-        if process.poll() is None:  # stop only this server's own process group (server and kernel)
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        log.close()
-        shutil.copy(log_path, artifacts_dir() / f"browser_labeller_{frontend}.log")
+    arguments, page = frontend(name, "labeller.ipynb")
+    with jupyter_server(arguments, tmp_path, log_name=f"browser_labeller_{name}") as url:
+        yield name, url + page
 
 
 def test_label_faces_with_clicks_and_get_scores_and_csv(served, chromium, tmp_path):

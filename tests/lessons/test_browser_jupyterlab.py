@@ -1,32 +1,31 @@
-"""Open the student copies of the lessons in JupyterLab, in headless Chromium: no raw MyST shows.
+"""A fresh student environment, set up as the Set up page says, opens every lesson in JupyterLab.
 
 The lessons are written in the book's MyST; JupyterLab prints its roles and fences as they are.
 Students work in the student copies (``fercourse student export``, or the download link on each
-lesson page). This test starts JupyterLab on them, opens every lesson, and reads the rendered
-markdown: no ``{glue:text}``, no ``:::{admonition}``, no ``{cite}``, and every solution folded.
-Opening the book's own source of a lesson the same way must show the raw markup (the test can
-fail). Screenshots go to ``$FERCOURSE_TEST_ARTIFACTS`` (default ``runs/test-artifacts/``).
+lesson page). These tests use the session's ``student_env`` (tests/student_env.py: a venv with
+``pip install . jupyterlab`` and ``pip install notebook`` from a copy of the course), run
+``fercourse student export`` there, and serve the copies with that venv's JupyterLab and
+Notebook 7, whose kernels are that venv's too. In headless Chromium every lesson is opened and its
+rendered markdown read: no ``{glue:text}``, no ``:::{admonition}``, no ``{cite}``, every solution
+folded. Opening the book's own source of a lesson the same way must show the raw markup (the test
+can fail). One lesson is Run All'd in the browser; all of them headless in test_student_env.py.
+Screenshots go to ``$FERCOURSE_TEST_ARTIFACTS`` (default ``runs/test-artifacts/``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from browser_server import frontend, jupyter_server, run_all_cells
+from student_env import TENSORFLOW_NOISE
 
 from fercourse.course import runner
-from fercourse.course.student_copy import SOLUTION_TAG, write_student_copies
+from fercourse.course.student_copy import SOLUTION_TAG
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS = [path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
@@ -34,95 +33,77 @@ LESSONS = [path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 #: The notebook on show (JupyterLab keeps other open documents in hidden panels).
 SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 RAW = re.compile(r"\{glue:text\}|\{cite[:a-z]*\}|\{admonition\}|^:::", re.MULTILINE)
+#: The lesson Run All'd in the browser, at its student defaults (the parameters cell as shipped).
+BROWSER_RUN_ALL = "01_eda.ipynb"
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture(scope="module")
+def student_course(student_env):
+    """The fresh environment's course copy after ``fercourse student export``, with private lab settings."""
+    exported = student_env.run(["fercourse", "student", "export"], timeout=300)
+    assert f"{len(LESSONS)} student copies" in exported.stdout, exported.stdout
+    # Render every cell, not only those in view (JupyterLab 4 windows long notebooks), so the test
+    # reads the whole lesson; and no "get notified about news?" pop-up.
+    settings = student_env.course / ".jupyter-test" / "lab-settings"
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text(json.dumps({"fetchNews": "false"}))
+    return student_env, {**student_env.env, "JUPYTERLAB_SETTINGS_DIR": str(settings)}
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab serving the student copies (and one raw source lesson) on 127.0.0.1; yields its URL."""
-    if shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is None:
-        pytest.skip("JupyterLab is not installed in this environment")
-    root = tmp_path_factory.mktemp("jupyterlab")
-    write_student_copies(REPO_ROOT / "notebooks", root / "student", bib=REPO_ROOT / "book" / "references.bib")
-    (root / "source").mkdir()
-    shutil.copy(REPO_ROOT / "notebooks" / "04_recurrent.ipynb", root / "source")
-    # Render every cell, not only those in view (JupyterLab 4 windows long notebooks), so the test
-    # reads the whole lesson.
-    settings = root / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    news = root / "settings" / "@jupyterlab" / "apputils-extension"  # no "get notified about news?" pop-up
-    news.mkdir(parents=True)
-    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    token, port = secrets.token_hex(16), _free_port()
-    environment = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(root / "settings"),
-                       JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_RUNTIME_DIR=str(root / "runtime"))
-    log = open(root / "jupyterlab.log", "wb")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter-lab"), "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-         "--ServerApp.allow_root=True", "--LabApp.news_url=",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=log, stderr=subprocess.STDOUT, env=environment)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None:
-                    pytest.fail("JupyterLab exited:\n" + (root / "jupyterlab.log").read_text()[-2000:])
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start within 60 s")
-        yield url, token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+def lab(student_course):
+    """The fresh environment's JupyterLab serving its course copy; yields the server's URL."""
+    student_env, environment = student_course
+    arguments, _ = frontend("jupyterlab", "")
+    arguments += ["--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    with jupyter_server(arguments, student_env.course, log_name="jupyterlab_student_env",
+                        python=student_env.python, environment=environment) as url:
+        yield url
 
 
-def _open(page, url: str, token: str, path: str) -> str:
-    """Open ``path`` in JupyterLab and return the text of its rendered markdown cells."""
-    # ?reset: a fresh workspace, so the notebook opened before is not restored beside this one
-    page.goto(f"{url}/lab/tree/{path}?reset&token={token}", wait_until="domcontentloaded")
+def _rendered_markdown(page) -> str:
+    """The text of the shown notebook's rendered markdown cells, once its title has rendered."""
     page.wait_for_selector(f"{SHOWN} .jp-MarkdownCell .jp-RenderedMarkdown h1", timeout=90_000)
     page.wait_for_timeout(1500)  # math typesetting and the last cells
     return page.eval_on_selector_all(f"{SHOWN} .jp-MarkdownCell .jp-RenderedMarkdown",
                                      "cells => cells.map(c => c.innerText).join('\\n')")
 
 
-def test_student_copies_render_without_raw_myst(lab, chromium, test_artifacts):
-    url, token = lab
+def _open(page, url: str, path: str) -> str:
+    """Open ``path`` in JupyterLab and return the text of its rendered markdown cells."""
+    # ?reset: a fresh workspace, so the notebook opened before is not restored beside this one
+    page.goto(f"{url}lab/tree/{path}?reset", wait_until="domcontentloaded")
+    return _rendered_markdown(page)
+
+
+def _check_student_copy(page, lesson: Path, text: str) -> None:
+    """No raw MyST in ``text``, and the page shows every solution of ``lesson`` folded."""
+    raw = sorted(set(RAW.findall(text)))
+    assert not raw, f"{lesson.name}: raw MyST visible: {raw}"
+    solutions = sum(SOLUTION_TAG in cell.metadata.get("tags", [])
+                    for cell in nbformat.read(lesson, as_version=4).cells)
+    folded = page.eval_on_selector_all(f"{SHOWN} .jp-RenderedMarkdown details",
+                                       "ds => ds.filter(d => !d.open).length")
+    assert folded >= solutions, f"{lesson.name}: {folded} folded blocks for {solutions} solutions"
+    shown = page.eval_on_selector_all(f"{SHOWN} .jp-RenderedMarkdown details pre",
+                                      "blocks => blocks.filter(b => b.closest('details').open).length")
+    assert shown == 0, f"{lesson.name}: solution code open before a click"
+
+
+def test_every_student_copy_renders_without_raw_myst(lab, chromium, test_artifacts):
     page = chromium.new_page(viewport={"width": 1280, "height": 1000})
     try:
-        raw_source = _open(page, url, token, "source/04_recurrent.ipynb")
+        raw_source = _open(page, lab, "notebooks/04_recurrent.ipynb")
         assert RAW.search(raw_source), "the book's source should show raw MyST in JupyterLab (control)"
         page.screenshot(path=str(test_artifacts / "jupyterlab_source_04_recurrent.png"))
         for lesson in LESSONS:
-            text = _open(page, url, token, f"student/{lesson.name}")
-            raw = sorted(set(RAW.findall(text)))
-            assert not raw, f"{lesson.name}: raw MyST visible in JupyterLab: {raw}"
-            solutions = sum(SOLUTION_TAG in cell.metadata.get("tags", [])
-                            for cell in nbformat.read(lesson, as_version=4).cells)
-            folded = page.eval_on_selector_all(
-                f"{SHOWN} .jp-RenderedMarkdown details", "ds => ds.filter(d => !d.open).length")
-            assert folded >= solutions, f"{lesson.name}: {folded} folded blocks for {solutions} solutions"
-            shown = page.eval_on_selector_all(
-                f"{SHOWN} .jp-RenderedMarkdown details pre",
-                "blocks => blocks.filter(b => b.closest('details').open).length")
-            assert shown == 0, f"{lesson.name}: solution code open before a click"
+            _check_student_copy(page, lesson, _open(page, lab, f"student/{lesson.name}"))
             page.screenshot(path=str(test_artifacts / f"jupyterlab_student_{lesson.stem}.png"))
         # One solution opened by a click: its code shows.
         page.locator(".jp-RenderedMarkdown details summary").first.scroll_into_view_if_needed()
@@ -133,16 +114,68 @@ def test_student_copies_render_without_raw_myst(lab, chromium, test_artifacts):
         page.close()
 
 
-def test_run_all_of_a_student_copy_runs_no_solution(tmp_path):
-    """Run All of lesson 1's student copy on the sample (quick): it finishes, and no solution ran."""
-    papermill = pytest.importorskip("papermill")
-    write_student_copies(REPO_ROOT / "notebooks", tmp_path / "student")
-    copy = tmp_path / "student" / "01_eda.ipynb"
-    papermill.execute_notebook(str(copy), str(tmp_path / "ran.ipynb"), parameters={"quick": True},
-                               cwd=str(copy.parent), progress_bar=False, kernel_name="python3")
-    ran = nbformat.read(tmp_path / "ran.ipynb", as_version=4)
-    executed = [cell.source for cell in ran.cells if cell.cell_type == "code" and cell.execution_count]
-    lesson = nbformat.read(REPO_ROOT / "notebooks" / "01_eda.ipynb", as_version=4)
-    solutions = [cell.source for cell in lesson.cells if SOLUTION_TAG in cell.metadata.get("tags", [])]
-    assert solutions and executed
-    assert not any(solution in executed for solution in solutions)
+def test_notebook7_renders_a_student_copy(student_course, chromium, test_artifacts):
+    """The Set up page's other front end, Notebook 7, from the same environment: the same rendering."""
+    student_env, environment = student_course
+    lesson = REPO_ROOT / "notebooks" / "04_recurrent.ipynb"
+    arguments, page_path = frontend("notebook7", f"student/{lesson.name}")
+    with jupyter_server(arguments, student_env.course, log_name="notebook7_student_env",
+                        python=student_env.python, environment=environment) as url:
+        version = student_env.run(["python", "-c", "import notebook; print(notebook.__version__)"],
+                                  timeout=60)
+        assert version.stdout.startswith("7."), version.stdout
+        page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+        try:
+            page.goto(url + page_path, wait_until="domcontentloaded")
+            _check_student_copy(page, lesson, _rendered_markdown(page))
+            page.screenshot(path=str(test_artifacts / f"notebook7_student_{lesson.stem}.png"))
+        finally:
+            page.close()
+
+
+def _prompts(page) -> list[str]:
+    return page.eval_on_selector_all(f"{SHOWN} .jp-CodeCell .jp-InputPrompt",
+                                     "prompts => prompts.map(p => p.innerText.trim())")
+
+
+def test_run_all_in_jupyterlab_finishes_and_runs_no_solution(lab, student_course, chromium, test_artifacts):
+    """Run > Run All Cells on a student copy, as it ships: every code cell runs, none fails."""
+    student_env, _ = student_course
+    copy = nbformat.read(student_env.course / "student" / BROWSER_RUN_ALL, as_version=4)
+    code_cells = [cell for cell in copy.cells if cell.cell_type == "code"]
+    assert not [cell for cell in code_cells if SOLUTION_TAG in cell.metadata.get("tags", [])]
+    screenshot = test_artifacts / f"jupyterlab_run_all_{Path(BROWSER_RUN_ALL).stem}.png"
+    page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        page.goto(f"{lab}lab/tree/student/{BROWSER_RUN_ALL}?reset", wait_until="domcontentloaded")
+        run_all_cells(page)
+        started = time.monotonic()
+        while time.monotonic() - started < 1200:
+            prompts = _prompts(page)
+            if "[*]:" not in prompts:
+                break
+            page.wait_for_timeout(2000)
+        seconds = time.monotonic() - started
+        prompts = _prompts(page)
+        # JupyterLab shows a cell's error and its stderr alike (the stderr renderer): an error has a traceback
+        stderr = page.eval_on_selector_all(
+            f"{SHOWN} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+            "outputs => outputs.map(output => output.innerText)")
+        tracebacks = [text for text in stderr if "Traceback" in text]
+        figures = page.locator(f"{SHOWN} .jp-OutputArea-output img")
+        figure_count = figures.count()
+        page.screenshot(path=str(screenshot))  # the lesson's end
+        if figure_count:  # and its first figure, as the student sees it
+            figures.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshot.with_name(screenshot.stem + "_first_figure.png")))
+    except Exception:
+        page.screenshot(path=str(screenshot.with_name(screenshot.stem + "_failed.png")))
+        raise
+    finally:
+        page.close()
+    print(f"Run All of student/{BROWSER_RUN_ALL} in JupyterLab: {seconds:.0f} s; stderr outputs: {stderr}")
+    assert len(prompts) == len(code_cells)
+    assert all(re.fullmatch(r"\[\d+\]:", prompt) for prompt in prompts), prompts
+    assert not tracebacks, tracebacks[0][-3000:]
+    assert figure_count >= 3, "the lesson's figures should show inline"
+    assert not [text for text in stderr if re.search(TENSORFLOW_NOISE, text)], "TensorFlow's start-up lines"
