@@ -39,7 +39,7 @@ def _runs(record: dict) -> tuple[str, list, list]:
     """The rule's name, the reference's test accuracies and the validation accuracies of a record."""
     if isinstance(record.get("reference_accuracies"), list):
         validations = record.get("validation_accuracies") or [None] * len(record["reference_accuracies"])
-        return "mean - 2 std of the seeds", record["reference_accuracies"], validations
+        return "mean - 2 spreads of the seeds", record["reference_accuracies"], validations
     if isinstance(record.get("seeds"), dict):
         seeds = record["seeds"].values()
         return ("single-run rule on the lowest seed", [seed.get("test_accuracy") for seed in seeds],
@@ -60,7 +60,8 @@ def tiers_row(assignment: str, tiers, record: dict | None) -> str:
     ...           "baselines": {"dummy": 0.2494, "naive_bayes": 0.2203}, "date": "2026-12-07T15:00Z",
     ...           "reference_seconds": 780.0, "n_train": 28709, "n_test": 3589}
     >>> print(tiers_row("a1_baselines", [0.26, 0.336, 0.412], record))  # doctest: +NORMALIZE_WHITESPACE
-    | a1_baselines | 0.26, 0.336, 0.412 | mean - 2 std of the seeds | 0.4300, 0.4180, 0.4285 (seeds 0, 1, 2;
+    | a1_baselines | 0.26, 0.336, 0.412 | mean - 2 spreads of the seeds |
+    0.4300, 0.4180, 0.4285 (seeds 0, 1, 2;
     mean 0.4255, std 0.0066) | 0.4192 (+1.1), 0.4181 (+0.0), - | dummy 0.2494, naive_bayes 0.2203 |
     2026-12-07, 28,709/3,589 faces, 13 min |
     """
@@ -73,6 +74,8 @@ def tiers_row(assignment: str, tiers, record: dict | None) -> str:
     if len(tests) > 1:
         spread = f"; mean {_number(record['reference_accuracy'])}, std {_number(record['reference_std'])}" \
             if record.get("reference_std") is not None else ""
+        if record.get("reference_spread") is not None:
+            spread += f", spread {_number(record['reference_spread'])}"
         reference += f" (seeds {', '.join(map(str, seeds))}{spread})"
     validation = ", ".join("-" if valid is None or test is None else
                            f"{_number(valid)} ({round(100 * (float(test) - float(valid)), 1) + 0.0:+.1f})"
