@@ -32,6 +32,7 @@ from fercourse.grading.plugins import (
     FeedbackHtmlOnly,
     GuardInstructorFiles,
     HideHiddenTests,
+    LibraryNoiseToStdout,
     LimitOutputSize,
     SandboxedExecute,
     SnapshotSubmission,
@@ -72,8 +73,11 @@ c.Execute.interrupt_on_timeout = True
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateGradeIds, OverwriteKernelspec, OverwriteCells,
                                       CheckCellMetadata, SnapshotSubmission, GuardInstructorFiles]
 # ApplyScores also removes every link (or FIFO, device, hard link) the kernel left in its folder,
-# before nbgrader writes or chmods anything there; LimitOutputSize cuts outputs of any length.
+# before nbgrader writes or chmods anything there; LimitOutputSize cuts outputs of any length;
+# LibraryNoiseToStdout moves TensorFlow's C++ log lines and library warnings off standard error, which
+# nbgrader scores as a failed cell wherever they land.
 c.Autograde.autograde_preprocessors = [SandboxedExecute, CheckInstructorFiles, ApplyScores, LimitOutputSize,
+                                       LibraryNoiseToStdout,
                                        IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                        AssignLatePenalties, CheckCellMetadata]
 # Feedback shows the autograded notebook: drop outputs that repeat hidden test code, strip the hidden

@@ -489,3 +489,36 @@ def test_hints_point_to_real_lesson_sections_at_most_three():
     assert len(hints(counts)) == MAX_HINTS and "lesson 2" in hints(counts)[2]
     good = np.diag([10] * 7) + 1
     assert hints(good) == []
+
+
+def test_library_noise_on_stderr_no_longer_costs_an_honest_student_the_cell():
+    """Measured in CI under load: TensorFlow's cuInit line landed in a4's augmentation_keeps_labels cell
+    and nbgrader, which scores any standard-error output as a failure, gave it 0 of 1."""
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    from fercourse.grading.plugins import LibraryNoiseToStdout
+
+    def graded(*outputs):
+        cell = nbformat.v4.new_code_cell("assert True")
+        cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "check", "points": 1,
+                                     "locked": True, "schema_version": 3, "task": False}
+        cell.outputs = list(outputs)
+        return cell
+
+    cuinit = ("E0000 00:00:1796661695.403332       2 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
+              "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n")
+    warning = ("/x/keras/src/saving/saving_lib.py:869: UserWarning: Skipping variable loading for optimizer\n"
+               "  saveable.load_own_variables(store)\n")
+    stderr = lambda text: nbformat.v4.new_output("stream", name="stderr", text=text)  # noqa: E731
+    noisy, own, failing = (graded(stderr(cuinit + warning)), graded(stderr(cuinit + "my own line\n")),
+                           graded(nbformat.v4.new_output("error", ename="AssertionError", evalue="",
+                                                         traceback=[]), stderr(cuinit)))
+    assert [determine_grade(cell)[0] for cell in (noisy, own, failing)] == [0, 0, 0]  # nbgrader alone
+
+    nb = nbformat.v4.new_notebook(cells=[noisy, own, failing])
+    LibraryNoiseToStdout().preprocess(nb, {})
+    assert [determine_grade(cell)[0] for cell in nb.cells] == [1, 0, 0]  # noise moved; the rest counts
+    assert [(o.name, o.text) for o in noisy.outputs] == [("stdout", cuinit + warning)]  # still shown
+    assert [(o.name, o.text) for o in own.outputs] == [("stdout", cuinit), ("stderr", "my own line\n")]
+    assert failing.outputs[0].output_type == "error"

@@ -21,7 +21,7 @@
 
 from fercourse.grading.plugins.feedback import FeedbackHtmlOnly
 from fercourse.grading.plugins.integrity import CheckInstructorFiles, GradingStopped, GuardInstructorFiles
-from fercourse.grading.plugins.outputs import HideHiddenTests, LimitOutputSize
+from fercourse.grading.plugins.outputs import HideHiddenTests, LibraryNoiseToStdout, LimitOutputSize
 from fercourse.grading.plugins.preprocessors import (
     ApplyScores,
     DeduplicateGradeIds,
@@ -32,4 +32,5 @@ from fercourse.grading.plugins.sandbox import FercourseSandbox, SandboxedExecute
 
 __all__ = ["ApplyScores", "CheckInstructorFiles", "DeduplicateGradeIds", "FeedbackHtmlOnly",
            "FercourseGrader", "FercourseSandbox", "GradingStopped", "GuardInstructorFiles", "HideHiddenTests",
-           "LimitOutputSize", "SandboxedExecute", "SandboxedKernelManager", "SnapshotSubmission"]
+           "LibraryNoiseToStdout", "LimitOutputSize", "SandboxedExecute", "SandboxedKernelManager",
+           "SnapshotSubmission"]

@@ -13,6 +13,8 @@ can print it anywhere. An output that encodes the source (reversed, base64) is n
 
 from __future__ import annotations
 
+import re
+
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
@@ -113,3 +115,72 @@ class HideHiddenTests(NbGraderPreprocessor):
                     kept.append(output)
             cell.outputs = kept
         return nb, resources
+
+
+#: Lines that libraries, not the student's code, write to standard error: TensorFlow's C++ log lines
+#: (``E0000 00:00:1796661695.403332  2 cuda_platform.cc:52] failed call to cuInit ...``, absl's notice
+#: before its set-up, the CPU-feature note) and Python warnings with the source line under them.
+LIBRARY_NOISE = re.compile(
+    r"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w.\-]+:\d+\] .*"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\."
+    r"|\S+\.py:\d+: \w*Warning: .*"
+    r"|  \S.*)$")
+
+
+def split_noise(text: str) -> tuple[str, str]:
+    """``text`` of a standard-error stream split into (library noise, the rest), line by line.
+
+    An indented line counts as noise only right after a warning line (the source line Python prints
+    under it).
+
+    Examples
+    --------
+    >>> noise, rest = split_noise("E0000 00:00:1796661695.403332       2 cuda_platform.cc:52] failed call "
+    ...                           "to cuInit: INTERNAL\\nmy own message\\n")
+    >>> noise.startswith("E0000"), rest
+    (True, 'my own message\\n')
+    """
+    noise, rest, after_warning = [], [], False
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\n")
+        matched = LIBRARY_NOISE.match(bare) is not None and (not bare.startswith("  ") or after_warning)
+        (noise if matched else rest).append(line)
+        after_warning = matched and "Warning: " in bare
+    return "".join(noise), "".join(rest)
+
+
+class LibraryNoiseToStdout(NbGraderPreprocessor):
+    """Move library noise on standard error (:data:`LIBRARY_NOISE`) to standard output in every cell.
+
+    nbgrader gives a graded code cell 0 points when any of its outputs is on standard error. A
+    TensorFlow C++ log line (the CUDA probe's ``failed call to cuInit`` on a machine without a GPU)
+    or a library's warning arrives there whenever the library decides, and ipykernel attributes it to
+    whichever cell runs at that moment: measured in CI under load, an honest a4 submission lost its
+    ``augmentation_keeps_labels`` point to the cuInit line. The text stays visible (as standard
+    output); a real failure is an ``error`` output and is not touched, and anything else the student
+    writes to standard error still counts as nbgrader counts it.
+    """
+
+    def preprocess(self, nb, resources):
+        for cell in nb.cells:
+            outputs = []
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    noise, rest = split_noise(output.get("text", ""))
+                    if noise:
+                        outputs.append(nbformat_stream("stdout", noise))
+                    if rest:
+                        outputs.append(nbformat_stream("stderr", rest))
+                    continue
+                outputs.append(output)
+            if "outputs" in cell:
+                cell.outputs = outputs
+        return nb, resources
+
+
+def nbformat_stream(name: str, text: str):
+    """A stream output of ``text`` on ``name`` (``stdout`` or ``stderr``)."""
+    import nbformat
+
+    return nbformat.v4.new_output("stream", name=name, text=text)
