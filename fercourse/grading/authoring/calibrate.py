@@ -54,6 +54,7 @@ from fercourse.grading.authoring.tier_rules import (  # noqa: F401 - the rules' 
     TIER_RULES,
     default_margin_rows,
     reference_spread,
+    tier_rules,
     tiers_between,
     tiers_from_runs,
 )
@@ -182,10 +183,8 @@ def calibrate(assignment: str, data: str, course: str | Path = "autograder", *, 
     best_baseline = max(record.pop("baselines_exact").values())
     runs = record.pop("reference_accuracies_exact")
     tiers = tiers_from_runs(best_baseline, runs, n, margin_rows, min_spread)
-    record.update(margin_rows=margin_rows, tiers=tiers, rules=TIER_RULES,
+    record.update(margin_rows=margin_rows, tiers=tiers, rules=tier_rules(min_spread),
                   reference_spread=round(reference_spread(runs, n, min_spread), 4))
-    if min_spread is not None:
-        record["rules"] = {**TIER_RULES, "tier 3": f"{TIER_RULES['tier 3']}; floor set to {min_spread}"}
     record = {name: record[name] for name in RECORD_FIELDS} | (
         {} if min_spread is None else {"min_spread": min_spread})
     previous = table[assignment].get(dataset)

@@ -143,6 +143,13 @@ def tiers_from_runs(baseline: float, accuracies: list[float], n_test: int, margi
     return [low, middle, high]
 
 
+def tier_rules(min_spread: float | None = None) -> dict[str, str]:
+    """:data:`TIER_RULES` as a record states them: tier 3 names the floor when one was set."""
+    if min_spread is None:
+        return TIER_RULES
+    return {**TIER_RULES, "tier 3": f"{TIER_RULES['tier 3']}; floor set to {min_spread}"}
+
+
 def retier(record: dict) -> list[float]:
     """Apply today's :data:`TIER_RULES` to what a ``grade calibrate`` record measured; update the record.
 
@@ -163,7 +170,5 @@ def retier(record: dict) -> list[float]:
     floor = record.get("min_spread")
     tiers = tiers_from_runs(baseline, accuracies, int(record["n_test"]), int(record["margin_rows"]), floor)
     spread = reference_spread(accuracies, int(record["n_test"]), floor)
-    rules = TIER_RULES if floor is None else {**TIER_RULES,
-                                              "tier 3": f"{TIER_RULES['tier 3']}; floor set to {floor}"}
-    record.update(tiers=tiers, reference_spread=round(spread, 4), rules=rules)
+    record.update(tiers=tiers, reference_spread=round(spread, 4), rules=tier_rules(floor))
     return tiers
