@@ -68,6 +68,13 @@ def _values(pieces: list[dict], name: str) -> list[float]:
     return [piece["values"][name] for piece in pieces if piece["values"].get(name) is not None]
 
 
+def _zoo_title(arm: str) -> str:
+    """The table's name for a zoo model, from the experiment's current titles (the key if unknown)."""
+    from fercourse.course.experiments import ZOO_TITLES
+
+    return ZOO_TITLES.get(arm, arm)
+
+
 def model_rows(entries: dict) -> list[dict]:
     """One row per model measured on PublicTest (see the module docstring), best test accuracy first."""
     rows = []
@@ -75,7 +82,7 @@ def model_rows(entries: dict) -> list[dict]:
         test = _values(pieces, "test_accuracy")
         if not test:
             continue
-        title = pieces[0]["title"] if experiment != "zoo" else arm
+        title = _zoo_title(arm) if experiment == "zoo" else pieces[0]["title"]
         minutes = _values(pieces, "train_minutes")
         parameters = _values(pieces, "parameters")
         rows.append({"model": title, "source": f"experiment {experiment}", "test_accuracy": mean_std(test)[0],

@@ -32,7 +32,8 @@ ENTRIES = {
 
 def test_one_row_per_model_best_first_with_the_seeds_spread():
     rows = model_rows(ENTRIES)
-    assert [row["model"] for row in rows] == ["Shipped model, no TTA", "The trick ladder: + crops", "mlp"]
+    assert [row["model"] for row in rows] == ["Shipped model, no TTA", "The trick ladder: + crops",
+                                              "MLP (lesson 3)"]
     shipped, crops, mlp = rows
     assert shipped["unseen"] == 0.632 and shipped["disgust_recall"] == 0.375  # its -dedup twin
     assert crops["test_accuracy"] == pytest.approx(0.61) and crops["accuracy"] == "0.610 +- 0.014 (2 seeds)"
