@@ -1,0 +1,58 @@
+"""Figures the lessons quote from the course's FER2013 records agree with ``results/fer2013.json``.
+
+A lesson page is built on the synthetic sample, so what it says of real FER2013 is typed into its
+prose. Each check below formats the recorded value the way the prose writes it and looks for it in
+the lesson's markdown: when a piece is measured again and its figure moves, this test fails until the
+sentence quoting it is rewritten.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fercourse.course.results import load_results
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENTRIES = load_results(REPO_ROOT / "results" / "fer2013.json")["entries"]
+
+
+def _zoo(arm: str) -> str:
+    """A zoo model's recorded test accuracy as the lessons write it (0.418)."""
+    return f"{ENTRIES[f'experiment/zoo/{arm}/seed0']['values']['test_accuracy']:.3f}"
+
+
+def _markdown(stem: str) -> str:
+    notebook = nbformat.read(REPO_ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    return " ".join(text.split())  # a figure and its words may sit on two lines of the source
+
+
+QUOTES = {
+    "02_baselines": lambda: [f"random forest {_zoo('random_forest')}", f"RBF SVM {_zoo('svm_pca')}",
+                             f"k-means features {_zoo('kmeans_logistic')}",
+                             f"k nearest neighbours {_zoo('knn_pca')}",
+                             f"logistic regression {_zoo('logistic_regression')}",
+                             f"naive Bayes {_zoo('naive_bayes')}", f"SGD classifier {_zoo('sgd')}",
+                             f"{_zoo('dummy')} for the majority class",
+                             "results.md#every-model-on-fer2013"],
+}
+
+
+@pytest.mark.parametrize("stem", sorted(QUOTES))
+def test_lessons_quote_the_recorded_fer2013_figures(stem):
+    text = _markdown(stem)
+    missing = [quote for quote in QUOTES[stem]() if quote not in text]
+    assert not missing, f"lesson {stem} does not quote the recorded figures: {missing}"
+
+
+def test_the_check_fails_on_a_figure_that_moved():
+    entries = ENTRIES["experiment/zoo/random_forest/seed0"]["values"]
+    recorded = entries["test_accuracy"]
+    try:
+        entries["test_accuracy"] = recorded + 0.01
+        assert f"random forest {_zoo('random_forest')}" not in _markdown("02_baselines")
+    finally:
+        entries["test_accuracy"] = recorded
