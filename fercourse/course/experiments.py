@@ -22,7 +22,7 @@ mean +- standard deviation over the recorded seeds.
 Examples
 --------
 >>> sorted(EXPERIMENTS)
-['augmentation', 'ladder', 'zoo']
+['augmentation', 'ladder', 'regularisers', 'zoo']
 >>> [arm.name for arm in EXPERIMENTS["ladder"].arms][:3]
 ['lesson_cnn', 'crops', 'augmentation']
 >>> piece_key("ladder", "crops", 2)
@@ -66,6 +66,10 @@ class Arm:
         With ``scores``: average the probabilities of all that arm's seeds (one piece, not one per seed).
     zoo_model : str, optional
         A :data:`fercourse.training.zoo.ZOO` model trained by the zoo's own loop instead of a recipe.
+    network : Mapping, optional
+        :func:`fercourse.models.build_model` arguments (``name`` and options) of a network trained as a
+        lesson trains it: Adam, the experiment's epochs at most, early stopping on validation loss
+        (:data:`LESSON_PATIENCE` epochs), the shared validation split, only the seed changing.
     """
 
     name: str
@@ -75,6 +79,11 @@ class Arm:
     scores: str | None = None
     ensemble: bool = False
     zoo_model: str | None = None
+    network: MappingProxyType | None = None
+
+
+#: Early-stopping patience and batch size of a ``network`` arm, as in lesson 3's ablation cell.
+LESSON_PATIENCE, LESSON_BATCH_SIZE = 4, 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,6 +165,16 @@ ZOO_TITLES = MappingProxyType({
 })
 
 
+def _regularisers() -> tuple[Arm, ...]:
+    """Lesson 3's ablation: the (512, 256) MLP with no regulariser, or one of three."""
+    settings = [("none", "no regulariser", {"batch_norm": False, "dropout_rate": 0.0}),
+                ("l2", "L2 penalty 1e-4", {"batch_norm": False, "dropout_rate": 0.0, "l2": 1e-4}),
+                ("dropout", "dropout 0.3", {"batch_norm": False, "dropout_rate": 0.3}),
+                ("batch_norm", "batch normalisation", {"batch_norm": True, "dropout_rate": 0.0})]
+    return tuple(Arm(name, f"MLP (512, 256), {title}", network=MappingProxyType(
+        {"name": "mlp", "hidden_sizes": (512, 256), **options})) for name, title, options in settings)
+
+
 def _zoo() -> tuple[Arm, ...]:
     from fercourse.training.zoo import ZOO
 
@@ -171,6 +190,10 @@ EXPERIMENTS: dict[str, Experiment] = {
         "ladder", "The trick ladder: from lesson 5's CNN to the reference recipe",
         "each ingredient of the reference recipe, added one at a time, and what it adds",
         "06_augmentation", _ladder(), epochs=30),
+    "regularisers": Experiment(
+        "regularisers", "Which regulariser helps the MLP",
+        "one regulariser's lead over the others, read against the spread over seeds", "03_mlp",
+        _regularisers(), epochs=20, seeds=(0, 1, 2, 3, 4)),
     "zoo": Experiment(
         "zoo", "Every model on FER2013", "the course's models ranked on PublicTest", "02_baselines",
         _zoo(), epochs=60, seeds=(0,), minutes=30),
@@ -189,10 +212,24 @@ def piece_key(experiment: str, arm: str, seed: int | None) -> str:
     return f"experiment/{experiment}/{arm}" + ("" if seed is None else f"/seed{seed}")
 
 
+def data_digest(dataset) -> str:
+    """A digest of the faces and labels of ``dataset``'s train and test splits, wherever they were read from."""
+    digest = hashlib.sha256()
+    for part in (dataset.train, dataset.test):
+        digest.update(np.ascontiguousarray(part.images).tobytes())
+        digest.update(np.asarray(part.labels).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def _spec(experiment: Experiment, arm: Arm, quick: bool, data: str) -> str:
-    """A digest of what decides a piece's result, so a changed recipe or budget is measured again."""
+    """A digest of what decides a piece's result, so a changed recipe, budget or dataset is measured again.
+
+    ``data`` is :func:`data_digest`'s: the same FER2013 copy read from another folder is the same data.
+    """
     parts = {"recipe": repr(arm.recipe), "tta": arm.tta, "scores": arm.scores, "zoo": arm.zoo_model,
              "epochs": experiment.epochs, "minutes": experiment.minutes, "quick": quick, "data": data}
+    if arm.network is not None:  # only then: the digests of the pieces recorded before it stay as they were
+        parts.update(network=repr(dict(arm.network)), patience=LESSON_PATIENCE, batch_size=LESSON_BATCH_SIZE)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -240,6 +277,30 @@ def _train_piece(experiment: Experiment, arm: Arm, seed: int, dataset, folder: P
                   train_minutes=round(record.train_seconds / 60, 1), parameters=int(model.count_params()),
                   curves={name: [round(float(row[name]), 4) for row in record.history]
                           for name in ("accuracy", "val_accuracy", "loss", "val_loss")})
+    return values
+
+
+def _network_piece(experiment: Experiment, arm: Arm, seed: int, dataset, quick: bool) -> dict[str, object]:
+    from fercourse import set_seed
+    from fercourse.data import validation_split
+    from fercourse.models.keras_models import build_model
+    from fercourse.models.predict import model_input
+    from fercourse.training.fit import training_callbacks
+
+    options = dict(arm.network)
+    name = options.pop("name")
+    train, val = validation_split(dataset)
+    epochs = min(experiment.epochs, 2) if quick else experiment.epochs
+    set_seed(seed)
+    model = build_model(name, seed=seed, **options)
+    started = time.perf_counter()
+    history = model.fit(model_input(name, train.images), train.labels, batch_size=LESSON_BATCH_SIZE,
+                        validation_data=(model_input(name, val.images), val.labels), epochs=epochs,
+                        callbacks=training_callbacks(patience=LESSON_PATIENCE), verbose=0).history
+    values = _score_models([model], dataset, arm.tta)
+    values.update(best_epoch=int(np.argmin(history["val_loss"])) + 1, epochs_run=len(history["val_loss"]),
+                  train_minutes=round((time.perf_counter() - started) / 60, 1),
+                  parameters=int(model.count_params()))
     return values
 
 
@@ -314,8 +375,9 @@ def run_experiment(name: str, data, *, arms: list[str] | None = None, seeds: lis
     if dataset.test.labels is None:
         raise InputError(f"{dataset.source}: the test split has no labels; an experiment scores test once")
     measured: dict[str, dict] = {}
+    digest = data_digest(dataset)
     for arm in chosen:
-        spec = _spec(experiment, arm, quick, dataset.source)
+        spec = _spec(experiment, arm, quick, digest)
         for seed in ([None] if arm.ensemble else seeds):
             key = piece_key(name, arm.name, seed)
             if recorded.get(key, {}).get("spec") == spec:
@@ -326,6 +388,8 @@ def run_experiment(name: str, data, *, arms: list[str] | None = None, seeds: lis
             started = time.perf_counter()
             if arm.zoo_model:
                 values = _zoo_piece(experiment, arm, seed, dataset, quick)
+            elif arm.network is not None:
+                values = _network_piece(experiment, arm, seed, dataset, quick)
             elif arm.scores:
                 values = _scoring_piece(experiment, arm, seeds if seed is None else [seed], dataset, folder)
             else:

@@ -55,3 +55,35 @@ def test_pieces_are_recorded_as_they_finish_and_a_rerun_skips_them(tmp_path):
     again = run_experiment("ladder", data, arms=["wide_gap", "ensemble"], seeds=[0, 1], quick=True,
                            folder=folder, record=record, log=lines.append)
     assert again == measured and all("skipped" in line for line in lines) and len(lines) == 3
+
+
+def test_the_same_faces_read_from_another_folder_are_the_same_data(tmp_path):
+    from fercourse.course.experiments import data_digest
+
+    data = load("sample", n_train=200, n_test=50)
+    again = load("sample", n_train=200, n_test=50)
+    assert data_digest(data) == data_digest(again)
+    relabelled = load("sample", n_train=200, n_test=50)
+    relabelled.test.labels[0] = (relabelled.test.labels[0] + 1) % 7
+    assert data_digest(relabelled) != data_digest(data)
+
+
+def test_lesson_3s_ablation_runs_as_a_recorded_experiment(tmp_path):
+    data = load("sample", n_train=400, n_test=100)
+    arms = {arm.name: dict(arm.network) for arm in EXPERIMENTS["regularisers"].arms}
+    assert arms["none"] == {"name": "mlp", "hidden_sizes": (512, 256), "batch_norm": False,
+                            "dropout_rate": 0.0}
+    assert arms["l2"]["l2"] == 1e-4 and arms["dropout"]["dropout_rate"] == 0.3
+    assert arms["batch_norm"]["batch_norm"]
+    record = tmp_path / "fer2013.json"
+    measured = run_experiment("regularisers", data, arms=["dropout"], seeds=[3], quick=True, folder=tmp_path,
+                              record=record, log=lambda line: None)
+    values = measured["experiment/regularisers/dropout/seed3"]
+    assert values["epochs_run"] <= 2 and values["parameters"] > 1_000_000  # quick: 2 epochs of the full MLP
+    assert 0 <= values["val_macro_f1"] <= 1 and values["test_unseen_n"] == 100
+    lines = []
+    run_experiment("regularisers", data, arms=["dropout"], seeds=[3], quick=True, folder=tmp_path,
+                   record=record, log=lines.append)
+    assert lines == [f"experiment/regularisers/dropout/seed3: recorded on "
+                     f"{results.load_results(record)['entries']['experiment/regularisers/dropout/seed3']['measured']}"
+                     ", skipped"]
