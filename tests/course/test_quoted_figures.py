@@ -38,6 +38,9 @@ QUOTES = {
                              f"naive Bayes {_zoo('naive_bayes')}", f"SGD classifier {_zoo('sgd')}",
                              f"{_zoo('dummy')} for the majority class",
                              "results.md#every-model-on-fer2013"],
+    "03_mlp": lambda: [f"this network scored {_zoo('mlp')}", f"random forest ({_zoo('random_forest')})",
+                       f"best of {ENTRIES['experiment/zoo/mlp/seed0']['values']['epochs_run']} epochs",
+                       "results.md#every-model-on-fer2013"],
 }
 
 
