@@ -24,6 +24,10 @@ def _zoo(arm: str) -> str:
     return f"{ENTRIES[f'experiment/zoo/{arm}/seed0']['values']['test_accuracy']:.3f}"
 
 
+def _epochs(arm: str) -> int:
+    return ENTRIES[f"experiment/zoo/{arm}/seed0"]["values"]["epochs_run"]
+
+
 def _markdown(stem: str) -> str:
     notebook = nbformat.read(REPO_ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
@@ -39,8 +43,12 @@ QUOTES = {
                              f"{_zoo('dummy')} for the majority class",
                              "results.md#every-model-on-fer2013"],
     "03_mlp": lambda: [f"this network scored {_zoo('mlp')}", f"random forest ({_zoo('random_forest')})",
-                       f"best of {ENTRIES['experiment/zoo/mlp/seed0']['values']['epochs_run']} epochs",
+                       f"best of {_epochs('mlp')} epochs",
                        "results.md#every-model-on-fer2013"],
+    "04_recurrent": lambda: [f"attention scored {_zoo('gru_attention')} after {_epochs('gru_attention')}",
+                             f"LSTM {_zoo('lstm')} after {_epochs('lstm')}",
+                             f"random forest ({_zoo('random_forest')})", f"MLP ({_zoo('mlp')})",
+                             "results.md#every-model-on-fer2013"],
 }
 
 
