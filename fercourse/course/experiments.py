@@ -80,6 +80,8 @@ class Arm:
     ensemble: bool = False
     zoo_model: str | None = None
     network: MappingProxyType | None = None
+    short: str = ""
+    """The frontier figure's label (a few words); empty: the title."""
 
 
 #: Early-stopping patience and batch size of a ``network`` arm, as in lesson 3's ablation cell.
@@ -142,8 +144,9 @@ def _augmentation() -> tuple[Arm, ...]:
                                 patience=None, description="lesson 6's plain CNN")
     augmented = dataclasses.replace(RECIPES["seed_cnn"], name="augmented_cnn", patience=None,
                                     description="lesson 6's CNN with augmentation")
-    return (Arm("plain", "bn CNN, no augmentation", plain),
-            Arm("augmented", "bn CNN with flips, rotations, shifts and zooms", augmented))
+    return (Arm("plain", "bn CNN, no augmentation", plain, short="bn CNN, 40 epochs"),
+            Arm("augmented", "bn CNN with flips, rotations, shifts and zooms", augmented,
+                short="bn CNN + augmentation, 40 epochs"))
 
 
 #: The all-model table's names for the zoo's models (the zoo's keys are the CLI's names).
@@ -172,13 +175,21 @@ def _regularisers() -> tuple[Arm, ...]:
                 ("dropout", "dropout 0.3", {"batch_norm": False, "dropout_rate": 0.3}),
                 ("batch_norm", "batch normalisation", {"batch_norm": True, "dropout_rate": 0.0})]
     return tuple(Arm(name, f"MLP (512, 256), {title}", network=MappingProxyType(
-        {"name": "mlp", "hidden_sizes": (512, 256), **options})) for name, title, options in settings)
+        {"name": "mlp", "hidden_sizes": (512, 256), **options}), short=f"MLP, {title}")
+        for name, title, options in settings)
+
+ZOO_SHORT = MappingProxyType({
+    "dummy": "majority class", "logistic_regression": "logistic reg.", "random_forest": "random forest",
+    "naive_bayes": "naive Bayes", "sgd": "SGD linear", "knn_pca": "kNN", "svm_pca": "RBF SVM",
+    "kmeans_logistic": "k-means + LR", "mlp": "MLP", "lstm": "LSTM", "gru_attention": "GRU + attention",
+    "cnn_simple": "simple CNN", "cnn_bn": "bn CNN", "cnn_reference": "reference CNN (w16)"})
 
 
 def _zoo() -> tuple[Arm, ...]:
     from fercourse.training.zoo import ZOO
 
-    return tuple(Arm(name, ZOO_TITLES.get(name, name), zoo_model=name) for name in ZOO)
+    return tuple(Arm(name, ZOO_TITLES.get(name, name), zoo_model=name, short=ZOO_SHORT.get(name, name))
+                 for name in ZOO)
 
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -213,7 +224,7 @@ def piece_key(experiment: str, arm: str, seed: int | None) -> str:
 
 
 def data_digest(dataset) -> str:
-    """A digest of the faces and labels of ``dataset``'s train and test splits, wherever they were read from."""
+    """A digest of the faces and labels of ``dataset``'s train and test splits, wherever they were read."""
     digest = hashlib.sha256()
     for part in (dataset.train, dataset.test):
         digest.update(np.ascontiguousarray(part.images).tobytes())

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ANCHORS", "experiment_summary", "mean_std", "model_rows", "models_fragment", "plot_frontier",
-           "render_anchors", "render_models"]
+__all__ = ["ANCHORS", "experiment_summary", "frontier", "mean_std", "model_rows", "models_fragment",
+           "plot_frontier", "render_anchors", "render_models"]
 
 #: Published FER2013 figures, with the split each was measured on and its reference (book/references.bib).
 ANCHORS = (
@@ -68,11 +68,27 @@ def _values(pieces: list[dict], name: str) -> list[float]:
     return [piece["values"][name] for piece in pieces if piece["values"].get(name) is not None]
 
 
-def _zoo_title(arm: str) -> str:
-    """The table's name for a zoo model, from the experiment's current titles (the key if unknown)."""
-    from fercourse.course.experiments import ZOO_TITLES
+def _arm_names(experiment: str, arm: str, pieces: list[dict]) -> tuple[str, str]:
+    """The table's name and the figure's label of a recorded arm, from the experiment's current
+    definition (the recorded title when the arm is no longer defined)."""
+    from fercourse.course.experiments import EXPERIMENTS
 
-    return ZOO_TITLES.get(arm, arm)
+    recorded = pieces[0]["title"].split(": ", 1)[-1]
+    definition = EXPERIMENTS.get(experiment)
+    found = [one for one in definition.arms if one.name == arm] if definition else []
+    if not found:
+        return recorded, recorded
+    if experiment == "zoo":
+        return found[0].title, found[0].short or found[0].title
+    budget = pieces[0].get("budget", {}).get("epochs")
+    title = f"{found[0].title} (experiment {experiment}" + (f", {budget} epochs)" if budget else ")")
+    return title, found[0].short or found[0].title
+
+
+#: The frontier figure's labels of the recorded models (``model/...`` keys); others use their title.
+MODEL_SHORT = {"model/shipped": "shipped", "model/shipped-shift-tta": "shipped + TTA",
+               "model/reference-seed0": "reference, seed 0", "model/reference-seed0-shift-tta":
+               "reference, seed 0 + TTA"}
 
 
 def model_rows(entries: dict) -> list[dict]:
@@ -82,10 +98,11 @@ def model_rows(entries: dict) -> list[dict]:
         test = _values(pieces, "test_accuracy")
         if not test:
             continue
-        title = _zoo_title(arm) if experiment == "zoo" else pieces[0]["title"]
+        title, short = _arm_names(experiment, arm, pieces)
         minutes = _values(pieces, "train_minutes")
         parameters = _values(pieces, "parameters")
-        rows.append({"model": title, "source": f"experiment {experiment}", "test_accuracy": mean_std(test)[0],
+        rows.append({"model": title, "short": short, "source": f"experiment {experiment}",
+                     "test_accuracy": mean_std(test)[0],
                      "accuracy": _accuracy_cell(test),
                      "macro_f1": mean_std(_values(pieces, "test_macro_f1"))[0],
                      "disgust_recall": mean_std(_values(pieces, "test_disgust_recall"))[0],
@@ -99,7 +116,8 @@ def model_rows(entries: dict) -> list[dict]:
         if not metrics.get("left_out"):
             # the same model and TTA scored without the faces also in Training: "KEY-dedup" by convention
             unseen = models.get(f"{key}-dedup", {}).get("metrics", {}).get("accuracy")
-            rows.append({"model": entry["title"], "source": key, "test_accuracy": metrics["accuracy"],
+            rows.append({"model": entry["title"], "short": MODEL_SHORT.get(key, entry["title"][:24]),
+                         "source": key, "test_accuracy": metrics["accuracy"],
                          "accuracy": f"{metrics['accuracy']:.3f}", "macro_f1": metrics.get("macro_f1"),
                          "disgust_recall": metrics.get("per_class_recall", {}).get("disgust"),
                          "unseen": unseen, "parameters": entry.get("parameters"),
@@ -155,8 +173,19 @@ def render_models(entries: dict) -> str:
     return "\n".join(parts) + "\n\n" + experiment_summary(entries)
 
 
+def frontier(points: list[dict]) -> list[dict]:
+    """The points no other point beats with fewer or as many minutes, cheapest first."""
+    best, kept = -1.0, []
+    for row in sorted(points, key=lambda row: (row["minutes"], -row["test_accuracy"])):
+        if row["test_accuracy"] > best:
+            best = row["test_accuracy"]
+            kept.append(row)
+    return kept
+
+
 def plot_frontier(entries: dict, path: str | os.PathLike) -> Path | None:
-    """Test accuracy against training minutes, one point per model with both; None when there are none."""
+    """Test accuracy against training minutes, one point per model with both, the frontier (the best
+    accuracy bought with at most so many minutes) as a line; None when no model has both."""
     points = [row for row in model_rows(entries) if row["minutes"]]
     if not points:
         return None
@@ -165,15 +194,30 @@ def plot_frontier(entries: dict, path: str | os.PathLike) -> Path | None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for row in points:
-        ax.scatter(row["minutes"], row["test_accuracy"], color="#3182bd")
-        ax.annotate(row["model"].split(": ")[-1][:28], (row["minutes"], row["test_accuracy"]), fontsize=7,
-                    xytext=(4, 3), textcoords="offset points")
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    best = frontier(points)
+    on_frontier = {id(row) for row in best}
+    xs = [row["minutes"] for row in best]
+    ax.step(xs + [max(row["minutes"] for row in points) * 1.5], [row["test_accuracy"] for row in best]
+            + [best[-1]["test_accuracy"]], where="post", color="#9ecae1", zorder=1,
+            label="frontier: the best accuracy within so many minutes")
+    placed: list[tuple[float, float]] = []
+    for row in sorted(points, key=lambda row: -row["test_accuracy"]):
+        x, y = row["minutes"], row["test_accuracy"]
+        ax.scatter(x, y, color="#08519c" if id(row) in on_frontier else "#969696", zorder=2, s=22)
+        # labels of neighbouring points step down so they do not print over each other
+        dy = 3
+        while any(abs(np.log10(x) - px) < 0.35 and abs(y + dy / 400 - py) < 0.012 for px, py in placed):
+            dy -= 8
+        placed.append((np.log10(x), y + dy / 400))
+        ax.annotate(row.get("short") or row["model"][:24], (x, y), fontsize=7.5, xytext=(5, dy),
+                    textcoords="offset points", va="center")
     ax.set_xscale("log")
-    ax.set_xlabel("training minutes on a 2-core CPU (log scale)")
+    ax.set_xlabel("training minutes on a 2-core CPU (log scale; wall time on a shared machine)")
     ax.set_ylabel("PublicTest accuracy")
     ax.set_title("What a CPU budget buys on FER2013")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.margins(x=0.15)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)

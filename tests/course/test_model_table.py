@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from fercourse.course.model_table import experiment_summary, model_rows, models_fragment, plot_frontier
+from fercourse.course.model_table import (
+    experiment_summary,
+    frontier,
+    model_rows,
+    models_fragment,
+    plot_frontier,
+)
 
 
 def _piece(arm: str, seed: int, test: float, val: float, gap: float, minutes: float, experiment="ladder"):
@@ -32,8 +38,10 @@ ENTRIES = {
 
 def test_one_row_per_model_best_first_with_the_seeds_spread():
     rows = model_rows(ENTRIES)
-    assert [row["model"] for row in rows] == ["Shipped model, no TTA", "The trick ladder: + crops",
+    assert [row["model"] for row in rows] == ["Shipped model, no TTA",
+                                              "+ random 40x40 windows (experiment ladder, 30 epochs)",
                                               "MLP (lesson 3)"]
+    assert [row["short"] for row in rows] == ["shipped", "+ random 40x40 windows", "MLP"]
     shipped, crops, mlp = rows
     assert shipped["unseen"] == 0.632 and shipped["disgust_recall"] == 0.375  # its -dedup twin
     assert crops["test_accuracy"] == pytest.approx(0.61) and crops["accuracy"] == "0.610 +- 0.014 (2 seeds)"
@@ -53,3 +61,16 @@ def test_nothing_recorded_says_how_to_measure_and_draws_nothing(tmp_path):
     assert plot_frontier({}, tmp_path / "f.png") is None
     fragment = models_fragment({}, tmp_path)
     assert "fercourse experiment run zoo" in fragment and not (tmp_path / "_frontier.png").exists()
+
+
+def test_the_frontier_keeps_the_models_no_cheaper_model_beats():
+    rows = [{"model": name, "minutes": minutes, "test_accuracy": accuracy} for name, minutes, accuracy in
+            [("forest", 0.4, 0.42), ("svm", 0.1, 0.41), ("lstm", 2.4, 0.40), ("cnn", 25, 0.58),
+             ("slow cnn", 79, 0.57), ("shipped", 134, 0.68)]]
+    assert [row["model"] for row in frontier(rows)] == ["svm", "forest", "cnn", "shipped"]
+
+
+def test_a_recorded_arm_no_longer_defined_keeps_its_recorded_title():
+    piece = _piece("gone", 0, 0.5, 0.5, 0.1, 1.0)
+    [row] = model_rows({"experiment/ladder/gone/seed0": piece})
+    assert row["model"] == row["short"] == "+ gone"
