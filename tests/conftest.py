@@ -28,6 +28,20 @@ def fer2013_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def fer2013_slice(fer2013_root, tmp_path_factory) -> Path:
+    """A small copy of the real FER2013 folders (60 training and 15 test faces per emotion)."""
+    import shutil
+
+    faces = tmp_path_factory.mktemp("fer2013-slice") / "fer2013-slice"
+    for split, count in (("train", 60), ("test", 15)):
+        for folder in sorted(path for path in (fer2013_root / split).iterdir() if path.is_dir()):
+            (faces / split / folder.name).mkdir(parents=True)
+            for image in sorted(folder.iterdir())[:count]:
+                shutil.copy(image, faces / split / folder.name / image.name)
+    return faces
+
+
+@pytest.fixture(scope="session")
 def small_sample():
     """A small built-in sample (700 train, 140 test) shared by the whole session."""
     from fercourse.data import load

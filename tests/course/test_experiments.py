@@ -87,3 +87,23 @@ def test_lesson_3s_ablation_runs_as_a_recorded_experiment(tmp_path):
     assert lines == [f"experiment/regularisers/dropout/seed3: recorded on "
                      f"{results.load_results(record)['entries']['experiment/regularisers/dropout/seed3']['measured']}"
                      ", skipped"]
+
+
+def test_recorded_experiments_on_a_real_fer2013_slice(fer2013_slice, tmp_path):
+    """The publishing path of the all-model table on real faces: zoo and ablation pieces recorded from a
+    FER2013 folder, then drawn as the Results page's rows and frontier."""
+    from fercourse.course.model_table import models_fragment
+
+    record = tmp_path / "fer2013.json"
+    run_experiment("zoo", str(fer2013_slice), arms=["dummy", "naive_bayes"], seeds=[0], folder=tmp_path,
+                   record=record, log=lambda line: None)
+    run_experiment("regularisers", str(fer2013_slice), arms=["none"], seeds=[0], quick=True,
+                   folder=tmp_path, record=record, log=lambda line: None)
+    entries = results.load_results(record)["entries"]
+    assert {entry["data"] for entry in entries.values()} == {"fer2013-slice"}
+    dummy = entries["experiment/zoo/dummy/seed0"]["values"]
+    assert dummy["test_accuracy"] == pytest.approx(1 / 7, abs=0.01)  # 15 test faces of each emotion
+    assert entries["experiment/regularisers/none/seed0"]["values"]["parameters"] > 1_000_000
+    fragment = models_fragment(entries, tmp_path)
+    assert "| Majority class (dummy; lesson 2) | 0.143 (1 seed) |" in fragment
+    assert "MLP (512, 256), no regulariser (experiment regularisers, 20 epochs)" in fragment

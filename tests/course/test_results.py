@@ -241,17 +241,12 @@ def test_record_refuses_the_sample(capsys):
 
 @pytest.mark.slow
 @pytest.mark.fer2013
-def test_book_build_on_a_real_fer2013_slice(fer2013_root, tmp_path, capsys):
+def test_book_build_on_a_real_fer2013_slice(fer2013_slice, tmp_path, capsys):
     """`fercourse book build --data FER2013` on a small slice of the real faces: the lessons run at the
     real-data budgets, say so on their page, record what they glue, and a rebuild reuses them."""
     import shutil
 
-    faces = tmp_path / "fer2013-slice"
-    for split, count in (("train", 60), ("test", 15)):
-        for folder in sorted(path for path in (fer2013_root / split).iterdir() if path.is_dir()):
-            (faces / split / folder.name).mkdir(parents=True)
-            for image in sorted(folder.iterdir())[:count]:
-                shutil.copy(image, faces / split / folder.name / image.name)
+    faces = fer2013_slice
     course = tmp_path / "course"
     shutil.copytree(REPO_ROOT / "notebooks", course / "notebooks")
     shutil.copytree(REPO_ROOT / "book", course / "book", ignore=shutil.ignore_patterns("_build", "lessons"))
