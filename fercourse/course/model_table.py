@@ -49,6 +49,8 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def _accuracy_cell(values: list[float]) -> str:
+    if not values:
+        return "-"
     mean, spread = mean_std(values)
     if len(values) == 1:
         return f"{mean:.3f} (1 seed)"
@@ -133,8 +135,21 @@ def _number(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def _budget_words(experiment: str, first: dict) -> str:
+    from fercourse.course.experiments import EXPERIMENTS
+
+    epochs = first["budget"]["epochs"]
+    definition = EXPERIMENTS.get(experiment)
+    if definition and any(arm.network is not None for arm in definition.arms):
+        return f"at most {epochs} epochs per run, stopped early when validation loss stalls"
+    return f"{epochs} epochs per run"
+
+
 def experiment_summary(entries: dict) -> str:
-    """Markdown: per experiment, each arm's validation and test accuracy and gap over its seeds."""
+    """Markdown: per experiment, the claim it tests, then each arm's validation and test scores, gap
+    and training minutes over its seeds."""
+    from fercourse.course.experiments import EXPERIMENTS
+
     by_experiment: dict[str, list] = {}
     for (experiment, arm), pieces in _arms(entries).items():
         by_experiment.setdefault(experiment, []).append((arm, pieces))
@@ -144,17 +159,23 @@ def experiment_summary(entries: dict) -> str:
             continue
         first = arms[0][1][0]
         command = first["command"].split(" --arms")[0]
-        parts += [f"### {first['title'].split(':')[0]}", "",
-                  f"Budget: {first['budget']['epochs']} epochs per run; measured {first['measured']} on "
-                  f"`{first['data']}` (`{command} ...`).", "",
-                  "| arm | validation accuracy | test accuracy | train - validation gap |",
-                  "|---|---|---|---|"]
+        dates = sorted({piece["measured"] for _, pieces in arms for piece in pieces})
+        claim = EXPERIMENTS[experiment].claim if experiment in EXPERIMENTS else None
+        parts += [f"### {first['title'].split(':')[0]}", ""]
+        parts += [f"What it tests: {claim}.", ""] if claim else []
+        parts += [f"Budget: {_budget_words(experiment, first)}; measured "
+                  f"{dates[0] if len(dates) == 1 else f'{dates[0]} to {dates[-1]}'} on `{first['data']}` "
+                  f"(`{command} ...`).", "",
+                  "| arm | validation accuracy | validation macro-F1 | test accuracy "
+                  "| train - validation gap | training minutes per run |", "|---|---|---|---|---|---|"]
         for _, pieces in arms:
             gap = _values(pieces, "gap")
             title = pieces[0]["title"].split(": ", 1)[-1]
+            minutes = ", ".join(f"{value:.1f}" for value in _values(pieces, "train_minutes")) or "-"
             parts.append(f"| {title} | {_accuracy_cell(_values(pieces, 'val_accuracy'))} "
+                         f"| {_accuracy_cell(_values(pieces, 'val_macro_f1'))} "
                          f"| {_accuracy_cell(_values(pieces, 'test_accuracy'))} "
-                         f"| {_number(mean_std(gap)[0]) if gap else '-'} |")
+                         f"| {_number(mean_std(gap)[0]) if gap else '-'} | {minutes} |")
         parts.append("")
     return "\n".join(parts)
 

@@ -50,7 +50,9 @@ def test_one_row_per_model_best_first_with_the_seeds_spread():
 
 def test_experiment_summary_and_fragment(tmp_path):
     summary = experiment_summary(ENTRIES)
-    assert "| + crops | 0.620 +- 0.014 (2 seeds) | 0.610 +- 0.014 (2 seeds) | 0.190 |" in summary
+    assert ("| + crops | 0.620 +- 0.014 (2 seeds) | - | 0.610 +- 0.014 (2 seeds) | 0.190 | 40.0, 42.0 |"
+            in summary)
+    assert "What it tests: each ingredient of the reference recipe" in summary
     assert "mlp" not in summary  # the zoo is the table itself, not an experiment summary
     fragment = models_fragment(ENTRIES, tmp_path)
     assert (tmp_path / "_frontier.png").stat().st_size > 5000 and "](_frontier.png)" in fragment
