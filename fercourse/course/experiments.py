@@ -151,20 +151,20 @@ def _augmentation() -> tuple[Arm, ...]:
 
 #: The all-model table's names for the zoo's models (the zoo's keys are the CLI's names).
 ZOO_TITLES = MappingProxyType({
-    "dummy": "Majority class (dummy; lesson 2)",
-    "logistic_regression": "Logistic regression on 200 PCA components (lesson 2)",
-    "random_forest": "Random forest, 100 trees on 15,000 faces (lesson 2)",
-    "naive_bayes": "Gaussian naive Bayes (lesson 2)",
-    "sgd": "Linear classifier by SGD, modified Huber loss (lesson 2)",
-    "knn_pca": "k nearest neighbours on 60 PCA components, 10,000 faces (lesson 2)",
-    "svm_pca": "RBF SVM on 100 PCA components, 6,000 faces (lesson 2)",
+    "dummy": "Majority class (lesson 2)",
+    "logistic_regression": "Logistic regression, PCA 200 (lesson 2)",
+    "random_forest": "Random forest, 15,000 faces (lesson 2)",
+    "naive_bayes": "Naive Bayes (lesson 2)",
+    "sgd": "Linear classifier by SGD (lesson 2)",
+    "knn_pca": "kNN, PCA 60, 10,000 faces (lesson 2)",
+    "svm_pca": "RBF SVM, PCA 100, 6,000 faces (lesson 2)",
     "kmeans_logistic": "k-means features + logistic regression (lesson 2)",
     "mlp": "MLP (lesson 3)",
-    "lstm": "LSTM over the face's rows (lesson 4)",
-    "gru_attention": "GRU with attention over rows (lesson 4)",
-    "cnn_simple": "Simple CNN (lesson 5), early stopping",
-    "cnn_bn": "bn CNN (lesson 5), early stopping",
-    "cnn_reference": "Reference CNN at width 16, zoo budget",
+    "lstm": "LSTM over rows (lesson 4)",
+    "gru_attention": "GRU with attention (lesson 4)",
+    "cnn_simple": "Simple CNN (lesson 5)",
+    "cnn_bn": "bn CNN (lesson 5)",
+    "cnn_reference": "Reference CNN, width 16",
 })
 
 

@@ -48,13 +48,13 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return round(float(array.mean()), 4), round(spread, 4)
 
 
-def _accuracy_cell(values: list[float]) -> str:
+def _accuracy_cell(values: list[float], seeds: bool = True) -> str:
+    """Mean +- standard deviation over the seeds (with their count unless ``seeds`` is False)."""
     if not values:
         return "-"
     mean, spread = mean_std(values)
-    if len(values) == 1:
-        return f"{mean:.3f} (1 seed)"
-    return f"{mean:.3f} +- {spread:.3f} ({len(values)} seeds)"
+    count = f" ({len(values)} seed{'s' if len(values) > 1 else ''})" if seeds else ""
+    return f"{mean:.3f}{count}" if len(values) == 1 else f"{mean:.3f} +- {spread:.3f}{count}"
 
 
 def _arms(entries: dict) -> dict[tuple[str, str], list[dict]]:
@@ -105,7 +105,7 @@ def model_rows(entries: dict) -> list[dict]:
         parameters = _values(pieces, "parameters")
         rows.append({"model": title, "short": short, "source": f"experiment {experiment}",
                      "test_accuracy": mean_std(test)[0],
-                     "accuracy": _accuracy_cell(test),
+                     "accuracy": _accuracy_cell(test, seeds=False), "seeds": len(test),
                      "macro_f1": mean_std(_values(pieces, "test_macro_f1"))[0],
                      "disgust_recall": mean_std(_values(pieces, "test_disgust_recall"))[0],
                      "unseen": mean_std(_values(pieces, "test_accuracy_unseen"))[0],
@@ -120,7 +120,8 @@ def model_rows(entries: dict) -> list[dict]:
             unseen = models.get(f"{key}-dedup", {}).get("metrics", {}).get("accuracy")
             rows.append({"model": entry["title"], "short": MODEL_SHORT.get(key, entry["title"][:24]),
                          "source": key, "test_accuracy": metrics["accuracy"],
-                         "accuracy": f"{metrics['accuracy']:.3f}", "macro_f1": metrics.get("macro_f1"),
+                         "accuracy": f"{metrics['accuracy']:.3f}", "seeds": None,
+                         "macro_f1": metrics.get("macro_f1"),
                          "disgust_recall": metrics.get("per_class_recall", {}).get("disgust"),
                          "unseen": unseen, "parameters": entry.get("parameters"),
                          "minutes": entry.get("train_minutes")})
@@ -185,12 +186,13 @@ def render_models(entries: dict) -> str:
     rows = model_rows(entries)
     if not rows:
         return ""
-    parts = ["| model | test accuracy | macro-F1 | disgust recall | accuracy without faces also in Training "
-             "| parameters | training minutes |", "|---|---|---|---|---|---|---|"]
+    parts = ["| model | seeds | test accuracy | macro-F1 | disgust recall | without duplicates "
+             "| parameters | minutes |", "|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        parts.append(f"| {row['model']} | {row['accuracy']} | {_number(row['macro_f1'])} "
-                     f"| {_number(row['disgust_recall'], 2)} | {_number(row['unseen'])} "
-                     f"| {_number(row['parameters'])} | {_number(row['minutes'], 1)} |")
+        parts.append(f"| {row['model']} | {row['seeds'] or '-'} | {row['accuracy']} "
+                     f"| {_number(row['macro_f1'])} | {_number(row['disgust_recall'], 2)} "
+                     f"| {_number(row['unseen'])} | {_number(row['parameters'])} "
+                     f"| {_number(row['minutes'], 1)} |")
     return "\n".join(parts) + "\n\n" + experiment_summary(entries)
 
 
