@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ANCHORS", "experiment_summary", "frontier", "mean_std", "model_rows", "models_fragment",
-           "plot_frontier", "render_anchors", "render_models"]
+__all__ = ["ANCHORS", "budget_reading", "experiment_summary", "frontier", "mean_std", "model_rows",
+           "models_fragment", "plot_frontier", "render_anchors", "render_models"]
 
 #: Published FER2013 figures, with the split each was measured on and its reference (book/references.bib).
 ANCHORS = (
@@ -182,7 +182,7 @@ def experiment_summary(entries: dict) -> str:
 
 
 def render_models(entries: dict) -> str:
-    """Markdown: the all-model table, then the experiments' summaries ("" when nothing is recorded)."""
+    """Markdown: the all-model table ("" when nothing is recorded)."""
     rows = model_rows(entries)
     if not rows:
         return ""
@@ -193,7 +193,7 @@ def render_models(entries: dict) -> str:
                      f"| {_number(row['macro_f1'])} | {_number(row['disgust_recall'], 2)} "
                      f"| {_number(row['unseen'])} | {_number(row['parameters'])} "
                      f"| {_number(row['minutes'], 1)} |")
-    return "\n".join(parts) + "\n\n" + experiment_summary(entries)
+    return "\n".join(parts) + "\n"
 
 
 def frontier(points: list[dict]) -> list[dict]:
@@ -256,17 +256,47 @@ def render_anchors() -> str:
     return "\n".join(parts) + "\n"
 
 
+def budget_reading(entries: dict, budgets: tuple[float, ...] = (1, 10, 60)) -> str:
+    """One sentence: the best recorded model within each budget of training minutes, and the best overall.
+
+    >>> rows = {"a": {"kind": "model", "title": "MLP", "metrics": {"accuracy": 0.43}, "train_minutes": 0.8},
+    ...         "b": {"kind": "model", "title": "CNN", "metrics": {"accuracy": 0.63}, "train_minutes": 79}}
+    >>> print(budget_reading(rows))  # doctest: +NORMALIZE_WHITESPACE
+    Read off the frontier: within 1 minute of training, MLP, 0.430 in 0.8 min; the best recorded, CNN,
+    0.630 in 79 min. These are the runs recorded so far, at the loads they ran under, not the least
+    time each model needs.
+    """
+    points = [row for row in model_rows(entries) if row["minutes"]]
+    if not points:
+        return ""
+    best = frontier(points)
+    parts, said = [], []
+    for budget in budgets:
+        within = [row for row in best if row["minutes"] <= budget]
+        if within and within[-1] is not best[-1] and not (said and said[-1] is within[-1]):
+            row = within[-1]
+            said.append(row)
+            parts.append(f"within {budget:g} minute{'s' if budget != 1 else ''} of training, {row['model']}, "
+                         f"{row['test_accuracy']:.3f} in {row['minutes']:.1f} min")
+    top = best[-1]
+    parts.append(f"the best recorded, {top['model']}, {top['test_accuracy']:.3f} in {top['minutes']:.0f} min")
+    return ("Read off the frontier: " + "; ".join(parts) + ". These are the runs recorded so far, at the "
+            "loads they ran under, not the least time each model needs.")
+
+
 def models_fragment(entries: dict, folder: str | os.PathLike) -> str:
-    """The Results page's "every model" section: the table, the frontier figure (drawn into ``folder``),
-    the experiments' summaries and the published anchors."""
+    """The Results page's "every model" section: the table, the frontier figure (drawn into ``folder``)
+    with what each budget bought, the experiments' summaries and the published anchors."""
     table = render_models(entries)
     if not table:
         table = ("```{note}\nNo model comparison is recorded yet: `fercourse experiment run zoo --data "
                  "../shared/fer2013 --record` (and the other experiments) write it.\n```\n")
     figure = plot_frontier(entries, Path(folder) / "_frontier.png")
-    shown = ("\n![PublicTest accuracy against training minutes, one point per model](_frontier.png)\n"
-             if figure else "")
-    return (table + shown + "\n**Published results to read these against.** Most are measured on "
+    shown = ("\n![PublicTest accuracy against training minutes, one point per model](_frontier.png)\n\n"
+             + budget_reading(entries) + "\n" if figure else "")
+    summary = experiment_summary(entries)
+    return (table + shown + ("\n" + summary if summary else "")
+            + "\n**Published results to read these against.** Most are measured on "
             "PrivateTest, FER2013's third split, which this course keeps unused; the table above scores "
             "PublicTest, other faces of the same source, so compare them as neighbours, not as a ranking:"
             "\n\n" + render_anchors())
