@@ -28,6 +28,32 @@ def _epochs(arm: str) -> int:
     return ENTRIES[f"experiment/zoo/{arm}/seed0"]["values"]["epochs_run"]
 
 
+def _pieces(experiment: str, arm: str) -> list[dict]:
+    """Every recorded seed of an arm, in seed order."""
+    prefix = f"experiment/{experiment}/{arm}/"
+    pieces = [entry for key, entry in ENTRIES.items() if key.startswith(prefix)]
+    return sorted(pieces, key=lambda entry: entry["seed"])
+
+
+def _listed(values: list[str]) -> str:
+    """Values as the lessons list them: "0.632 and 0.618", "a, b and c"."""
+    return ", ".join(values[:-1]) + " and " + values[-1] if len(values) > 1 else values[0]
+
+
+def _seeds(experiment: str, arm: str, name: str) -> str:
+    return _listed([f"{piece['values'][name]:.3f}" for piece in _pieces(experiment, arm)])
+
+
+def _lowest_val_loss(experiment: str, arm: str) -> str:
+    """The epoch of each recorded seed's lowest validation loss."""
+    losses = [piece["values"]["curves"]["val_loss"] for piece in _pieces(experiment, arm)]
+    return _listed([str(min(range(len(loss)), key=loss.__getitem__) + 1) for loss in losses])
+
+
+def _lesson(stem: str, name: str) -> str:
+    return f"{ENTRIES[f'lesson/{stem}']['values'][name]:.3f}"
+
+
 def _markdown(stem: str) -> str:
     notebook = nbformat.read(REPO_ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
@@ -49,6 +75,11 @@ QUOTES = {
                              f"LSTM {_zoo('lstm')} after {_epochs('lstm')}",
                              f"random forest ({_zoo('random_forest')})", f"MLP ({_zoo('mlp')})",
                              "results.md#every-model-on-fer2013"],
+    "05_cnn": lambda: [f"scored {_seeds('augmentation', 'plain', 'test_accuracy')} on PublicTest",
+                       f"validation accuracies of {_seeds('augmentation', 'plain', 'val_accuracy')}",
+                       f"lowest at epochs {_lowest_val_loss('augmentation', 'plain')}",
+                       f"8 epochs only ({_lesson('05_cnn', 'test_accuracy')} on PublicTest)",
+                       "results.md#every-model-on-fer2013"],
 }
 
 
