@@ -54,6 +54,10 @@ def _lesson(stem: str, name: str) -> str:
     return f"{ENTRIES[f'lesson/{stem}']['values'][name]:.3f}"
 
 
+def _model(key: str) -> str:
+    return f"{ENTRIES[key]['metrics']['accuracy']:.3f}"
+
+
 def _markdown(stem: str) -> str:
     notebook = nbformat.read(REPO_ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
@@ -79,6 +83,10 @@ QUOTES = {
                        f"validation accuracies of {_seeds('augmentation', 'plain', 'val_accuracy')}",
                        f"lowest at epochs {_lowest_val_loss('augmentation', 'plain')}",
                        f"8 epochs only ({_lesson('05_cnn', 'test_accuracy')} on PublicTest)",
+                       f"temperature of {_lesson('07_demo', 'shipped_temperature')}",
+                       f"without it {_lesson('07_demo', 'cnn_temperature')}",
+                       f"{_model('model/shipped')} on PublicTest from one view and "
+                       f"{_model('model/shipped-shift-tta')} from the ten",
                        "results.md#every-model-on-fer2013"],
 }
 
