@@ -44,6 +44,24 @@ def _seeds(experiment: str, arm: str, name: str) -> str:
     return _listed([f"{piece['values'][name]:.3f}" for piece in _pieces(experiment, arm)])
 
 
+def _percents(arm: str, name: str) -> str:
+    """An augmentation arm's value per seed in percent, as lesson 6 lists them ("91.8 and 85.2")."""
+    return _listed([f"{piece['values'][name] * 100:.1f}" for piece in _pieces("augmentation", arm)])
+
+
+def _range(arm: str, name: str) -> str:
+    values = [round(piece["values"][name] * 100) for piece in _pieces("augmentation", arm)]
+    return f"{min(values)}-{max(values)}"
+
+
+def _cost() -> float:
+    """How many points of test accuracy augmentation cost, mean over the seeds."""
+    def mean(arm):
+        return sum(p["values"]["test_accuracy"] for p in _pieces("augmentation", arm)) / len(_pieces(
+            "augmentation", arm))
+    return (mean("plain") - mean("augmented")) * 100
+
+
 def _lowest_val_loss(experiment: str, arm: str) -> str:
     """The epoch of each recorded seed's lowest validation loss."""
     losses = [piece["values"]["curves"]["val_loss"] for piece in _pieces(experiment, arm)]
@@ -88,6 +106,19 @@ QUOTES = {
                        f"{_model('model/shipped')} on PublicTest from one view and "
                        f"{_model('model/shipped-shift-tta')} from the ten",
                        "results.md#every-model-on-fer2013"],
+    "06_augmentation": lambda: [f"right on {_percents('plain', 'train_accuracy')} % of its training faces",
+                                f"against {_percents('plain', 'val_accuracy')} % of the validation faces",
+                                f"loss was lowest at epochs {_lowest_val_loss('augmentation', 'plain')}, "
+                                "then rose",
+                                f"from {_percents('plain', 'gap')} points to {_percents('augmented', 'gap')}",
+                                f"test {_percents('augmented', 'test_accuracy')} % against "
+                                f"{_percents('plain', 'test_accuracy')} % without it",
+                                f"a cost of {_cost():.1f} points on average",
+                                f"right on only {_percents('augmented', 'train_accuracy')} %",
+                                f"lowest at epochs {_lowest_val_loss('augmentation', 'augmented')}, the end",
+                                f"(two recorded seeds) the plain `bn` CNN overfit by "
+                                f"{_range('plain', 'gap')} points",
+                                f"cost {_cost():.1f} points of test accuracy on average"],
 }
 
 
