@@ -116,7 +116,7 @@ def test_fragments_quote_the_books_own_checkout(tmp_path):
     assert [path.name for path in written] == ["_results.md", "_results_models.md", "_results_lessons.md",
                                                "_model_card.md", "_autograder.md"]
     results, models, lessons, card, guide = (path.read_text() for path in written)
-    assert "| Shipped model | 0.646 |" in models and "{cite}`tang2013deep`" in models
+    assert "| Shipped model | - | 0.646 |" in models and "{cite}`tang2013deep`" in models
     assert "| Shipped model | test | 3589 | shift | 0.646 |" in results
     assert lessons.startswith("The lessons have not been run on real FER2013 in this checkout yet")
     assert card.startswith("```{note}\nThe model card (`MODEL_CARD.md`) is not in this checkout.")
