@@ -83,7 +83,8 @@ def _arm_names(experiment: str, arm: str, pieces: list[dict]) -> tuple[str, str]
     if experiment == "zoo":
         return found[0].title, found[0].short or found[0].title
     budget = pieces[0].get("budget", {}).get("epochs")
-    title = f"{found[0].title} (experiment {experiment}" + (f", {budget} epochs)" if budget else ")")
+    most = "at most " if found[0].network is not None else ""  # early-stopped: the budget is a cap
+    title = f"{found[0].title} (experiment {experiment}" + (f", {most}{budget} epochs)" if budget else ")")
     return title, found[0].short or found[0].title
 
 
