@@ -149,22 +149,23 @@ def _augmentation() -> tuple[Arm, ...]:
                 short="bn CNN + augmentation, 40 epochs"))
 
 
-#: The all-model table's names for the zoo's models (the zoo's keys are the CLI's names).
-ZOO_TITLES = MappingProxyType({
-    "dummy": "Majority class (lesson 2)",
-    "logistic_regression": "Logistic regression, PCA 200 (lesson 2)",
-    "random_forest": "Random forest, 15,000 faces (lesson 2)",
-    "naive_bayes": "Naive Bayes (lesson 2)",
-    "sgd": "Linear classifier by SGD (lesson 2)",
-    "knn_pca": "kNN, PCA 60, 10,000 faces (lesson 2)",
-    "svm_pca": "RBF SVM, PCA 100, 6,000 faces (lesson 2)",
-    "kmeans_logistic": "k-means features + logistic regression (lesson 2)",
-    "mlp": "MLP (lesson 3)",
-    "lstm": "LSTM over rows (lesson 4)",
-    "gru_attention": "GRU with attention (lesson 4)",
-    "cnn_simple": "Simple CNN (lesson 5)",
-    "cnn_bn": "bn CNN (lesson 5)",
-    "cnn_reference": "Reference CNN, width 16",
+#: The zoo's models as the all-model table names them and as the frontier figure labels them (the
+#: zoo's keys are the CLI's names).
+ZOO_NAMES = MappingProxyType({
+    "dummy": ("Majority class (lesson 2)", "majority class"),
+    "logistic_regression": ("Logistic regression, PCA 200 (lesson 2)", "logistic reg."),
+    "random_forest": ("Random forest, 15,000 faces (lesson 2)", "random forest"),
+    "naive_bayes": ("Naive Bayes (lesson 2)", "naive Bayes"),
+    "sgd": ("Linear classifier by SGD (lesson 2)", "SGD linear"),
+    "knn_pca": ("kNN, PCA 60, 10,000 faces (lesson 2)", "kNN"),
+    "svm_pca": ("RBF SVM, PCA 100, 6,000 faces (lesson 2)", "RBF SVM"),
+    "kmeans_logistic": ("k-means features + logistic regression (lesson 2)", "k-means + LR"),
+    "mlp": ("MLP (lesson 3)", "MLP"),
+    "lstm": ("LSTM over rows (lesson 4)", "LSTM"),
+    "gru_attention": ("GRU with attention (lesson 4)", "GRU + attention"),
+    "cnn_simple": ("Simple CNN (lesson 5)", "simple CNN"),
+    "cnn_bn": ("bn CNN (lesson 5)", "bn CNN"),
+    "cnn_reference": ("Reference CNN, width 16", "reference CNN (w16)"),
 })
 
 
@@ -178,18 +179,12 @@ def _regularisers() -> tuple[Arm, ...]:
         {"name": "mlp", "hidden_sizes": (512, 256), **options}), short=f"MLP, {title}")
         for name, title, options in settings)
 
-ZOO_SHORT = MappingProxyType({
-    "dummy": "majority class", "logistic_regression": "logistic reg.", "random_forest": "random forest",
-    "naive_bayes": "naive Bayes", "sgd": "SGD linear", "knn_pca": "kNN", "svm_pca": "RBF SVM",
-    "kmeans_logistic": "k-means + LR", "mlp": "MLP", "lstm": "LSTM", "gru_attention": "GRU + attention",
-    "cnn_simple": "simple CNN", "cnn_bn": "bn CNN", "cnn_reference": "reference CNN (w16)"})
-
 
 def _zoo() -> tuple[Arm, ...]:
     from fercourse.training.zoo import ZOO
 
-    return tuple(Arm(name, ZOO_TITLES.get(name, name), zoo_model=name, short=ZOO_SHORT.get(name, name))
-                 for name in ZOO)
+    named = {name: ZOO_NAMES.get(name, (name, name)) for name in ZOO}
+    return tuple(Arm(name, title, zoo_model=name, short=short) for name, (title, short) in named.items())
 
 
 EXPERIMENTS: dict[str, Experiment] = {

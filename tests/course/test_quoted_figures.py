@@ -57,10 +57,9 @@ def _range(arm: str, name: str) -> str:
 
 def _cost() -> float:
     """How many points of test accuracy augmentation cost, mean over the seeds."""
-    def mean(arm):
-        return sum(p["values"]["test_accuracy"] for p in _pieces("augmentation", arm)) / len(_pieces(
-            "augmentation", arm))
-    return (mean("plain") - mean("augmented")) * 100
+    plain, augmented = (mean_std([piece["values"]["test_accuracy"] for piece in _pieces("augmentation", arm)])
+                        [0] for arm in ("plain", "augmented"))
+    return (plain - augmented) * 100
 
 
 def _regulariser(arm: str, name: str) -> list[float]:
