@@ -42,7 +42,6 @@ from typing import Callable
 
 import numpy as np
 
-from fercourse.config import Budget
 from fercourse.errors import InputError
 from fercourse.training.recipes import RECIPES, Recipe
 
@@ -101,6 +100,9 @@ class Experiment:
     seeds: tuple[int, ...] = (0, 1, 2)
     minutes: float | None = None
     """Zoo arms only: each Keras model's time limit (minutes)."""
+    steps: bool = False
+    """Each arm is the arm before plus one change (a ladder): the Results page draws the arms in order
+    and reads the step each one adds."""
 
     def arm(self, name: str) -> Arm:
         for arm in self.arms:
@@ -111,36 +113,15 @@ class Experiment:
 
 
 def _ladder() -> tuple[Arm, ...]:
-    """Lesson 5's CNN, then the reference recipe's ingredients added one at a time.
+    """Lesson 5's CNN, then the reference recipe's ingredients added one at a time
+    (:data:`fercourse.training.ladder.RUNGS`), then two arms that score the last rung's models."""
+    from fercourse.training.ladder import RUNGS
 
-    Every rung computes in bfloat16 where the hardware runs it natively, as the reference recipe does
-    (on this course's CPU, 1.8x faster for lesson 5's CNN and 1.7x for the reference network; the same
-    on every rung, so the rungs still differ by one ingredient).
-    """
-    rungs = [("lesson_cnn", "Lesson 5's CNN (bn variant, Adam 1e-3, no augmentation)",
-              dict(name="ladder_lesson_cnn", description="lesson 5's CNN", variant="bn",
-                   augment=MappingProxyType({}), learning_rate=1e-3, schedule="plateau",
-                   budget=Budget(epochs=30, batch_size=64), bfloat16=True)),
-             ("crops", "+ random 40x40 windows", dict(augment=MappingProxyType(
-                 {"flip": False, "rotation": 0.0, "translation": 0.0, "zoom": 0.0, "contrast": 0.0,
-                  "crop": 40}))),
-             ("augmentation", "+ flips, rotations, zooms", dict(augment=MappingProxyType(
-                 {"flip": True, "rotation": 0.05, "translation": 0.0, "zoom": 0.1, "contrast": 0.0,
-                  "crop": 40}))),
-             ("label_smoothing", "+ label smoothing 0.1", dict(label_smoothing=0.1)),
-             ("adamw", "+ AdamW (decoupled weight decay 0.01)", dict(weight_decay=0.01)),
-             ("one_cycle", "+ one-cycle learning rate (peak 2e-3)",
-              dict(schedule="one_cycle", learning_rate=2e-3)),
-             ("wide_gap", "+ the reference network (width 40, global average pooling)",
-              dict(variant="reference", width=40, stem_convs=1))]
-    arms, recipe = [], None
-    for name, title, changes in rungs:
-        recipe = Recipe(**changes) if recipe is None else dataclasses.replace(
-            recipe, name=f"ladder_{name}", description=title, **changes)
-        arms.append(Arm(name, title, recipe))
-    arms += [Arm("tta", "+ flip-and-shift test-time augmentation", tta="shift", scores="wide_gap"),
+    arms = [Arm(rung.name, rung.title, rung.recipe, short=f"ladder: {rung.short}") for rung in RUNGS]
+    arms += [Arm("tta", "+ flip-and-shift test-time augmentation", tta="shift", scores="wide_gap",
+                 short="ladder: + TTA"),
              Arm("ensemble", "+ the seeds averaged (an ensemble)", tta="shift", scores="wide_gap",
-                 ensemble=True)]
+                 ensemble=True, short="ladder: + ensemble")]
     return tuple(arms)
 
 
@@ -200,7 +181,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     "ladder": Experiment(
         "ladder", "The trick ladder: from lesson 5's CNN to the reference recipe",
         "each ingredient of the reference recipe, added one at a time, and what it adds",
-        "06_augmentation", _ladder(), epochs=30),
+        "06_augmentation", _ladder(), epochs=30, steps=True),
     "regularisers": Experiment(
         "regularisers", "Which regulariser helps the MLP",
         "one regulariser's lead over the others, read against the spread over seeds", "03_mlp",
@@ -295,8 +276,7 @@ def _network_piece(experiment: Experiment, arm: Arm, seed: int, dataset, quick: 
     from fercourse import set_seed
     from fercourse.data import validation_split
     from fercourse.models.keras_models import build_model
-    from fercourse.models.predict import model_input
-    from fercourse.training.fit import training_callbacks
+    from fercourse.training.fit import fit_with_validation, training_callbacks
 
     options = dict(arm.network)
     name = options.pop("name")
@@ -305,11 +285,10 @@ def _network_piece(experiment: Experiment, arm: Arm, seed: int, dataset, quick: 
     set_seed(seed)
     model = build_model(name, seed=seed, **options)
     started = time.perf_counter()
-    history = model.fit(model_input(name, train.images), train.labels, batch_size=LESSON_BATCH_SIZE,
-                        validation_data=(model_input(name, val.images), val.labels), epochs=epochs,
-                        callbacks=training_callbacks(patience=LESSON_PATIENCE), verbose=0).history
+    history, best = fit_with_validation(name, model, train, val, epochs=epochs, batch_size=LESSON_BATCH_SIZE,
+                                        callbacks=training_callbacks(patience=LESSON_PATIENCE))
     values = _score_models([model], dataset, arm.tta)
-    values.update(best_epoch=int(np.argmin(history["val_loss"])) + 1, epochs_run=len(history["val_loss"]),
+    values.update(best_epoch=best, epochs_run=len(history["val_loss"]),
                   train_minutes=round((time.perf_counter() - started) / 60, 1),
                   parameters=int(model.count_params()))
     return values

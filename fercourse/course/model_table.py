@@ -8,6 +8,8 @@ Everything here is generated from ``results/fer2013.json`` at each book build:
   parameters and training minutes;
 - :func:`experiment_summary`: per experiment, each arm's validation and test accuracy and its
   train-validation gap over the recorded seeds;
+- :func:`experiment_runs`: one experiment's recorded pieces as a table, one row per arm and seed (lesson 6
+  reads the trick ladder from it);
 - :func:`plot_frontier`: test accuracy against training minutes (what to train with ten minutes or
   an hour of a laptop's CPU);
 - :data:`ANCHORS`: published figures to read ours against, each with its split and source.
@@ -27,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ANCHORS", "budget_reading", "experiment_summary", "frontier", "mean_std", "model_rows",
-           "models_fragment", "plot_frontier", "render_anchors", "render_models"]
+__all__ = ["ANCHORS", "arm_steps", "budget_reading", "experiment_runs", "experiment_summary", "frontier",
+           "mean_std", "model_rows", "models_fragment", "plot_frontier", "render_anchors", "render_models",
+           "steps_reading"]
 
 #: Published FER2013 figures, with the split each was measured on and its reference (book/references.bib).
 ANCHORS = (
@@ -84,7 +87,10 @@ def _arm_names(experiment: str, arm: str, pieces: list[dict]) -> tuple[str, str]
         return found[0].title, found[0].short or found[0].title
     budget = pieces[0].get("budget", {}).get("epochs")
     most = "at most " if found[0].network is not None else ""  # early-stopped: the budget is a cap
-    title = f"{found[0].title} (experiment {experiment}" + (f", {most}{budget} epochs)" if budget else ")")
+    # a ladder rung's title is what it adds ("+ label smoothing 0.1"): name the ladder it stands on
+    named = found[0].title
+    named = f"{experiment.capitalize()}: {named}" if named.startswith("+") else named
+    title = f"{named} (experiment {experiment}" + (f", {most}{budget} epochs)" if budget else ")")
     return title, found[0].short or found[0].title
 
 
@@ -147,14 +153,19 @@ def _budget_words(experiment: str, first: dict) -> str:
     return f"{epochs} epochs per run"
 
 
-def experiment_summary(entries: dict) -> str:
+def experiment_summary(entries: dict, folder: str | os.PathLike | None = None) -> str:
     """Markdown: per experiment, the claim it tests, then each arm's validation and test scores, gap
-    and training minutes over its seeds."""
+    and training minutes over its seeds. A ladder (``Experiment.steps``) also gets its figure
+    (:func:`fercourse.plotting.plot_experiment_runs`, drawn into ``folder`` as ``_NAME.png``; none
+    without a folder) and :func:`steps_reading` of its test accuracy."""
     from fercourse.course.experiments import EXPERIMENTS
 
     by_experiment: dict[str, list] = {}
     for (experiment, arm), pieces in _arms(entries).items():
         by_experiment.setdefault(experiment, []).append((arm, pieces))
+    for experiment, arms in by_experiment.items():  # the experiment's order of arms, not the recording's
+        order = [arm.name for arm in EXPERIMENTS[experiment].arms] if experiment in EXPERIMENTS else []
+        arms.sort(key=lambda item: order.index(item[0]) if item[0] in order else len(order))
     parts = []
     for experiment, arms in by_experiment.items():
         if experiment == "zoo":
@@ -179,7 +190,121 @@ def experiment_summary(entries: dict) -> str:
                          f"| {_accuracy_cell(_values(pieces, 'test_accuracy'))} "
                          f"| {_number(mean_std(gap)[0]) if gap else '-'} | {minutes} |")
         parts.append("")
+        if experiment in EXPERIMENTS and EXPERIMENTS[experiment].steps:
+            parts += _steps_section(entries, EXPERIMENTS[experiment], folder)
     return "\n".join(parts)
+
+
+def _steps_section(entries: dict, experiment, folder: str | os.PathLike | None) -> list[str]:
+    """A ladder's figure (when ``folder`` is given) and the reading of its steps, as Markdown lines."""
+    runs = experiment_runs(entries, experiment.name)
+    labels = {arm.name: (arm.short or arm.title).split(": ", 1)[-1] for arm in experiment.arms}
+    parts = []
+    if folder is not None:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        from fercourse.plotting import plot_experiment_runs
+
+        fig, ax = plt.subplots(figsize=(11, 4))
+        plot_experiment_runs(runs, arms=[arm.name for arm in experiment.arms], labels=labels, ax=ax)
+        ax.set_title(f"{experiment.title.split(':')[0]} on FER2013: every recorded run, arm after arm")
+        fig.savefig(Path(folder) / f"_{experiment.name}.png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        parts += [f"![{experiment.title}: test and validation accuracy of every recorded run, arm after "
+                  f"arm](_{experiment.name}.png)", ""]
+    return parts + [f"Reading the test accuracy: {steps_reading(arm_steps(runs), labels)}", ""]
+
+
+#: :func:`experiment_runs`'s columns after ``arm``, ``title`` and ``seed``: (column, recorded value).
+RUN_COLUMNS = (("val accuracy", "val_accuracy"), ("test accuracy", "test_accuracy"),
+               ("train - val gap", "gap"), ("epochs run", "epochs_run"), ("best epoch", "best_epoch"),
+               ("training minutes", "train_minutes"))
+
+
+def experiment_runs(entries: dict, experiment: str):
+    """One experiment's recorded pieces as a pandas DataFrame: one row per (arm, seed), arms in the
+    experiment's order (the ensemble piece, over all seeds, has seed ``-1``).
+
+    Columns ``arm``, ``title``, ``seed`` and :data:`RUN_COLUMNS` (NaN where a piece did not record
+    one, e.g. the epochs of an arm that only scores another arm's models). An experiment with no
+    recorded piece gives an empty table with these columns.
+
+    Examples
+    --------
+    >>> runs = experiment_runs({}, "ladder")
+    >>> len(runs), list(runs.columns[:4])
+    (0, ['arm', 'title', 'seed', 'val accuracy'])
+    """
+    import pandas as pd
+
+    from fercourse.course.experiments import get_experiment
+
+    definition = get_experiment(experiment)
+    columns = ["arm", "title", "seed", *(name for name, _ in RUN_COLUMNS)]
+    rows = []
+    for arm in definition.arms:
+        for piece in _arms(entries).get((experiment, arm.name), []):
+            values = piece["values"]
+            rows.append({"arm": arm.name, "title": arm.title,
+                         "seed": -1 if piece["seed"] is None else int(piece["seed"]),
+                         **{name: values.get(key, np.nan) for name, key in RUN_COLUMNS}})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def arm_steps(runs, metric: str = "test accuracy"):
+    """Per arm of :func:`experiment_runs`'s table (in its order): seeds, mean and standard deviation of
+    ``metric``, and the step from the arm before it (the difference of the means, in points).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"arm": ["a", "a", "b"], "seed": [0, 1, 0], "test accuracy": [0.60, 0.62, 0.64]})
+    >>> arm_steps(runs).round(3).to_dict("records")
+    [{'arm': 'a', 'seeds': 2, 'mean': 0.61, 'std': 0.014, 'step (points)': nan}, \
+{'arm': 'b', 'seeds': 1, 'mean': 0.64, 'std': nan, 'step (points)': 3.0}]
+    """
+    import pandas as pd
+
+    recorded = runs.dropna(subset=[metric])
+    grouped = recorded.groupby("arm", sort=False)[metric]
+    table = pd.DataFrame({"seeds": grouped.size(), "mean": grouped.mean(), "std": grouped.std(ddof=1)})
+    table["step (points)"] = 100 * table["mean"].diff()
+    return table.reset_index()
+
+
+def steps_reading(steps, titles: dict | None = None) -> str:
+    """One paragraph reading :func:`arm_steps`'s table: the total change, the largest steps up and
+    down, and how many seeds stand behind them (so a one-seed step is not read as a finding)."""
+    if steps.empty:
+        return "Nothing of this experiment is recorded yet."
+    titles = dict(titles or {})
+    name = lambda row: titles.get(row["arm"], row["arm"])  # noqa: E731
+    first, last = steps.iloc[0], steps.iloc[-1]
+    seeds = sorted(set(steps["seeds"]))
+    seed_words = (f"{seeds[0]} seed{'s' if seeds[0] > 1 else ''} per arm" if len(seeds) == 1
+                  else f"{seeds[0]} to {seeds[-1]} seeds per arm")
+    if len(steps) == 1:
+        return f"Only the first arm, {name(first)}, is recorded: {first['mean']:.3f} ({seed_words})."
+    moves = steps.iloc[1:]
+    up, down = moves.loc[moves["step (points)"].idxmax()], moves.loc[moves["step (points)"].idxmin()]
+    parts = [f"From {name(first)} ({first['mean']:.3f}) to {name(last)} ({last['mean']:.3f}), "
+             f"{len(steps)} arms recorded with {seed_words}, the mean moved by "
+             f"{100 * (last['mean'] - first['mean']):+.1f} points."]
+    if up["step (points)"] > 0:
+        parts.append(f"The largest step up was {name(up)} ({up['step (points)']:+.1f} points).")
+    if down["step (points)"] < 0:
+        parts.append(f"The largest step down was {name(down)} ({down['step (points)']:+.1f} points).")
+    spreads = steps["std"].dropna()
+    if spreads.empty:
+        parts.append("With one seed per arm every step is a single draw: the spread over seeds, which "
+                     "decides whether a step is real, is not measured yet.")
+    else:
+        parts.append(f"The largest standard deviation over seeds is {100 * spreads.max():.1f} points: a "
+                     "step smaller than that is not evidence either way.")
+    return " ".join(parts)
 
 
 def render_models(entries: dict) -> str:
@@ -295,7 +420,7 @@ def models_fragment(entries: dict, folder: str | os.PathLike) -> str:
     figure = plot_frontier(entries, Path(folder) / "_frontier.png")
     shown = ("\n![PublicTest accuracy against training minutes, one point per model](_frontier.png)\n\n"
              + budget_reading(entries) + "\n" if figure else "")
-    summary = experiment_summary(entries)
+    summary = experiment_summary(entries, folder)
     return (table + shown + ("\n" + summary if summary else "")
             + "\n**Published results to read these against.** Most are measured on "
             "PrivateTest, FER2013's third split, which this course keeps unused; the table above scores "

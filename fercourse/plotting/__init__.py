@@ -37,6 +37,7 @@ from fercourse.plotting.data_plots import (
 )
 from fercourse.plotting.model_plots import (
                                            plot_confusion_matrix,
+                                           plot_experiment_runs,
                                            plot_learning_rate_schedules,
                                            plot_misclassified,
                                            plot_per_class_metrics,
@@ -51,8 +52,8 @@ __all__ = [
     "EMOTION_COLORS", "PLOT_STYLE", "use_plot_style",
     "plot_class_distribution", "plot_sample_grid", "plot_pixel_histogram", "plot_mean_faces",
     "plot_pca_variance", "plot_eigenfaces", "plot_reconstructions", "reconstruct",
-    "plot_training_curves", "plot_seed_spread", "plot_confusion_matrix", "plot_per_class_metrics",
-    "plot_rf_importance",
+    "plot_training_curves", "plot_seed_spread", "plot_experiment_runs", "plot_confusion_matrix",
+    "plot_per_class_metrics", "plot_rf_importance",
     "plot_roc_curves", "plot_misclassified", "plot_learning_rate_schedules", "saliency_map", "plot_saliency",
     "plot_attention_rows", "plot_reliability", "plot_coverage_accuracy",
 ]

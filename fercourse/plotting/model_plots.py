@@ -321,6 +321,78 @@ def plot_seed_spread(results, metric: str, *, by: str = "setting", ax=None):
     return ax
 
 
+def plot_experiment_runs(runs, metrics=("test accuracy", "val accuracy"), *, arms=None, labels=None,
+                         ax=None):
+    """Each arm's runs as dots and their mean +- standard deviation, arm after arm, for a few metrics.
+
+    Made for a ladder of arms (each one the previous plus one change): the means are joined by a line,
+    so a step up or down reads at a glance against the seeds' spread. The y axis is zoomed to the
+    values (unlike :func:`plot_seed_spread`'s bars from zero), so differences of a point show.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        One row per run, with a column ``arm`` and one per metric
+        (:func:`fercourse.course.model_table.experiment_runs` gives one).
+    metrics : sequence of str
+        The columns to draw, each in its own colour; a run without a value (NaN) is left out.
+    arms : sequence of str, optional
+        The arms along the x axis, in order; an arm without runs keeps its place, labelled
+        "not run yet". Default: the arms of ``runs`` in order of appearance.
+    labels : Mapping, optional
+        Tick labels per arm (default: the arm's name).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"arm": ["a", "a", "b"], "test accuracy": [0.60, 0.62, 0.64],
+    ...                      "val accuracy": [0.61, 0.63, 0.66]})
+    >>> ax = plot_experiment_runs(runs, arms=["a", "b", "c"])
+    >>> [label.get_text() for label in ax.get_xticklabels()]
+    ['a', 'b', 'c\\n(not run yet)']
+    """
+    missing = [column for column in ("arm", *metrics) if column not in getattr(runs, "columns", ())]
+    if missing:
+        raise InputError(f"runs: expected a table with columns 'arm' and {', '.join(map(repr, metrics))}; "
+                         f"missing {', '.join(map(repr, missing))}")
+    arms = list(arms) if arms is not None else list(dict.fromkeys(runs["arm"]))
+    labels = dict(labels or {})
+    ax = _new_axes(ax)
+    colours = ("#08519c", "#e6550d", "#31a354", "#756bb1")
+    for index, metric in enumerate(metrics):
+        colour, offset = colours[index % len(colours)], 0.12 * (index - (len(metrics) - 1) / 2)
+        means = []
+        for position, arm in enumerate(arms):
+            values = runs.loc[runs["arm"] == arm, metric].dropna().to_numpy(dtype=float)
+            if not len(values):
+                means.append(np.nan)
+                continue
+            means.append(values.mean())
+            ax.plot(np.full(len(values), position + offset), values, "o", color=colour, alpha=0.45,
+                    markersize=4)
+            spread = values.std(ddof=1) if len(values) > 1 else 0.0
+            ax.errorbar(position + offset, values.mean(), yerr=spread, fmt="D", color=colour, capsize=5,
+                        markersize=6)
+        ax.plot(np.arange(len(arms)) + offset, means, "-", color=colour, alpha=0.6,
+                label=f"{metric} (mean ± std; dots: seeds)")
+    has_runs = set(runs.dropna(subset=list(metrics), how="all")["arm"])
+    if not has_runs:
+        ax.text(0.5, 0.5, "nothing recorded yet", transform=ax.transAxes, ha="center", va="center",
+                color="0.4")
+        ax.set_yticks([])
+    ax.set_xticks(np.arange(len(arms)), [labels.get(arm, arm) + ("" if arm in has_runs else "\n(not run yet)")
+                                         for arm in arms])
+    ax.set_ylabel("accuracy" if all("accuracy" in metric for metric in metrics) else ", ".join(metrics))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
 def plot_learning_rate_schedules(schedules: Mapping, total_steps: int, ax=None, *, steps_per_epoch=None):
     """Learning rate against optimizer step for several schedules on one axis.
 

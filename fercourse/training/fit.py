@@ -164,3 +164,19 @@ def tune(build_fn: Callable, x, y, *, validation_data, max_trials: int = 5, epoc
 def steps_per_epoch(n_samples: int, batch_size: int) -> int:
     """Batches per epoch, ``ceil(n_samples / batch_size)`` (for one-cycle's ``total_steps``)."""
     return int(np.ceil(n_samples / batch_size))
+
+
+def fit_with_validation(name: str, model, train, val, *, epochs: int, batch_size: int, callbacks=(),
+                        verbose: int = 0) -> tuple[dict[str, list[float]], int]:
+    """Fit a built network on ``train`` (a split with ``images`` and ``labels``), validating on ``val``.
+
+    ``name`` is the :func:`fercourse.models.build_model` name, which decides the input shape
+    (:func:`fercourse.models.predict.model_input`). Returns the history and the epoch (1-based) of the
+    lowest validation loss, the one early stopping on it keeps.
+    """
+    from fercourse.models.predict import model_input
+
+    history = model.fit(model_input(name, train.images), train.labels,
+                        validation_data=(model_input(name, val.images), val.labels), epochs=epochs,
+                        batch_size=batch_size, callbacks=list(callbacks), verbose=verbose).history
+    return history, int(np.argmin(history["val_loss"])) + 1

@@ -14,8 +14,6 @@ import dataclasses
 import time
 from typing import Callable
 
-import numpy as np
-
 from fercourse.config import QUICK, VALIDATION_SHARE, Budget
 from fercourse.errors import InputError
 from fercourse.models.baselines import BASELINES
@@ -112,8 +110,7 @@ def _fit_keras(name: str, train, seed: int, quick: bool, verbose: int,
     from fercourse import set_seed
     from fercourse.data import train_val_split
     from fercourse.models.keras_models import build_model
-    from fercourse.models.predict import model_input
-    from fercourse.training.fit import training_callbacks
+    from fercourse.training.fit import fit_with_validation, training_callbacks
 
     entry = _KERAS_ZOO[name]
     budget = entry.budget_for(quick)
@@ -125,14 +122,10 @@ def _fit_keras(name: str, train, seed: int, quick: bool, verbose: int,
                         width=entry.width)
     callbacks = training_callbacks(patience=4 if quick else 8, reduce_lr_patience=2 if quick else 3,
                                    time_limit=budget.seconds)
-    history = model.fit(model_input(entry.model, fit_split.images), fit_split.labels,
-                        validation_data=(model_input(entry.model, val_split.images), val_split.labels),
-                        epochs=budget.epochs, batch_size=budget.batch_size, callbacks=callbacks,
-                        verbose=verbose)
-    val_loss = history.history["val_loss"]
-    best = int(np.argmin(val_loss))
-    return model, {"n_fit": len(fit_split), "epochs": len(val_loss), "best_epoch": best + 1,
-                   "val_accuracy": round(float(history.history["val_accuracy"][best]), 4)}
+    history, best = fit_with_validation(entry.model, model, fit_split, val_split, epochs=budget.epochs,
+                                        batch_size=budget.batch_size, callbacks=callbacks, verbose=verbose)
+    return model, {"n_fit": len(fit_split), "epochs": len(history["val_loss"]), "best_epoch": best,
+                   "val_accuracy": round(float(history["val_accuracy"][best - 1]), 4)}
 
 
 def run_comparison(dataset, models: tuple[str, ...] | list[str] | None = None, *, quick: bool = False,

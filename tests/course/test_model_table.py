@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from fercourse.course.model_table import (
+    arm_steps,
+    experiment_runs,
     experiment_summary,
     frontier,
     model_rows,
     models_fragment,
     plot_frontier,
+    steps_reading,
 )
 
 
@@ -39,9 +42,9 @@ ENTRIES = {
 def test_one_row_per_model_best_first_with_the_seeds_spread():
     rows = model_rows(ENTRIES)
     assert [row["model"] for row in rows] == ["Shipped model, no TTA",
-                                              "+ random 40x40 windows (experiment ladder, 30 epochs)",
+                                              "Ladder: + random 40x40 windows (experiment ladder, 30 epochs)",
                                               "MLP (lesson 3)"]
-    assert [row["short"] for row in rows] == ["shipped", "+ random 40x40 windows", "MLP"]
+    assert [row["short"] for row in rows] == ["shipped", "ladder: + 40x40 crops", "MLP"]
     shipped, crops, mlp = rows
     assert shipped["unseen"] == 0.632 and shipped["disgust_recall"] == 0.375  # its -dedup twin
     assert crops["test_accuracy"] == pytest.approx(0.61)
@@ -77,3 +80,52 @@ def test_a_recorded_arm_no_longer_defined_keeps_its_recorded_title():
     piece = _piece("gone", 0, 0.5, 0.5, 0.1, 1.0)
     [row] = model_rows({"experiment/ladder/gone/seed0": piece})
     assert row["model"] == row["short"] == "+ gone"
+
+
+def test_experiment_runs_lists_each_arm_and_seed_in_the_ladders_order():
+    entries = {**ENTRIES,
+               "experiment/ladder/lesson_cnn/seed0": _piece("lesson_cnn", 0, 0.58, 0.59, 0.30, 18.0),
+               "experiment/ladder/ensemble": _piece("ensemble", None, 0.66, 0.67, 0.1, 0.0)}
+    runs = experiment_runs(entries, "ladder")
+    # lesson_cnn was recorded after crops, but the ladder puts it first; the ensemble has seed -1
+    assert list(zip(runs["arm"], runs["seed"])) == [("lesson_cnn", 0), ("crops", 0), ("crops", 1),
+                                                    ("ensemble", -1)]
+    assert runs.loc[1, "title"] == "+ random 40x40 windows" and runs.loc[1, "training minutes"] == 40.0
+    assert runs["epochs run"].isna().all()  # not recorded by these pieces: NaN, not 0
+    steps = arm_steps(runs)
+    assert list(steps["arm"]) == ["lesson_cnn", "crops", "ensemble"]
+    assert list(steps["seeds"]) == [1, 2, 1]
+    assert steps["step (points)"].round(1).tolist()[1:] == [3.0, 5.0]
+    reading = steps_reading(steps, {"lesson_cnn": "lesson 5 CNN", "crops": "+ crops"})
+    assert reading.startswith("From lesson 5 CNN (0.580) to ensemble (0.660), 3 arms recorded with 1 to 2 "
+                              "seeds per arm, the mean moved by +8.0 points.")
+    assert "largest step up was ensemble (+5.0 points)" in reading and "step down" not in reading
+    assert "largest standard deviation over seeds is 1.4 points" in reading
+
+
+def test_steps_reading_says_what_one_seed_cannot_show():
+    entries = {"experiment/ladder/lesson_cnn/seed0": _piece("lesson_cnn", 0, 0.60, 0.61, 0.3, 18.0),
+               "experiment/ladder/crops/seed0": _piece("crops", 0, 0.59, 0.60, 0.2, 14.0)}
+    reading = steps_reading(arm_steps(experiment_runs(entries, "ladder")))
+    assert "largest step down was crops (-1.0 points)" in reading
+    assert "every step is a single draw" in reading
+    nothing = steps_reading(arm_steps(experiment_runs({}, "ladder")))
+    assert nothing == "Nothing of this experiment is recorded yet."
+    first = {key: entry for key, entry in entries.items() if "lesson_cnn" in key}
+    only = steps_reading(arm_steps(experiment_runs(first, "ladder")))
+    assert only == "Only the first arm, lesson_cnn, is recorded: 0.600 (1 seed per arm)."
+
+
+def test_a_ladder_summary_keeps_its_rung_order_draws_its_runs_and_reads_its_steps(tmp_path):
+    entries = {**ENTRIES,  # lesson_cnn recorded after crops; the ladder puts it first
+               "experiment/ladder/lesson_cnn/seed0": _piece("lesson_cnn", 0, 0.58, 0.59, 0.30, 18.0)}
+    summary = experiment_summary(entries, tmp_path)
+    assert summary.index("| + lesson_cnn |") < summary.index("| + crops |")
+    assert "![The trick ladder: from lesson 5's CNN to the reference recipe: test and validation" in summary
+    assert (tmp_path / "_ladder.png").stat().st_size > 5000
+    assert ("Reading the test accuracy: From lesson 5 CNN (0.580) to + 40x40 crops (0.610), 2 arms recorded "
+            "with 1 to 2 seeds per arm, the mean moved by +3.0 points.") in summary
+    assert "_ladder.png" not in experiment_summary(entries)  # no folder, no figure; the reading stays
+    assert "Reading the test accuracy" in experiment_summary(entries)
+    assert "Reading the test accuracy" not in experiment_summary(  # not a ladder: no steps to read
+        {key: entry for key, entry in ENTRIES.items() if "ladder" not in key})

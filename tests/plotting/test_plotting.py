@@ -146,6 +146,25 @@ def test_seed_spread_bars_are_means_with_std_errors(tmp_path):
         plotting.plot_seed_spread(runs, "accuracy")
 
 
+def test_experiment_runs_plot_means_seeds_and_arms_not_run_yet(tmp_path):
+    import pandas as pd
+
+    runs = pd.DataFrame({"arm": ["base", "base", "base", "crops"],
+                         "test accuracy": [0.60, 0.61, 0.62, 0.64], "val accuracy": [0.61, 0.62, 0.63, None]})
+    ax = plotting.plot_experiment_runs(runs, arms=["base", "crops", "smoothing"], labels={"base": "lesson 5"})
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["lesson 5", "crops",
+                                                                     "smoothing\n(not run yet)"]
+    test_line, val_line = (line for line in ax.get_lines() if line.get_label().endswith("dots: seeds)"))
+    assert test_line.get_ydata()[:2] == pytest.approx([0.61, 0.64])  # the means, joined arm after arm
+    assert np.isnan(test_line.get_ydata()[2]) and np.isnan(val_line.get_ydata()[1])  # nothing to draw
+    assert ax.get_ylim()[0] > 0.5  # zoomed to the values, so a point's difference shows
+    _save(ax.figure, tmp_path, "experiment_runs")
+    empty = plotting.plot_experiment_runs(runs.iloc[:0], arms=["base"])
+    assert [text.get_text() for text in empty.texts] == ["nothing recorded yet"]
+    with pytest.raises(ValueError, match="missing 'val accuracy'"):
+        plotting.plot_experiment_runs(runs.drop(columns="val accuracy"))
+
+
 def test_training_curves_from_dict(tmp_path):
     history = {"loss": [1.9, 1.5, 1.2], "val_loss": [1.8, 1.6, 1.7],
                "accuracy": [0.2, 0.4, 0.5], "val_accuracy": [0.25, 0.35, 0.33]}

@@ -148,3 +148,14 @@ def test_tune_runs_a_tiny_search(tmp_path, recwarn):
     # the best model's weights load without Keras's "Skipping variable loading for optimizer" noise
     assert not [w for w in recwarn if "Skipping variable loading" in str(w.message)]
     assert best.predict(x[:2], verbose=0).shape == (2, 7)
+
+
+def test_fit_with_validation_returns_the_epoch_of_the_lowest_validation_loss(tiny):
+    from fercourse.data import validation_split
+    from fercourse.training.fit import fit_with_validation
+
+    train, val = validation_split(tiny)
+    model = build_model("mlp", hidden_sizes=(16,), seed=0)
+    history, best = fit_with_validation("mlp", model, train, val, epochs=3, batch_size=32)
+    assert len(history["val_loss"]) == 3
+    assert best == int(np.argmin(history["val_loss"])) + 1 and 1 <= best <= 3
