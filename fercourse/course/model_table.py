@@ -73,12 +73,25 @@ def _values(pieces: list[dict], name: str) -> list[float]:
     return [piece["values"][name] for piece in pieces if piece["values"].get(name) is not None]
 
 
+def _arm_title(experiment: str, arm: str, pieces: list[dict]) -> str:
+    """An arm's title: the experiment's definition of it, else the recorded title less the experiment's."""
+    from fercourse.course.experiments import EXPERIMENTS
+
+    definition = EXPERIMENTS.get(experiment)
+    found = [one.title for one in definition.arms if one.name == arm] if definition else []
+    if found:
+        return found[0]
+    recorded = pieces[0]["title"]
+    prefix = f"{definition.title}: " if definition else None
+    return recorded[len(prefix):] if prefix and recorded.startswith(prefix) else recorded.split(": ", 1)[-1]
+
+
 def _arm_names(experiment: str, arm: str, pieces: list[dict]) -> tuple[str, str]:
     """The table's name and the figure's label of a recorded arm, from the experiment's current
     definition (the recorded title when the arm is no longer defined)."""
     from fercourse.course.experiments import EXPERIMENTS
 
-    recorded = pieces[0]["title"].split(": ", 1)[-1]
+    recorded = _arm_title(experiment, arm, pieces)
     definition = EXPERIMENTS.get(experiment)
     found = [one for one in definition.arms if one.name == arm] if definition else []
     if not found:
@@ -181,9 +194,9 @@ def experiment_summary(entries: dict, folder: str | os.PathLike | None = None) -
                   f"(`{command} ...`).", "",
                   "| arm | validation accuracy | validation macro-F1 | test accuracy "
                   "| train - validation gap | training minutes per run |", "|---|---|---|---|---|---|"]
-        for _, pieces in arms:
+        for arm_name, pieces in arms:
             gap = _values(pieces, "gap")
-            title = pieces[0]["title"].split(": ", 1)[-1]
+            title = _arm_title(experiment, arm_name, pieces)
             minutes = ", ".join(f"{value:.1f}" for value in _values(pieces, "train_minutes")) or "-"
             parts.append(f"| {title} | {_accuracy_cell(_values(pieces, 'val_accuracy'))} "
                          f"| {_accuracy_cell(_values(pieces, 'val_macro_f1'))} "

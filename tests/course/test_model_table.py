@@ -54,8 +54,9 @@ def test_one_row_per_model_best_first_with_the_seeds_spread():
 
 def test_experiment_summary_and_fragment(tmp_path):
     summary = experiment_summary(ENTRIES)
-    assert ("| + crops | 0.620 +- 0.014 (2 seeds) | - | 0.610 +- 0.014 (2 seeds) | 0.190 | 40.0, 42.0 |"
-            in summary)
+    # the arm's title as the experiment defines it, not the recorded one ("The trick ladder: + crops")
+    assert ("| + random 40x40 windows | 0.620 +- 0.014 (2 seeds) | - | 0.610 +- 0.014 (2 seeds) | 0.190 "
+            "| 40.0, 42.0 |" in summary)
     assert "What it tests: each ingredient of the reference recipe" in summary
     assert "mlp" not in summary  # the zoo is the table itself, not an experiment summary
     fragment = models_fragment(ENTRIES, tmp_path)
@@ -120,7 +121,7 @@ def test_a_ladder_summary_keeps_its_rung_order_draws_its_runs_and_reads_its_step
     entries = {**ENTRIES,  # lesson_cnn recorded after crops; the ladder puts it first
                "experiment/ladder/lesson_cnn/seed0": _piece("lesson_cnn", 0, 0.58, 0.59, 0.30, 18.0)}
     summary = experiment_summary(entries, tmp_path)
-    assert summary.index("| + lesson_cnn |") < summary.index("| + crops |")
+    assert summary.index("| Lesson 5's CNN (bn variant") < summary.index("| + random 40x40 windows |")
     assert "![The trick ladder: from lesson 5's CNN to the reference recipe: test and validation" in summary
     assert (tmp_path / "_ladder.png").stat().st_size > 5000
     assert ("Reading the test accuracy: From lesson 5 CNN (0.580) to + 40x40 crops (0.610), 2 arms recorded "

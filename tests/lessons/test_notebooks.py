@@ -321,3 +321,19 @@ def test_augmentation_lesson_writes_a_valid_submission(executed_lessons):
     assert list(table["id"]) == list(dataset.test.ids)
     assert table["emotion"].between(0, 6).all()
     assert validate_submission(path) == []
+
+
+@pytest.mark.slow
+def test_augmentation_lesson_writes_the_ladder_as_the_experiment_trains_it(executed_lessons):
+    """Lesson 6's ladder, written in Keras, builds the networks, optimizers and losses of the recorded
+    experiment `ladder` rung by rung (the lesson compares them and says so)."""
+    import nbformat
+
+    from fercourse.course.results import harvest_glue
+
+    assert executed_lessons.results["06_augmentation"].ok, executed_lessons.results["06_augmentation"].error
+    executed = executed_lessons.out / "06_augmentation.ipynb"
+    assert harvest_glue(executed)["ladder_networks_match"] == "match"
+    cells = {cell.get("id"): cell for cell in nbformat.read(executed, as_version=4).cells}
+    table = cells["augmentation-ladder-table"].outputs[-1]["data"]["text/plain"]
+    assert "AdamW" in table and "1903375" in table  # the reference network's parameters, both ways
