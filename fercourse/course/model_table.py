@@ -228,7 +228,8 @@ def _steps_section(entries: dict, experiment, folder: str | os.PathLike | None) 
         plt.close(fig)
         parts += [f"![{experiment.title}: test and validation accuracy of every recorded run, arm after "
                   f"arm](_{experiment.name}.png)", ""]
-    return parts + [f"Reading the test accuracy: {steps_reading(arm_steps(runs), labels)}", ""]
+    steps = arm_steps(runs, arms=[arm.name for arm in experiment.arms])
+    return parts + [f"Reading the test accuracy: {steps_reading(steps, labels)}", ""]
 
 
 #: :func:`experiment_runs`'s columns after ``arm``, ``title`` and ``seed``: (column, recorded value).
@@ -267,9 +268,13 @@ def experiment_runs(entries: dict, experiment: str):
     return pd.DataFrame(rows, columns=columns)
 
 
-def arm_steps(runs, metric: str = "test accuracy"):
+def arm_steps(runs, metric: str = "test accuracy", arms=None):
     """Per arm of :func:`experiment_runs`'s table (in its order): seeds, mean and standard deviation of
     ``metric``, and the step from the arm before it (the difference of the means, in points).
+
+    ``arms``, the experiment's arms in order, says which arm is "before": a step is measured only
+    from the arm right before in ``arms``, so an arm whose predecessor has no runs gets no step
+    (NaN), not a step across several changes. Without ``arms``: from the previous recorded arm.
 
     Examples
     --------
@@ -285,6 +290,13 @@ def arm_steps(runs, metric: str = "test accuracy"):
     grouped = recorded.groupby("arm", sort=False)[metric]
     table = pd.DataFrame({"seeds": grouped.size(), "mean": grouped.mean(), "std": grouped.std(ddof=1)})
     table["step (points)"] = 100 * table["mean"].diff()
+    if arms is not None:
+        arms = list(arms)
+        previous = {arm: arms[index - 1] if index else None for index, arm in enumerate(arms)}
+        recorded = list(table.index)
+        adjacent = [index > 0 and previous.get(arm) == recorded[index - 1]
+                    for index, arm in enumerate(recorded)]
+        table.loc[[not ok for ok in adjacent], "step (points)"] = np.nan
     return table.reset_index()
 
 
@@ -301,15 +313,20 @@ def steps_reading(steps, titles: dict | None = None) -> str:
                   else f"{seeds[0]} to {seeds[-1]} seeds per arm")
     if len(steps) == 1:
         return f"Only the first arm, {name(first)}, is recorded: {first['mean']:.3f} ({seed_words})."
-    moves = steps.iloc[1:]
-    up, down = moves.loc[moves["step (points)"].idxmax()], moves.loc[moves["step (points)"].idxmin()]
+    moves = steps.iloc[1:].dropna(subset=["step (points)"])
     parts = [f"From {name(first)} ({first['mean']:.3f}) to {name(last)} ({last['mean']:.3f}), "
              f"{len(steps)} arms recorded with {seed_words}, the mean moved by "
              f"{100 * (last['mean'] - first['mean']):+.1f} points."]
-    if up["step (points)"] > 0:
-        parts.append(f"The largest step up was {name(up)} ({up['step (points)']:+.1f} points).")
-    if down["step (points)"] < 0:
-        parts.append(f"The largest step down was {name(down)} ({down['step (points)']:+.1f} points).")
+    if not moves.empty:
+        up, down = moves.loc[moves["step (points)"].idxmax()], moves.loc[moves["step (points)"].idxmin()]
+        if up["step (points)"] > 0:
+            parts.append(f"The largest step up was {name(up)} ({up['step (points)']:+.1f} points).")
+        if down["step (points)"] < 0:
+            parts.append(f"The largest step down was {name(down)} ({down['step (points)']:+.1f} points).")
+    unread = len(steps) - 1 - len(moves)
+    if unread:
+        parts.append(f"{unread} recorded arm{'s follow' if unread > 1 else ' follows'} an arm not run yet, "
+                     "so what it adds on its own is not measured.")
     spreads = steps["std"].dropna()
     if spreads.empty:
         parts.append("With one seed per arm every step is a single draw: the spread over seeds, which "

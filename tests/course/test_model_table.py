@@ -130,3 +130,22 @@ def test_a_ladder_summary_keeps_its_rung_order_draws_its_runs_and_reads_its_step
     assert "Reading the test accuracy" in experiment_summary(entries)
     assert "Reading the test accuracy" not in experiment_summary(  # not a ladder: no steps to read
         {key: entry for key, entry in ENTRIES.items() if "ladder" not in key})
+
+
+def test_a_step_across_rungs_not_run_yet_is_not_read_as_one_ingredients():
+    entries = {"experiment/ladder/lesson_cnn/seed0": _piece("lesson_cnn", 0, 0.63, 0.62, 0.25, 25.0),
+               "experiment/ladder/crops/seed0": _piece("crops", 0, 0.60, 0.61, 0.06, 19.0),
+               "experiment/ladder/wide_gap/seed0": _piece("wide_gap", 0, 0.628, 0.638, 0.05, 61.0),
+               "experiment/ladder/tta/seed0": _piece("tta", 0, 0.630, 0.645, 0.05, 0.0)}
+    runs = experiment_runs(entries, "ladder")
+    ladder = ["lesson_cnn", "crops", "augmentation", "label_smoothing", "adamw", "one_cycle", "wide_gap",
+              "tta", "ensemble"]
+    steps = arm_steps(runs, arms=ladder)
+    # crops -> wide_gap spans four rungs not run yet: no step; wide_gap -> tta is one
+    assert steps["step (points)"].isna().tolist() == [True, False, True, False]
+    reading = steps_reading(steps, {"wide_gap": "+ width, GAP", "tta": "+ TTA", "crops": "+ crops"})
+    assert "largest step up was + TTA (+0.2 points)" in reading and "+ width, GAP (+" not in reading
+    assert "largest step down was + crops (-3.0 points)" in reading
+    assert "1 recorded arm follows an arm not run yet, so what it adds on its own is not measured." in reading
+    # without the experiment's order the recorded arms are taken as adjacent
+    assert arm_steps(runs)["step (points)"].notna().sum() == 3
