@@ -7,6 +7,8 @@
 - :mod:`~fercourse.training.recipes`: :class:`Recipe`, :data:`RECIPES`, :func:`train_recipe`: the
   engine of ``fercourse train``; :mod:`~fercourse.training.precision` picks its number format.
 - :mod:`~fercourse.training.zoo`: :data:`ZOO`, :func:`run_comparison`: the engine of ``fercourse compare``.
+- :mod:`~fercourse.training.ladder`: :data:`RUNGS`, the trick ladder's recipes (lesson 5's CNN, then the
+  reference recipe's ingredients one at a time), trained by the recorded experiment ``ladder``.
 - :mod:`~fercourse.training.monitor`: the Keras callback that checkpoints, keeps time and writes progress.
 - :mod:`~fercourse.training.record`: what a run records (settings, history, provenance) and where.
 
