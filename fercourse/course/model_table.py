@@ -8,8 +8,8 @@ Everything here is generated from ``results/fer2013.json`` at each book build:
   parameters and training minutes;
 - :func:`experiment_summary`: per experiment, each arm's validation and test accuracy and its
   train-validation gap over the recorded seeds;
-- :func:`experiment_runs`: one experiment's recorded pieces as a table, one row per arm and seed (lesson 6
-  reads the trick ladder from it);
+- :func:`experiment_runs`: one experiment's recorded pieces as a table, one row per arm and seed, which
+  :func:`arm_steps` and :func:`steps_reading` read for a ladder's section;
 - :func:`plot_frontier`: test accuracy against training minutes (what to train with ten minutes or
   an hour of a laptop's CPU);
 - :data:`ANCHORS`: published figures to read ours against, each with its split and source.
@@ -258,9 +258,9 @@ def experiment_runs(entries: dict, experiment: str):
 
     definition = get_experiment(experiment)
     columns = ["arm", "title", "seed", *(name for name, _ in RUN_COLUMNS)]
-    rows = []
+    rows, recorded = [], _arms(entries)
     for arm in definition.arms:
-        for piece in _arms(entries).get((experiment, arm.name), []):
+        for piece in recorded.get((experiment, arm.name), []):
             values = piece["values"]
             rows.append({"arm": arm.name, "title": arm.title,
                          "seed": -1 if piece["seed"] is None else int(piece["seed"]),
