@@ -73,14 +73,22 @@ def _values(pieces: list[dict], name: str) -> list[float]:
     return [piece["values"][name] for piece in pieces if piece["values"].get(name) is not None]
 
 
+def _arm_definition(experiment: str, arm: str):
+    """The experiment's current definition of ``arm`` (an :class:`Arm`), None once it is not defined."""
+    from fercourse.course.experiments import EXPERIMENTS
+
+    definition = EXPERIMENTS.get(experiment)
+    return next((one for one in definition.arms if one.name == arm), None) if definition else None
+
+
 def _arm_title(experiment: str, arm: str, pieces: list[dict]) -> str:
     """An arm's title: the experiment's definition of it, else the recorded title less the experiment's."""
     from fercourse.course.experiments import EXPERIMENTS
 
+    found = _arm_definition(experiment, arm)
+    if found is not None:
+        return found.title
     definition = EXPERIMENTS.get(experiment)
-    found = [one.title for one in definition.arms if one.name == arm] if definition else []
-    if found:
-        return found[0]
     recorded = pieces[0]["title"]
     prefix = f"{definition.title}: " if definition else None
     return recorded[len(prefix):] if prefix and recorded.startswith(prefix) else recorded.split(": ", 1)[-1]
@@ -89,22 +97,19 @@ def _arm_title(experiment: str, arm: str, pieces: list[dict]) -> str:
 def _arm_names(experiment: str, arm: str, pieces: list[dict]) -> tuple[str, str]:
     """The table's name and the figure's label of a recorded arm, from the experiment's current
     definition (the recorded title when the arm is no longer defined)."""
-    from fercourse.course.experiments import EXPERIMENTS
-
-    recorded = _arm_title(experiment, arm, pieces)
-    definition = EXPERIMENTS.get(experiment)
-    found = [one for one in definition.arms if one.name == arm] if definition else []
-    if not found:
+    found = _arm_definition(experiment, arm)
+    if found is None:
+        recorded = _arm_title(experiment, arm, pieces)
         return recorded, recorded
     if experiment == "zoo":
-        return found[0].title, found[0].short or found[0].title
+        return found.title, found.short or found.title
     budget = pieces[0].get("budget", {}).get("epochs")
-    most = "at most " if found[0].network is not None else ""  # early-stopped: the budget is a cap
+    most = "at most " if found.network is not None else ""  # early-stopped: the budget is a cap
     # a ladder rung's title is what it adds ("+ label smoothing 0.1"): name the ladder it stands on
-    named = found[0].title
+    named = found.title
     named = f"{experiment.capitalize()}: {named}" if named.startswith("+") else named
     title = f"{named} (experiment {experiment}" + (f", {most}{budget} epochs)" if budget else ")")
-    return title, found[0].short or found[0].title
+    return title, found.short or found.title
 
 
 #: The frontier figure's labels of the recorded models (``model/...`` keys); others use their title.
