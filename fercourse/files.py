@@ -18,10 +18,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
@@ -67,6 +68,31 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_write`); returns ``path``."""
     return atomic_write(path, lambda scratch: scratch.write_text(text, encoding=encoding))
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike) -> Iterator[Path]:
+    """Hold an exclusive lock on ``path`` for the ``with`` block: the way to read, change and write
+    back a file that two processes update (an experiment and a book build recording results).
+
+    The lock is taken on a hidden file beside it (``.NAME.lock``, left in place), not on ``path``
+    itself, whose inode an atomic write replaces. Another process calling ``locked(path)`` waits
+    until the block ends; the lock is released when the process dies, so a killed run never leaves
+    it held. On a system without ``fcntl`` (Windows) the block runs unlocked.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield path
+        return
+    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield path
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -105,9 +105,11 @@ def record_result(key: str, entry: dict, path: str | os.PathLike | None = None) 
     """Add or replace one entry (with today's date and the library versions) and write the file.
 
     The write is atomic (a temporary file renamed over the old one), so an interrupted run never
-    leaves half a file.
+    leaves half a file, and the read-change-write holds the file's lock
+    (:func:`fercourse.files.locked`), so two processes recording at once (an experiment and a book
+    build) both keep their entries.
     """
-    from fercourse.files import atomic_write_text
+    from fercourse.files import atomic_write_text, locked
     from fercourse.provenance import library_versions
 
     path = Path(path) if path is not None else results_path()
@@ -115,12 +117,12 @@ def record_result(key: str, entry: dict, path: str | os.PathLike | None = None) 
     entry.setdefault("versions", library_versions())
     entry.setdefault("machine", f"{platform.machine()}, {os.cpu_count()} CPUs")
     validate_entry(key, entry)
-    results = load_results(path)
-    results["about"] = ABOUT
-    results["entries"][key] = entry
-    results["entries"] = dict(sorted(results["entries"].items()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(path, json.dumps(results, indent=2) + "\n")
+    with locked(path):
+        results = load_results(path)
+        results["about"] = ABOUT
+        results["entries"][key] = entry
+        results["entries"] = dict(sorted(results["entries"].items()))
+        return atomic_write_text(path, json.dumps(results, indent=2) + "\n")
 
 
 def glued_value(data: dict) -> object:

@@ -330,3 +330,30 @@ def test_a_changed_lesson_trains_anew_instead_of_loading_the_earlier_runs_model(
     assert "removed model_path = " in capsys.readouterr().err
     assert main([*arguments, "5"]) == 0  # unchanged: the cached page, with its model kept
     assert (course / "artifacts" / "faces-full" / "cnn.keras").read_text() == "5"  # the injected path
+
+
+def _record_many(path: str, prefix: str, count: int, start) -> None:
+    start.wait(120)  # both processes write at once, not one after the other
+    for number in range(count):
+        results.record_result(f"model/{prefix}-{number}", _model_entry(), path)
+
+
+def test_two_processes_recording_at_once_lose_no_entry(tmp_path):
+    """A long experiment and a real-data book build record into one file at the same time: each
+    write reads the file, adds its entry and writes it back, so without a lock one process's entry
+    can be overwritten by the other's older copy."""
+    import multiprocessing
+
+    path = tmp_path / "results" / "fer2013.json"
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(2)
+    writers = [context.Process(target=_record_many, args=(str(path), prefix, 100, start))
+               for prefix in "ab"]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+        assert writer.exitcode == 0
+    entries = results.load_results(path)["entries"]
+    assert len(entries) == 200, f"{200 - len(entries)} of 200 entries lost"
+    assert sorted(path.parent.iterdir()) == [path.parent / ".fer2013.json.lock", path]
