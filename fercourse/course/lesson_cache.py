@@ -1,12 +1,14 @@
 """Reuse an executed lesson when nothing that decides its outputs has changed.
 
-A lesson's cache key hashes what decides what it prints and draws: its cells (source and tags,
+A lesson's cache key hashes what decides what it prints and draws: its code cells (source and tags,
 not outputs), the parameters injected into it, a fingerprint of the data (the file or every file
 below the folder: path, size and modification time), and the source of the ``fercourse`` modules
 the lesson uses: those its code cells import and, transitively, every module those import (lazy
 imports inside functions included), each package's ``__init__`` on the way, and the package data
 (the shipped model) beside them. An edit to a module no lesson reaches (the grading code, the CLI)
-reruns no lesson; an edit to one a lesson reaches reruns that lesson only.
+reruns no lesson; an edit to one a lesson reaches reruns that lesson only. An edit to a lesson's
+prose (its Markdown cells) reruns nothing either: the reused copy gets the lesson's current
+Markdown around the cached outputs (:func:`with_current_prose`).
 
 An entry also lists the files the lesson wrote through its artefact parameters (the saved CNN,
 the submission) with their SHA-256, and is only used while those files are still there unchanged.
@@ -32,7 +34,7 @@ from pathlib import Path
 from fercourse.files import content_fingerprint, sha256_file, stat_fingerprint
 
 __all__ = ["LessonCache", "data_fingerprint", "imported_modules", "lesson_key", "lesson_modules",
-           "modules_fingerprint"]
+           "modules_fingerprint", "with_current_prose"]
 
 PACKAGE = "fercourse"
 _MAGIC = re.compile(r"^\s*[%!]", re.MULTILINE)
@@ -43,9 +45,44 @@ def _code_cells(notebook) -> list[str]:
 
 
 def _notebook_digest(notebook) -> str:
-    cells = [[cell.cell_type, cell.source, sorted(cell.get("metadata", {}).get("tags", []))]
-             for cell in notebook.cells]
+    """SHA-256 of the code cells (source and tags): the prose does not change what a lesson computes."""
+    cells = [[cell.source, sorted(cell.get("metadata", {}).get("tags", []))]
+             for cell in notebook.cells if cell.cell_type == "code"]
     return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def with_current_prose(executed: str | os.PathLike, lesson: str | os.PathLike,
+                       out: str | os.PathLike) -> bool:
+    """Write to ``out`` the lesson as it is now, each code cell with its outputs from ``executed``.
+
+    A cached run is reused when only the lesson's Markdown changed (the key covers its code cells),
+    so the page must show today's prose beside the outputs the unchanged code produced. papermill's
+    injected-parameters cell is kept after the ``parameters`` cell, where it ran; the build note
+    is left for :func:`fercourse.course.build_note.mark_injected_cell` to write again. Returns
+    False, writing nothing, when the code cells of the two do not match one for one.
+    """
+    import nbformat
+
+    ran = nbformat.read(executed, as_version=4)
+    now = nbformat.read(lesson, as_version=4)
+
+    def tags(cell) -> list[str]:
+        return cell.get("metadata", {}).get("tags", [])
+
+    injected = [cell for cell in ran.cells if "injected-parameters" in tags(cell)]
+    outputs = [cell for cell in ran.cells if cell.cell_type == "code" and cell not in injected]
+    code = [cell for cell in now.cells if cell.cell_type == "code"]
+    if [cell.source for cell in outputs] != [cell.source for cell in code]:
+        return False
+    executed_code = iter(outputs)
+    cells = []
+    for cell in now.cells:
+        cells.append(next(executed_code) if cell.cell_type == "code" else cell)
+        if "parameters" in tags(cell):
+            cells.extend(injected)
+    ran.cells = cells
+    nbformat.write(ran, out)
+    return True
 
 
 def data_fingerprint(data: str | None, base: str | os.PathLike | None = None) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,12 +229,18 @@ def plan_lessons(lessons: list[Path], *, data: str | None, quick: bool, artifact
 
 
 def reuse_lesson(plan: LessonPlan, store, out: Path) -> tuple[LessonResult, dict] | None:
-    """Step 2a: copy the cached executed lesson to ``out`` when an unchanged run is cached, else None."""
+    """Step 2a: write the cached executed lesson to ``out``, with the lesson's current prose
+    (:func:`~fercourse.course.lesson_cache.with_current_prose`), when an unchanged run is cached;
+    else None."""
+    from fercourse.course.lesson_cache import with_current_prose
+
     hit = store.get(plan.name, plan.key) if store is not None and plan.key else None
     if not hit:
         return None
     started = time.perf_counter()
-    shutil.copyfile(hit["notebook"], out / plan.lesson.name)
+    if not with_current_prose(hit["notebook"], plan.lesson, out / plan.lesson.name):
+        return None
+    mark_injected_cell(out / plan.lesson.name, plan.values)
     return LessonResult(plan.name, out / plan.lesson.name, time.perf_counter() - started, cached=True), hit
 
 

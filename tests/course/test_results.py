@@ -88,12 +88,12 @@ def test_book_fragments_render_the_checkouts_results_file(tmp_path):
     assert "| Shipped model | test | 3589 | shift | 0.646 |" in written["_results.md"].read_text()
 
 
-def _tiny_lesson(folder, body="x = 0.25"):
+def _tiny_lesson(folder, body="x = 0.25", prose=("# Tiny lesson",)):
     notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
                                                                  "display_name": "Python 3"},
                                                   "language_info": {"name": "python"}})
     notebook.cells = [
-        nbformat.v4.new_markdown_cell("# Tiny lesson"),
+        *(nbformat.v4.new_markdown_cell(text) for text in prose),
         nbformat.v4.new_code_cell("data = 'sample'\nquick = False\nnum_epochs = 2",
                                   metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(f"from fercourse.glue import glue\n{body}\nglue('share', x * num_epochs, "
@@ -114,6 +114,8 @@ def test_cache_key_follows_cells_parameters_and_data(tmp_path):
     assert key != lesson_key(lesson, {"num_epochs": 3}, str(data))
     (data / "train" / "happy" / "2.png").write_bytes(b"b")
     assert key != (key := lesson_key(lesson, {"num_epochs": 2}, str(data)))
+    _tiny_lesson(tmp_path / "notebooks", prose=("# Tiny lesson, revised", "A new paragraph."))
+    assert key == lesson_key(lesson, {"num_epochs": 2}, str(data))  # prose decides no output
     _tiny_lesson(tmp_path / "notebooks", body="x = 0.5")
     assert key != lesson_key(lesson, {"num_epochs": 2}, str(data))
     assert data_fingerprint("sample") == "sample"
@@ -218,6 +220,17 @@ def test_real_data_run_caches_lessons_and_records_what_they_glue(tmp_path, capsy
     assert executed.is_file()
     assert "01_tiny: unchanged, reused the cached run" in capsys.readouterr().err
     assert json.loads((course / "results" / "fer2013.json").read_text())["entries"]["lesson/01_tiny"]
+
+    # The prose rewritten, the code not: reused, and the page shows the new prose beside the outputs
+    _tiny_lesson(course / "notebooks", prose=("# Tiny lesson", "The share is {glue:text}`share`."))
+    capsys.readouterr()
+    assert main(arguments) == 0
+    assert "01_tiny: unchanged, reused the cached run" in capsys.readouterr().err
+    cells = nbformat.read(executed, as_version=4).cells
+    assert [cell.cell_type for cell in cells] == ["markdown", "markdown", "markdown", "code", "code", "code"]
+    assert "`num_epochs = 4`" in cells[1].source and cells[2].source == "The share is {glue:text}`share`."
+    assert "injected-parameters" in cells[4].metadata.tags and "num_epochs = 4" in cells[4].source
+    assert cells[5].outputs and results.harvest_glue(executed) == {"share": 1.0, "name": "happy"}
 
     assert main([*arguments[:-1], "5"]) == 0  # another budget: runs again
     values = results.load_results(course / "results" / "fer2013.json")["entries"]["lesson/01_tiny"]["values"]
@@ -357,3 +370,15 @@ def test_two_processes_recording_at_once_lose_no_entry(tmp_path):
     entries = results.load_results(path)["entries"]
     assert len(entries) == 200, f"{200 - len(entries)} of 200 entries lost"
     assert sorted(path.parent.iterdir()) == [path.parent / ".fer2013.json.lock", path]
+
+
+def test_current_prose_is_refused_when_the_code_cells_differ(tmp_path):
+    from fercourse.course.lesson_cache import with_current_prose
+
+    ran = _tiny_lesson(tmp_path / "ran")
+    now = _tiny_lesson(tmp_path / "now", body="x = 0.5", prose=("# Tiny lesson, revised",))
+    assert not with_current_prose(ran, now, tmp_path / "out.ipynb")
+    assert not (tmp_path / "out.ipynb").exists()
+    now = _tiny_lesson(tmp_path / "now", prose=("# Tiny lesson, revised",))
+    assert with_current_prose(ran, now, tmp_path / "out.ipynb")
+    assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].source == "# Tiny lesson, revised"
