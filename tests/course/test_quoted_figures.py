@@ -95,6 +95,40 @@ def _lowest_val_loss(experiment: str, arm: str) -> str:
     return _listed([str(min(range(len(loss)), key=loss.__getitem__) + 1) for loss in losses])
 
 
+def _rung(arm: str, name: str = "test_accuracy", digits: int = 3) -> str:
+    """A ladder rung's recorded value as lesson 6 writes it: one seed's value, or mean +- std."""
+    values = [piece["values"][name] for piece in _pieces("ladder", arm)]
+    mean, spread = mean_std(values)
+    return f"{mean:.{digits}f}" if len(values) == 1 else f"{mean:.{digits}f} +- {spread:.{digits}f}"
+
+
+def _rung_range(name: str, arms: tuple[str, ...], scale: float = 1) -> str:
+    values = [round(piece["values"][name] * scale) for arm in arms for piece in _pieces("ladder", arm)]
+    return f"{min(values)} to {max(values)}"
+
+
+REGULARISED = ("crops", "augmentation", "label_smoothing", "adamw", "one_cycle", "wide_gap")
+
+
+def _ladder_seeds() -> str:
+    """Which seeds every rung has, as lesson 6 says it ("one recorded seed (seed 0)")."""
+    seeds = [sorted(piece["seed"] for piece in _pieces("ladder", arm))
+             for arm in ("lesson_cnn", *REGULARISED, "tta")]
+    common = sorted(set.intersection(*map(set, seeds)))
+    if len(common) == 1:
+        return f"every rung has one recorded seed (seed {common[0]})"
+    return f"every rung has {len(common)} recorded seeds (seeds {_listed([str(seed) for seed in common])})"
+
+
+def _seed_gaps() -> str:
+    """How far apart the augmentation experiment's two seeds of each arm scored on test, in points."""
+    gaps = []
+    for arm in ("plain", "augmented"):
+        values = [piece["values"]["test_accuracy"] for piece in _pieces("augmentation", arm)]
+        gaps.append(f"{abs(values[0] - values[1]) * 100:.1f}")
+    return _listed(gaps)
+
+
 def _lesson(stem: str, name: str) -> str:
     return f"{ENTRIES[f'lesson/{stem}']['values'][name]:.3f}"
 
@@ -153,12 +187,29 @@ QUOTES = {
                                 f"(two recorded seeds) the plain `bn` CNN overfit by "
                                 f"{_range('plain', 'gap')} points",
                                 f"cost {_cost():.1f} points of test accuracy on average"],
+    "06_augmentation_ladder": lambda: [
+        _ladder_seeds(),
+        f"lesson 5's CNN scored {_rung('lesson_cnn')}, with a train-validation gap of "
+        f"{_rung('lesson_cnn', 'gap')}",
+        f"cut the gap to {_rung('crops', 'gap')} and the score to {_rung('crops')}",
+        f"took them to {_rung('augmentation', 'gap')} and {_rung('augmentation')}",
+        f"Label smoothing ({_rung('label_smoothing')}), AdamW ({_rung('adamw')}) and one-cycle "
+        f"({_rung('one_cycle')})",
+        f"differed in the augmentation experiment ({_seed_gaps()} points)",
+        f"brought the score back to {_rung('wide_gap')}, and test-time augmentation to {_rung('tta')}",
+        f"best validation epoch late ({_rung_range('best_epoch', REGULARISED)} of 30)",
+        f"only {_rung_range('gap', REGULARISED, 100)} points above its validation accuracy",
+        f"scores {_model('model/shipped')} from one view and {_model('model/shipped-shift-tta')} with",
+        f"fell from {_rung('lesson_cnn', 'test_disgust_recall', 2)} (lesson 5's CNN) to "
+        f"{_rung('augmentation', 'test_disgust_recall', 2)} with augmentation and to "
+        f"{_rung('label_smoothing', 'test_disgust_recall', 2)} with label smoothing",
+        f"reference network recovered {_rung('wide_gap', 'test_disgust_recall', 2)}"],
 }
 
 
 @pytest.mark.parametrize("stem", sorted(QUOTES))
 def test_lessons_quote_the_recorded_fer2013_figures(stem):
-    text = _markdown(stem.replace("_ablation", ""))
+    text = _markdown(stem.replace("_ablation", "").replace("_ladder", ""))
     missing = [quote for quote in QUOTES[stem]() if quote not in text]
     assert not missing, f"lesson {stem} does not quote the recorded figures: {missing}"
 
