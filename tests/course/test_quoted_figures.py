@@ -168,7 +168,9 @@ QUOTES = {
     "05_cnn": lambda: [f"scored {_seeds('augmentation', 'plain', 'test_accuracy')} on PublicTest",
                        f"validation accuracies of {_seeds('augmentation', 'plain', 'val_accuracy')}",
                        f"lowest at epochs {_lowest_val_loss('augmentation', 'plain')}",
-                       f"8 epochs only ({_lesson('05_cnn', 'test_accuracy')} on PublicTest)",
+                       f"stopped after {ENTRIES['lesson/05_cnn']['values']['epochs_run']} epochs, kept epoch "
+                       f"{ENTRIES['lesson/05_cnn']['values']['best_epoch']} and scored "
+                       f"{_lesson('05_cnn', 'test_accuracy')} on PublicTest",
                        f"temperature of {_lesson('07_demo', 'shipped_temperature')}",
                        f"without it {_lesson('07_demo', 'cnn_temperature')}",
                        f"{_model('model/shipped')} on PublicTest from one view and "
