@@ -19,10 +19,12 @@ CPU (issue 29), and each executed lesson says which budget produced it (its buil
   epochs), so the lesson's prose quotes the recorded ``augmentation`` and ``ladder`` experiments for
   what augmentation does once it does, and reads this run's figures as what 8 epochs show.
 
-``minutes`` is each lesson's planned wall time: for lessons 1, 2, 7, 8 and 9 as measured in earlier
-real-data builds (2026-12-03 and 2026-12-07, rounded up); for lessons 3-6 an estimate from the epoch
-times of those builds and of the recorded experiments, until the next build prints the measured
-time beside it. 134 minutes in all.
+``minutes`` is each lesson's planned wall time on a 2-core CPU: for lessons 1, 2, 7, 8 and 9
+as measured in earlier real-data builds (2026-12-03 and 2026-12-07, rounded up); for lessons 3-6 an
+estimate from the epoch times of those builds and of the recorded experiments. 134 minutes in all.
+Lessons 3-6 first ran at these budgets on 2026-12-08, each beside another job on the same two cores
+(a training run, a full test run), so their measured times (in the comments) are upper bounds; a
+build on a quiet machine prints the measured time beside each plan.
 
 Each lesson's :class:`~fercourse.config.Budget` gives its epochs per model (injected as
 ``num_epochs``; None keeps the lesson's own) and its planned minutes; :data:`LESSON_OPTIONS` holds
@@ -48,9 +50,10 @@ __all__ = ["LESSON_OPTIONS", "REAL_DATA_BUDGETS", "real_data_budget"]
 REAL_DATA_BUDGETS: dict[str, Budget] = {
     "01_eda": Budget(minutes=1),
     "02_baselines": Budget(minutes=8),
-    "03_mlp": Budget(minutes=15),  # estimate: 3 early-stopped MLPs and 12 ablation runs
-    "04_recurrent": Budget(minutes=12),  # estimate: 3 early-stopped recurrent networks
-    "05_cnn": Budget(minutes=40),  # estimate: about 30 epochs at about 60 s, and 18 search epochs
+    "03_mlp": Budget(minutes=15),  # 19.1 min measured 2026-12-08 beside a training run
+    "04_recurrent": Budget(minutes=12),  # 13.6 min measured 2026-12-08 beside a training run
+    # 65.0 min measured 2026-12-08 beside a full test run: 30 epochs (early stopping), 18 search epochs
+    "05_cnn": Budget(minutes=40),
     "06_augmentation": Budget(epochs=8, minutes=25),  # estimate: 6 runs of 8 epochs at about 30 s
     "07_demo": Budget(epochs=10, minutes=13),  # 766 s and 1,085 s measured 2026-12-07, loaded 2-core CPU
     "08_trust": Budget(epochs=5, minutes=19),  # an estimate, scaled from a quick real-data run
