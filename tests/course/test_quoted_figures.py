@@ -198,7 +198,7 @@ QUOTES = {
         f"Label smoothing ({_rung('label_smoothing')}), AdamW ({_rung('adamw')}) and one-cycle "
         f"({_rung('one_cycle')})",
         f"differed in the augmentation experiment ({_seed_gaps()} points)",
-        f"brought the score back to {_rung('wide_gap')}, and test-time augmentation to {_rung('tta')}",
+        f"brought the score back to {_rung('wide_gap')}", f"test-time augmentation to {_rung('tta')}.",
         f"best validation epoch late ({_rung_range('best_epoch', REGULARISED)} of 30)",
         f"only {_rung_range('gap', REGULARISED, 100)} points above its validation accuracy",
         f"scores {_model('model/shipped')} from one view and {_model('model/shipped-shift-tta')} with",
